@@ -1,0 +1,33 @@
+import pickle
+from pathlib import Path
+import numpy as np
+import pytest
+
+FMNIST_DIR = Path('/usr/share/datasets/fashion-mnist')
+
+@pytest.fixture(scope='session')
+def fmnist_dir():
+    "The genuine Fashion-MNIST from Debian's dataset-fashion-mnist package (the README's commands install it)."
+    if not (FMNIST_DIR/'train-images-idx3-ubyte.gz').exists():
+        pytest.fail(f"genuine Fashion-MNIST missing in {FMNIST_DIR}: apt-get install dataset-fashion-mnist")
+    return FMNIST_DIR
+
+def write_cifar(root:Path, n_per_batch:int=20, seed:int=0) -> dict:
+    "Write a small CIFAR-10 in the genuine on-disk format (cifar-10-batches-py: 5 training batches, a test batch, meta)."
+    d = root/'cifar-10-batches-py'; d.mkdir(parents=True, exist_ok=True)
+    rng, written = np.random.default_rng(seed), {}
+    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
+        data = rng.integers(0, 256, (n_per_batch, 3072), dtype=np.uint8)
+        labels = rng.integers(0, 10, n_per_batch).tolist()
+        with open(d/name, 'wb') as f:
+            pickle.dump({b'batch_label': name.encode(), b'labels': labels, b'data': data, b'filenames': [b'x.png']*n_per_batch}, f, protocol=2)
+        written[name] = (data, labels)
+    with open(d/'batches.meta', 'wb') as f:
+        pickle.dump({b'label_names': [b'airplane', b'automobile', b'bird', b'cat', b'deer', b'dog', b'frog', b'horse', b'ship', b'truck'],
+                     b'num_cases_per_batch': n_per_batch, b'num_vis': 3072}, f, protocol=2)
+    return written
+
+@pytest.fixture
+def cifar_dir(tmp_path):
+    written = write_cifar(tmp_path)
+    return tmp_path, written

@@ -1,0 +1,90 @@
+"The `lottery-nb` command as a user runs it: real processes, real files, interrupted and resumed."
+import json, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+import torch
+
+def lnb(*args, cwd=None, **kw):
+    return subprocess.run(['lottery-nb', *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300, **kw)
+
+SMALL = ['--model', 'lenet300_100', '--n-train', '2000', '--n-test', '500', '--epochs', '2', '--quiet', '--device', 'cpu']
+
+def test_train_saves_untrained_and_trained_checkpoints(tmp_path):
+    r = lnb('train', *SMALL, '--out', tmp_path/'run', '--save-untrained')
+    assert r.returncode == 0, r.stderr
+    files = {p.name for p in (tmp_path/'run').iterdir()}
+    assert files == {'config.json', 'history.json', 'untrained.pth.tar', 'trained.pth.tar'}
+    u = torch.load(tmp_path/'run'/'untrained.pth.tar', weights_only=False)
+    t = torch.load(tmp_path/'run'/'trained.pth.tar', weights_only=False)
+    from lottery_nb.models import get_model
+    theta0 = get_model('lenet300_100', in_channels=1, img_size=28, seed=0).state_dict()
+    assert all(torch.equal(u['state_dict'][k], v) for k, v in theta0.items()), 'untrained.pth.tar is theta_0'
+    assert not torch.equal(u['state_dict']['fc.weight'], t['state_dict']['fc.weight'])
+    hist = json.loads((tmp_path/'run'/'history.json').read_text())
+    assert [h['epoch'] for h in hist] == [1, 2] and 'test acc' in r.stdout
+    cfg = json.loads((tmp_path/'run'/'config.json').read_text())
+    assert cfg['dataset'] == 'fashion_mnist' and cfg['train']['epochs'] == 2 and cfg['arch']['name'] == 'lenet300_100'
+
+@pytest.mark.parametrize('args,says', [
+    (['--dataset', 'imagenet'], 'unknown dataset'),
+    (['--model', 'resnet21'], '6n+2'),
+    (['--set', 'colour=red'], 'unknown training setting'),
+    (['--epochs', 'ten'], "bad value 'ten' for epochs"),
+    (['--lr', '-0.1'], 'lr must be positive'),
+    (['--data-dir', '/nonexistent'], 'Looked in: /nonexistent'),
+    (['--device', 'cuda:7' if not torch.cuda.is_available() else 'quantum'], 'device'),
+])
+def test_bad_input_gives_one_line_exit_2_and_writes_nothing(tmp_path, args, says):
+    r = lnb('train', '--quiet', '--out', tmp_path/'out', *args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('lottery-nb: error:') and says in lines[0], r.stderr
+    assert not (tmp_path/'out').exists()
+
+def test_unwritable_output_directory_is_a_clear_error(tmp_path):
+    (tmp_path/'file').write_text('not a directory')
+    r = lnb('train', *SMALL, '--out', tmp_path/'file'/'run')
+    assert r.returncode == 2 and r.stderr.startswith('lottery-nb: error: cannot create directory'), r.stderr
+
+def test_an_existing_run_is_not_overwritten(tmp_path):
+    assert lnb('train', *SMALL, '--out', tmp_path/'run').returncode == 0
+    before = (tmp_path/'run'/'trained.pth.tar').read_bytes()
+    r = lnb('train', *SMALL, '--out', tmp_path/'run')
+    assert r.returncode == 2 and '--resume' in r.stderr
+    assert (tmp_path/'run'/'trained.pth.tar').read_bytes() == before
+    r = lnb('train', *SMALL, '--out', tmp_path/'run', '--resume', '--epochs', '5')
+    assert r.returncode == 2 and 'train.epochs: 2 -> 5' in r.stderr, 'resuming with another config names the difference'
+
+RESNET = ['--model', 'resnet20', '--n-train', '768', '--n-test', '256', '--epochs', '3', '--batch-size', '64', '--device', 'cpu', '--quiet']
+
+def _interrupt_after_first_epoch(out:Path, sig):
+    p = subprocess.Popen(['lottery-nb', 'train', *RESNET, '--out', str(out), '--save-untrained'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and p.poll() is None:
+        try:
+            if len(json.loads((out/'history.json').read_text())) >= 1: break
+        except (FileNotFoundError, json.JSONDecodeError): pass
+        time.sleep(0.05)
+    assert p.poll() is None, 'the run finished before it could be interrupted'
+    p.send_signal(sig)
+    p.communicate(timeout=60)
+    return p.returncode
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGKILL], ids=['ctrl-c', 'killed'])
+def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, sig):
+    assert lnb('train', *RESNET, '--out', tmp_path/'straight').returncode == 0
+    rc = _interrupt_after_first_epoch(tmp_path/'cut', sig)
+    assert rc == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    assert not (tmp_path/'cut'/'trained.pth.tar').exists() and (tmp_path/'cut'/'state.pt').exists()
+    r = lnb('train', *RESNET, '--out', tmp_path/'cut', '--save-untrained', '--resume')
+    assert r.returncode == 0, r.stderr
+    a = torch.load(tmp_path/'straight'/'trained.pth.tar', weights_only=False)
+    b = torch.load(tmp_path/'cut'/'trained.pth.tar', weights_only=False)
+    assert all(torch.equal(a['state_dict'][k], b['state_dict'][k]) for k in a['state_dict'])
+    strip = lambda hs: [{k: v for k, v in h.items() if k != 'seconds'} for h in hs]
+    assert strip(a['history']) == strip(b['history'])
+
+def test_no_command_prints_help_and_fails():
+    r = lnb()
+    assert r.returncode == 2 and 'train' in r.stderr
