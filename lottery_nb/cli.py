@@ -1,4 +1,4 @@
-"""The `lottery-nb` command: the seed's workflow from a terminal. `lottery-nb train` trains a network and, with `--save-untrained`, keeps its initial weights theta_0 for the ticket to come.
+"""The `lottery-nb` command: the seed's four-step workflow from a terminal (train, prune, extract, train the ticket), and the whole IMP loop in one command.
 
 Docs: https://lottery-nb.github.io/lottery_nb/cli.html.md"""
 
@@ -6,36 +6,42 @@ Docs: https://lottery-nb.github.io/lottery_nb/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c726d9ab
 from __future__ import annotations
-import argparse, sys, json, platform
+import argparse, sys, json
 from dataclasses import asdict
 from pathlib import Path
 import torch
 import lottery_nb
-from .core import LotteryError, default_device, device_name, save_json, load_json, atomic_write
+from .core import LotteryError, default_device, device_name, save_json, load_json
 from .data import get_data, get_spec, find_files
-from .models import get_model, count_params
-from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, TrainConfig
+from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state
+from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig
+from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
+                              STRATEGIES, prunable, check_mask, _check_fraction)
+from .runs import ImpConfig, ImpRun, CONTROLS
 
 # %% auto #0
-__all__ = ['parser', 'run_config', 'diff_configs', 'cmd_train', 'format_history', 'main']
+__all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_for', 'arch_of_checkpoint', 'run_config', 'diff_configs', 'cmd_train',
+           'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
-def _train_args(p:argparse.ArgumentParser):
-    p.add_argument('--dataset', default='fashion_mnist', help="cifar10, fashion_mnist or mnist (default: fashion_mnist)")
+_OVERRIDES = ('epochs', 'lr', 'batch-size', 'n-train', 'n-test')
+
+def _data_args(p):
+    p.add_argument('--dataset', default=None, help="cifar10, fashion_mnist or mnist (default: fashion_mnist, or the checkpoint's)")
     p.add_argument('--data-dir', default=None, help="directory with the dataset's files (default: $LOTTERY_NB_DATA, data/, the system package's)")
     p.add_argument('--download', action='store_true', help="download the dataset into --data-dir (default data/) if it is missing")
+    p.add_argument('--device', default=None, help="cuda, mps or cpu (default: the best available)")
+
+def _model_args(p):
     p.add_argument('--model', default='resnet20', help="resnet20, resnet32, resnet44, resnet56 (any 6n+2) or lenet300_100 (default: resnet20)")
     p.add_argument('--width', type=float, default=None, help="ResNet channel multiplier (default 1)")
     p.add_argument('--shortcut', choices=('conv', 'pad'), default=None, help="ResNet shortcut: 1x1 conv + BN (default) or zero padding")
+
+def _train_args(p):
     p.add_argument('--preset', default='workshop', choices=tuple(PRESETS), help="training schedule (default: workshop, sized for a CPU)")
     p.add_argument('--seed', type=int, default=0, help="seeds the initial weights, the data order and augmentation (default 0)")
-    for f in ('epochs', 'lr', 'batch-size', 'n-train', 'n-test'):
-        p.add_argument(f'--{f}', default=None, help=f"override the preset's {f.replace('-', '_')}")
+    for f in _OVERRIDES: p.add_argument(f'--{f}', default=None, help=f"override the preset's {f.replace('-', '_')}")
     p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE', help="override any training setting, e.g. --set weight_decay=1e-4 milestones=80,120")
-    p.add_argument('--device', default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument('--out', default=None, help="output directory (default: runs/MODEL-DATASET-sSEED)")
-    p.add_argument('--save-untrained', action='store_true', help="also save the initial weights theta_0 as untrained.pth.tar")
-    p.add_argument('--resume', action='store_true', help="continue an interrupted run in --out")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 
 def parser() -> argparse.ArgumentParser:
@@ -43,25 +49,70 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='lottery-nb', description="Find and study winning lottery tickets (Frankle & Carbin, 2019).")
     p.add_argument('--version', action='version', version=f'lottery_nb {lottery_nb.__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
-    _train_args(sub.add_parser('train', help="train a network (step 1 of the seed's workflow)",
-                               description="Train a network, optionally saving its untrained weights theta_0."))
+    t = sub.add_parser('train', help="train a network (steps 1 and 4 of the seed's workflow)",
+                       description="Train a network, optionally saving its untrained weights theta_0, or train a ticket (--resume-from).")
+    _data_args(t); _model_args(t); _train_args(t)
+    t.add_argument('--out', default=None, help="output directory (default: runs/MODEL-DATASET-sSEED)")
+    t.add_argument('--save-untrained', action='store_true', help="also save the initial weights theta_0 as untrained.pth.tar")
+    t.add_argument('--resume-from', default=None, metavar='CKPT', help="start from this checkpoint's weights (a ticket from `extract`) with its mask enforced")
+    t.add_argument('--resume', action='store_true', help="continue an interrupted run in --out")
+    pr = sub.add_parser('prune', help="prune a trained checkpoint to a sparsity (step 2)",
+                        description="Prune the weights of a checkpoint to a target sparsity; with --method agp, prune gradually while fine-tuning.")
+    pr.add_argument('--checkpoint', required=True, help="the trained checkpoint (ours or Distiller's)")
+    pr.add_argument('--sparsity', type=float, required=True, help="target fraction of prunable weights removed, in [0, 1) (of filters per conv for --method filters)")
+    pr.add_argument('--method', default='global', choices=(*STRATEGIES, 'agp'), help="global (default), magnitude/layerwise, filters (L1 filter pruning), or agp")
+    pr.add_argument('--output-rate', type=float, default=None, help="prune the output layer to this sparsity instead (e.g. half the target, as the LTH paper)")
+    pr.add_argument('--out', required=True, help="the pruned checkpoint to write")
+    _data_args(pr); _train_args(pr)
+    ex = sub.add_parser('extract', help="extract the winning ticket from untrained and pruned checkpoints (step 3, lottery.py)",
+                        description="Make a ticket: the untrained weights where the pruned checkpoint's weights are non-zero (or its stored mask).")
+    ex.add_argument('--untrained', required=True, help="checkpoint of the untrained network (theta_0)")
+    ex.add_argument('--pruned', required=True, help="checkpoint of the trained, pruned network")
+    ex.add_argument('--out', required=True, help="the ticket checkpoint to write")
+    im = sub.add_parser('imp', help="iterative magnitude pruning with controls, resumable",
+                        description="Train, prune, rewind, repeat: an IMP study with controls, written to --out.")
+    _data_args(im); _model_args(im); _train_args(im)
+    im.add_argument('--rounds', type=int, default=5, help="pruning levels after the dense one (default 5)")
+    im.add_argument('--fraction', type=float, default=0.2, help="fraction of surviving weights pruned per level (default 0.2)")
+    im.add_argument('--output-rate', type=float, default=None, help="fraction for the output layer (default: half of --fraction)")
+    im.add_argument('--method', default='global', choices=('global', 'layerwise'), help="magnitude pruning over all layers at once (default) or per layer")
+    im.add_argument('--rewind-to', default='0', metavar='ITER', help="rewind to iteration ITER (0: theta_0), or to N epochs with 'Nep' (e.g. 2ep)")
+    im.add_argument('--controls', default='reinit,random', help=f"comma-separated controls from {','.join(CONTROLS)}, or 'none'")
+    im.add_argument('--one-shot', action='store_true', help="prune once to the sparsity of --rounds levels instead of iteratively")
+    im.add_argument('--out', required=True, help="the study's directory")
+    im.add_argument('--resume', action='store_true', help="continue an interrupted study in --out")
     return p
 
 # %% ../nbs/09_cli.ipynb #e56e761f
-def run_config(a:argparse.Namespace) -> dict:
-    "The JSON-able description of the run that `a` asks for."
-    spec = get_spec(a.dataset)
-    over = {k.replace('-', '_'): v for k in ('epochs', 'lr', 'batch-size', 'n-train', 'n-test')
-            if (v := getattr(a, k.replace('-', '_'))) is not None}
+def train_overrides(a:argparse.Namespace) -> dict:
+    "The preset overrides given on the command line (--epochs ..., --set KEY=VALUE)."
+    over = {k.replace('-', '_'): v for k in _OVERRIDES if (v := getattr(a, k.replace('-', '_'))) is not None}
     for kv in a.set:
         if '=' not in kv: raise LotteryError(f"--set takes KEY=VALUE, not {kv!r}")
         k, v = kv.split('=', 1); over[k.strip()] = v.strip()
-    over['seed'] = a.seed
-    cfg = preset(a.preset, **over)
-    model_kw = {k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None}
-    get_model(a.model, spec.num_classes, spec.shape[0], spec.shape[1], seed=0, **model_kw)  # fail now on a bad model
-    arch = dict(name=a.model, num_classes=spec.num_classes, in_channels=spec.shape[0], img_size=spec.shape[1], **model_kw)
-    return dict(dataset=spec.name, arch=arch, preset=a.preset, train=asdict(cfg))
+    return over
+
+def arch_for(name:str, dataset:str, **model_kw) -> dict:
+    "The `get_model` arguments for model `name` on `dataset`; fails now on a bad model."
+    spec = get_spec(dataset)
+    arch = dict(name=name, num_classes=spec.num_classes, in_channels=spec.shape[0], img_size=spec.shape[1], **model_kw)
+    get_model(**arch, seed=0)
+    return arch
+
+def arch_of_checkpoint(ck:dict, dataset:str|None) -> tuple[dict, str]:
+    "The architecture and dataset of a checkpoint: stored in ours, read from the tensors' shapes in Distiller's."
+    name = ck.get('arch')
+    if not isinstance(name, str): raise LotteryError("the checkpoint does not name its architecture ('arch')")
+    arch = dict(name=name, **ck['model_kwargs']) if ck.get('model_kwargs') else arch_from_state(name, ck['state_dict'])
+    dataset = dataset or ck.get('dataset') or ('cifar10' if arch['in_channels'] == 3 else 'fashion_mnist')
+    return arch, get_spec(dataset).name
+
+def run_config(a:argparse.Namespace) -> dict:
+    "The JSON-able description of the training run that `a` asks for."
+    dataset = get_spec(a.dataset or 'fashion_mnist').name
+    cfg = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
+    arch = arch_for(a.model, dataset, **{k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None})
+    return dict(dataset=dataset, arch=arch, preset=a.preset, train=asdict(cfg))
 
 def diff_configs(old:dict, new:dict, prefix:str='') -> list[str]:
     "The fields in which two run configs differ, as 'field: old -> new'."
@@ -86,28 +137,38 @@ def _prepare_out(out:Path, cfg:dict, resume:bool):
         raise LotteryError(f"cannot resume {out}: it has no config.json, so it is not a lottery-nb run")
     save_json({**cfg, 'lottery_nb': lottery_nb.__version__, 'torch': torch.__version__}, cfg_path)
 
+def _load_start(path:str|Path, arch:dict) -> tuple[torch.nn.Module, dict]:
+    "A model holding a checkpoint's weights, and the mask to enforce (the stored one, or the weights' zeros)."
+    ck = load_checkpoint(path)
+    model = load_state(get_model(seed=0, **arch), ck, str(path))
+    mask = {k: v.bool() for k, v in ck['mask'].items()} if ck.get('mask') else mask_from_weights(model)
+    check_mask(mask, dict(model.named_parameters()))
+    return model, mask
+
 # %% ../nbs/09_cli.ipynb #9d50be87
 def cmd_train(a:argparse.Namespace) -> int:
-    "Train a network as `a` says; write checkpoints, history and config to `a.out`."
+    "Train a network (or, with --resume-from, a ticket) as `a` says; write checkpoints, history and config to `a.out`."
     cfg = run_config(a)
-    out = Path(a.out or f"runs/{a.model}-{cfg['dataset']}-s{a.seed}")
+    if a.resume_from:
+        cfg['arch'], cfg['dataset'] = arch_of_checkpoint(load_checkpoint(a.resume_from), a.dataset)
+        cfg['resume_from'] = str(Path(a.resume_from).resolve())
+    out = Path(a.out or f"runs/{cfg['arch']['name']}-{cfg['dataset']}-s{a.seed}")
     dev = default_device(a.device)
     if not a.download: find_files(get_spec(cfg['dataset']), a.data_dir)  # fail before writing anything
+    model, mask = _load_start(a.resume_from, cfg['arch']) if a.resume_from else (get_model(seed=a.seed, **cfg['arch']), None)
     if a.resume and (out/'trained.pth.tar').exists() and not (out/'state.pt').exists():
         _prepare_out(out, cfg, True)
         print(f"{out} is already finished; nothing to do."); return 0
     _prepare_out(out, cfg, a.resume)
     tc = TrainConfig(**cfg['train'])
     data = get_data(cfg['dataset'], a.data_dir, dev, tc.n_train, tc.n_test, download=a.download)
-    arch = cfg['arch']
-    model = get_model(seed=a.seed, **arch)
-    print(f"{arch['name']} ({count_params(model):,} parameters) on {data}, preset {a.preset!r}, device {device_name(dev)}",
-          file=sys.stderr)
+    print(f"{cfg['arch']['name']} ({count_params(model):,} parameters" + (f", {density(mask):.2%} remaining" if mask else '') +
+          f") on {data}, preset {a.preset!r}, device {device_name(dev)}", file=sys.stderr)
     if a.save_untrained and not (out/'untrained.pth.tar').exists():
-        save_checkpoint(out/'untrained.pth.tar', model, arch, epoch=0, dataset=cfg['dataset'], kind='untrained')
+        save_checkpoint(out/'untrained.pth.tar', model, cfg['arch'], epoch=0, dataset=cfg['dataset'], kind='untrained', mask=mask)
     save_hist = LambdaCallback(after_epoch=lambda t: save_json(t.history, out/'history.json'))
-    t = Trainer(model, data, tc, cbs=[EpochCheckpoint(out/'state.pt'), save_hist], progress=not a.quiet,
-                desc=f"{arch['name']} {cfg['dataset']}")
+    t = Trainer(model, data, tc, mask=mask, cbs=[EpochCheckpoint(out/'state.pt'), save_hist], progress=not a.quiet,
+                desc=f"{cfg['arch']['name']} {cfg['dataset']}")
     if a.resume and (out/'state.pt').exists():
         t.load_state_dict(torch.load(out/'state.pt', map_location=dev, weights_only=False))
         print(f"resuming {out} after epoch {t.epoch} of {tc.epochs}", file=sys.stderr)
@@ -115,7 +176,8 @@ def cmd_train(a:argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted; epochs 1-{t.epoch} are saved in {out}. Continue with the same command and --resume.", file=sys.stderr)
         return 130
-    save_checkpoint(out/'trained.pth.tar', model, arch, epoch=t.epoch, dataset=cfg['dataset'], kind='trained', history=t.history)
+    save_checkpoint(out/'trained.pth.tar', model, cfg['arch'], epoch=t.epoch, dataset=cfg['dataset'], kind='trained',
+                    history=t.history, mask=t.mask or None)
     (out/'state.pt').unlink(missing_ok=True)
     print(format_history(t.history))
     print(f"saved {out}/trained.pth.tar" + (f" and {out}/untrained.pth.tar" if a.save_untrained else ''))
@@ -127,13 +189,101 @@ def format_history(history:list[dict]) -> str:
     lines += [f"{h['epoch']:>5} {h['train_loss']:>10.4f} {h['test_loss']:>9.4f} {h['test_acc']:>8.4f} {h['seconds']:>7.1f}" for h in history]
     return '\n'.join(lines)
 
-# %% ../nbs/09_cli.ipynb #a4cb3541
+# %% ../nbs/09_cli.ipynb #8158e741
+def cmd_prune(a:argparse.Namespace) -> int:
+    "Prune a checkpoint to `a.sparsity`; write the pruned checkpoint with its mask."
+    _check_fraction(a.sparsity, 'sparsity')
+    if a.output_rate is not None: _check_fraction(a.output_rate, 'output rate')
+    ck = load_checkpoint(a.checkpoint)
+    arch, dataset = arch_of_checkpoint(ck, a.dataset)
+    model, mask = _load_start(a.checkpoint, arch)
+    out = Path(a.out)
+    if a.method == 'agp':
+        dev = default_device(a.device)
+        tc = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
+        data = get_data(dataset, a.data_dir, dev, tc.n_train, tc.n_test, download=a.download)
+        rates = {prunable(model)[-1]: a.output_rate} if a.output_rate is not None else None
+        t = Trainer(model, data, tc, mask=mask, cbs=[AGP(a.sparsity, 0, max(1, tc.epochs - 1), 1 - density(mask), 'layerwise', rates)],
+                    progress=not a.quiet, desc=f'AGP to {a.sparsity:.0%}')
+        t.fit()
+        mask, extra = t.mask, dict(history=t.history)
+    else:
+        out_layer = prunable(model)[-1]
+        rates = None
+        if a.output_rate is not None and a.method != 'filters':
+            d = density({out_layer: mask[out_layer]})
+            rates = {out_layer: fraction_for(a.output_rate, 1, d)}
+        frac = fraction_for(a.sparsity, 1, density(mask)) if a.method != 'filters' else a.sparsity
+        mask, extra = prune(model, frac, a.method, mask, rates), {}
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n in mask: p.mul_(mask[n].to(p.dtype))
+    save_checkpoint(out, model, arch, dataset=dataset, kind='pruned', mask=mask, method=a.method, sparsity=a.sparsity, **extra)
+    print(sparsity_table(mask))
+    print(f"saved {out}")
+    return 0
+
+# %% ../nbs/09_cli.ipynb #5d9e8f11
+def cmd_extract(a:argparse.Namespace) -> int:
+    "Write the ticket: the untrained weights on the pruned checkpoint's mask; print the per-layer sparsity."
+    u, p = load_checkpoint(a.untrained), load_checkpoint(a.pruned)
+    usd, psd = clean_state_dict(u['state_dict']), clean_state_dict(p['state_dict'])
+    diff = sorted(set(usd) ^ set(psd))
+    shape = [k for k in usd if k in psd and usd[k].shape != psd[k].shape]
+    if diff or shape:
+        raise LotteryError(f"{a.untrained} and {a.pruned} are of different architectures "
+                           f"({', '.join((diff + shape)[:3])} differ)")
+    mask = {clean: v.bool() for clean, v in clean_state_dict(p['mask']).items()} if p.get('mask') else None
+    ticket, mask = extract_ticket(usd, psd, mask)
+    arch = u.get('arch') or p.get('arch')
+    extra = {k: v for k, v in (('model_kwargs', u.get('model_kwargs') or p.get('model_kwargs')), ('dataset', u.get('dataset') or p.get('dataset'))) if v}
+    obj = dict(state_dict=ticket, arch=arch, mask=mask, kind='ticket', untrained=str(a.untrained), pruned=str(a.pruned), epoch=0, **extra)
+    from lottery_nb.core import atomic_write
+    atomic_write(a.out, lambda tmp: torch.save(obj, tmp))
+    print(sparsity_table(mask))
+    print(f"saved the ticket to {a.out}")
+    return 0
+
+# %% ../nbs/09_cli.ipynb #be5d330c
+def imp_config(a:argparse.Namespace) -> ImpConfig:
+    "The `ImpConfig` that `a` asks for."
+    r = a.rewind_to.strip().lower()
+    try: rewind = dict(rewind_epochs=float(r[:-2])) if r.endswith('ep') else dict(rewind_iter=int(r))
+    except ValueError as e: raise LotteryError(f"--rewind-to takes an iteration (500) or epochs (2ep), not {a.rewind_to!r}") from e
+    controls = () if a.controls.strip().lower() in ('', 'none') else tuple(c.strip() for c in a.controls.split(','))
+    model_kw = {k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None}
+    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model, model_kwargs=model_kw, preset=a.preset,
+                     train=train_overrides(a), rounds=a.rounds, fraction=a.fraction, output_rate=a.output_rate, method=a.method,
+                     one_shot=a.one_shot, controls=controls, seed=a.seed, **rewind)
+
+def cmd_imp(a:argparse.Namespace) -> int:
+    "Run (or resume) an IMP study; print its summary."
+    cfg = imp_config(a)
+    arch_for(cfg.model, cfg.dataset, **cfg.model_kwargs)
+    out = Path(a.out)
+    if (out/'run.json').exists() and not a.resume:
+        raise LotteryError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")
+    if not (out/'run.json').exists() and out.exists() and any(out.iterdir()):
+        raise LotteryError(f"{out} is not empty and holds no study: choose another --out")
+    if not a.download: find_files(get_spec(cfg.dataset), a.data_dir)
+    run = ImpRun(out, cfg, data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet)
+    done = lambda m: print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy {m['test_acc']:.4f}", file=sys.stderr)
+    try: run.run(on_unit=done)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; every finished unit and epoch is saved in {out}. Continue with the same command and --resume.", file=sys.stderr)
+        return 130
+    print(run.summary())
+    return 0
+
+# %% ../nbs/09_cli.ipynb #6f8c7642
+COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp}
+
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `lottery-nb`: returns the exit status (0 ok, 2 bad input, 130 interrupted)."
     p = parser()
     a = p.parse_args(argv)
     if a.command is None: p.print_help(sys.stderr); return 2
-    try: return {'train': cmd_train}[a.command](a)
+    try: return COMMANDS[a.command](a)
     except LotteryError as e:
         print(f"lottery-nb: error: {e}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from .core import LotteryError
 
 # %% auto #0
 __all__ = ['conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'init_weights', 'LeNet', 'get_model', 'count_params',
-           'clean_state_dict', 'load_state']
+           'clean_state_dict', 'load_state', 'arch_from_state']
 
 # %% ../nbs/02_models.ipynb #e56d013e
 def conv3x3(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
@@ -143,3 +143,25 @@ def load_state(model:nn.Module, sd:dict, what:str='checkpoint') -> nn.Module:
         raise LotteryError(f"{what} does not fit {type(model).__name__}: " + ', '.join(p for p in parts if p))
     model.load_state_dict(sd)
     return model
+
+# %% ../nbs/02_models.ipynb #94b58846
+def arch_from_state(name:str, # the architecture's name, e.g. 'resnet20_cifar'
+                    sd:dict, # its state dict
+                   ) -> dict:
+    "The `get_model` arguments that rebuild the network of state dict `sd`, read from its tensors' shapes."
+    sd = clean_state_dict(sd.get('state_dict', sd))
+    try:
+        if 'conv1.weight' in sd:
+            w = sd['conv1.weight']
+            arch = dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=w.shape[1], img_size=32)
+            if w.shape[0] != 16: arch['width'] = w.shape[0] / 16
+            if not any('downsample' in k for k in sd): arch['shortcut'] = 'pad'
+            return arch
+        n_in = sd['fc1.weight'].shape[1]
+        c = 3 if n_in % 3 == 0 and int(round((n_in // 3) ** 0.5)) ** 2 == n_in // 3 else 1
+        hidden = tuple(sd[f'fc{i}.weight'].shape[0] for i in range(1, 10) if f'fc{i}.weight' in sd)
+        arch = dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=c, img_size=int(round((n_in // c) ** 0.5)))
+        if hidden != (300, 100): arch['hidden'] = hidden
+        return arch
+    except (KeyError, AttributeError, IndexError) as e:
+        raise LotteryError(f"cannot tell the shape of a {name!r} network from this state dict (no {e})") from e

@@ -36,7 +36,7 @@ class TrainConfig:
     gamma:float = 0.1            # the 'step' schedule's factor
     warmup_epochs:float = 0      # linear warm-up from 0 to `lr` over this many epochs
     label_smoothing:float = 0.0  # cross-entropy label smoothing
-    augment:bool = True          # random crop (4-pixel padding) and flip
+    augment:bool|None = None     # random crop (4-pixel padding) and flip; None: for conv nets only, as the literature does
     n_train:int|None = None      # train on a random subset of this many images (None: all)
     n_test:int|None = None       # evaluate on a random subset of this many images (None: all)
     seed:int = 0                 # data order and augmentation
@@ -159,6 +159,7 @@ class Trainer:
         self.opt = torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
                                    nesterov=self.cfg.nesterov and self.cfg.momentum > 0, weight_decay=self.cfg.weight_decay)
         self.iters_per_epoch = data.train.n_batches(self.cfg.batch_size, drop_last=True)
+        self.augment = self.cfg.augment if self.cfg.augment is not None else any(isinstance(m, nn.Conv2d) for m in model.modules())
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
         self.set_mask(mask)
         self.epoch, self.iteration, self.history, self.stop, self.loss, self.bar = 0, 0, [], False, None, None
@@ -187,7 +188,7 @@ class Trainer:
         "One pass over the training split."
         self.model.train()
         total, n = torch.zeros((), device=self.device), 0
-        for xb, yb in self.data.train.batches(self.cfg.batch_size, shuffle=True, augment=self.cfg.augment,
+        for xb, yb in self.data.train.batches(self.cfg.batch_size, shuffle=True, augment=self.augment,
                                               generator=self.gen, drop_last=True):
             self._set_lr()
             if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
@@ -263,7 +264,9 @@ def load_checkpoint(path:str|Path) -> dict:
     path = Path(path)
     if not path.is_file(): raise LotteryError(f"checkpoint {path} does not exist")
     try: ck = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e: raise LotteryError(f"{path} is not a readable checkpoint (truncated or corrupt?): {type(e).__name__}: {e}") from e
+    except Exception as e:
+        why = (str(e).splitlines() or [type(e).__name__])[0].split('. ')[0]
+        raise LotteryError(f"{path} is not a readable checkpoint (truncated or corrupt?): {why}") from e
     if isinstance(ck, dict) and 'state_dict' not in ck and all(isinstance(v, torch.Tensor) for v in ck.values()): ck = {'state_dict': ck}
     if not isinstance(ck, dict) or not isinstance(ck.get('state_dict'), dict):
         raise LotteryError(f"{path} holds no state_dict: it is not a model checkpoint")

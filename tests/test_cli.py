@@ -88,3 +88,77 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, sig):
 def test_no_command_prints_help_and_fails():
     r = lnb()
     assert r.returncode == 2 and 'train' in r.stderr
+
+def test_the_seeds_four_steps(tmp_path):
+    r = tmp_path/'r'
+    assert lnb('train', *SMALL, '--out', r, '--save-untrained').returncode == 0
+    p = lnb('prune', '--checkpoint', r/'trained.pth.tar', '--sparsity', '0.8', '--method', 'global', '--out', r/'pruned.pth.tar')
+    assert p.returncode == 0, p.stderr
+    e = lnb('extract', '--untrained', r/'untrained.pth.tar', '--pruned', r/'pruned.pth.tar', '--out', r/'ticket.pth.tar')
+    assert e.returncode == 0, e.stderr
+    rows = {l.split()[0]: l.split() for l in e.stdout.splitlines() if l.strip()}
+    assert set(rows) >= {'fc1.weight', 'fc2.weight', 'fc.weight', 'total'} and rows['total'][-1] == '80.00%'
+    ticket = torch.load(r/'ticket.pth.tar', weights_only=False)
+    theta0 = torch.load(r/'untrained.pth.tar', weights_only=False)['state_dict']
+    for k, m in ticket['mask'].items():
+        assert torch.equal(ticket['state_dict'][k][m], theta0[k][m]) and not ticket['state_dict'][k][~m].any()
+    t = lnb('train', '--resume-from', r/'ticket.pth.tar', *SMALL, '--out', tmp_path/'t')
+    assert t.returncode == 0, t.stderr
+    final = torch.load(tmp_path/'t'/'trained.pth.tar', weights_only=False)['state_dict']
+    assert all(torch.equal(final[k] != 0, m) for k, m in ticket['mask'].items()), 'the ticket trains with its mask enforced'
+
+@pytest.mark.parametrize('method', ['magnitude', 'filters'])
+def test_prune_methods_write_a_pruned_checkpoint(tmp_path, method):
+    from lottery_nb.models import get_model
+    from lottery_nb.train import save_checkpoint
+    save_checkpoint(tmp_path/'r20.pth.tar', get_model('resnet20', in_channels=1), dict(name='resnet20', in_channels=1, img_size=28), dataset='fashion_mnist')
+    r = lnb('prune', '--checkpoint', tmp_path/'r20.pth.tar', '--sparsity', '0.5', '--method', method, '--out', tmp_path/'p.pth.tar')
+    assert r.returncode == 0, r.stderr
+    ck = torch.load(tmp_path/'p.pth.tar', weights_only=False)
+    w, m = ck['state_dict']['layer2.1.conv1.weight'], ck['mask']['layer2.1.conv1.weight']
+    assert torch.equal(w != 0, m) and int(m.sum()) == m.numel() // 2
+    if method == 'filters': assert (m.flatten(1).all(1) | ~m.flatten(1).any(1)).all()
+
+def test_prune_agp_prunes_while_fine_tuning(tmp_path):
+    assert lnb('train', *SMALL, '--out', tmp_path/'r').returncode == 0
+    r = lnb('prune', '--checkpoint', tmp_path/'r'/'trained.pth.tar', '--sparsity', '0.6', '--method', 'agp', '--epochs', '3',
+            '--n-train', '1000', '--n-test', '200', '--quiet', '--device', 'cpu', '--out', tmp_path/'agp.pth.tar')
+    assert r.returncode == 0, r.stderr
+    ck = torch.load(tmp_path/'agp.pth.tar', weights_only=False)
+    from lottery_nb.masks import density
+    assert density(ck['mask']) == pytest.approx(0.4, abs=0.002) and len(ck['history']) == 3
+
+def test_extract_accepts_distiller_checkpoints(tmp_path):
+    from lottery_nb.models import get_model
+    u, t = get_model('resnet20', seed=0).state_dict(), get_model('resnet20', seed=1).state_dict()
+    pruned = {k: (v * (v.abs() > 0.05) if v.dim() == 4 else v) for k, v in t.items()}
+    torch.save({'arch': 'resnet20_cifar', 'epoch': 0, 'state_dict': {f'module.{k}': v for k, v in u.items()}}, tmp_path/'u.pth.tar')
+    torch.save({'arch': 'resnet20_cifar', 'epoch': 180, 'state_dict': {f'module.{k}': v for k, v in pruned.items()}}, tmp_path/'p.pth.tar')
+    r = lnb('extract', '--untrained', tmp_path/'u.pth.tar', '--pruned', tmp_path/'p.pth.tar', '--out', tmp_path/'ticket.pth.tar')
+    assert r.returncode == 0, r.stderr
+    ticket = torch.load(tmp_path/'ticket.pth.tar', weights_only=False)
+    assert torch.equal(ticket['state_dict']['layer1.0.conv1.weight'], u['layer1.0.conv1.weight'] * (pruned['layer1.0.conv1.weight'] != 0))
+    assert torch.equal(ticket['state_dict']['fc.weight'], u['fc.weight'])
+
+def test_bad_checkpoints_give_one_line_and_write_nothing(tmp_path):
+    from lottery_nb.models import get_model
+    from lottery_nb.train import save_checkpoint
+    save_checkpoint(tmp_path/'r20.pth.tar', get_model('resnet20'), dict(name='resnet20'))
+    save_checkpoint(tmp_path/'r32.pth.tar', get_model('resnet32'), dict(name='resnet32'))
+    (tmp_path/'cut.pth.tar').write_bytes((tmp_path/'r20.pth.tar').read_bytes()[:5000])
+    bad_mask = torch.load(tmp_path/'r20.pth.tar', weights_only=False); bad_mask['mask'] = {'fc.weight': torch.ones(3, 3, dtype=torch.bool)}
+    torch.save(bad_mask, tmp_path/'badmask.pth.tar')
+    cases = [
+        (['extract', '--untrained', tmp_path/'r20.pth.tar', '--pruned', tmp_path/'r32.pth.tar'], 'different architectures'),
+        (['extract', '--untrained', tmp_path/'cut.pth.tar', '--pruned', tmp_path/'r20.pth.tar'], 'truncated or corrupt'),
+        (['prune', '--checkpoint', tmp_path/'r20.pth.tar', '--sparsity', '1.0'], 'sparsity must be in [0, 1)'),
+        (['prune', '--checkpoint', tmp_path/'r20.pth.tar', '--sparsity', '-0.2'], 'sparsity must be in [0, 1)'),
+        (['prune', '--checkpoint', tmp_path/'badmask.pth.tar', '--sparsity', '0.5'], 'mask does not fit'),
+        (['train', '--resume-from', tmp_path/'badmask.pth.tar', '--dataset', 'fashion_mnist'], 'mask does not fit'),
+        (['prune', '--checkpoint', tmp_path/'missing.pth.tar', '--sparsity', '0.5'], 'does not exist'),
+    ]
+    for args, says in cases:
+        r = lnb(*args, '--out', tmp_path/'out')
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and says in lines[0], (args, r.stderr)
+        assert not (tmp_path/'out').exists(), args

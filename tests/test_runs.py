@@ -1,0 +1,126 @@
+"IMP studies on disk: deterministic masks, rewinding, controls, and resume after a killed process with nothing lost."
+import errno, json, signal, subprocess, time
+from dataclasses import asdict
+from pathlib import Path
+import pytest
+import torch
+from lottery_nb.core import LotteryError
+from lottery_nb.runs import ImpConfig, ImpRun, open_run, load_tensors, SCHEMA_VERSION
+from lottery_nb.train import Callback
+
+TRAIN = dict(epochs=2, n_train=1500, n_test=500, batch_size=100, augment=False)
+
+def small(**kw): return ImpConfig(**{**dict(model='lenet300_100', rounds=2, fraction=0.3, train=TRAIN, controls=('reinit', 'random')), **kw})
+
+@pytest.fixture(scope='module')
+def study(tmp_path_factory, fmnist_dir):
+    return ImpRun(tmp_path_factory.mktemp('s')/'run', small(), data_dir=fmnist_dir, device='cpu', progress=False).run()
+
+def test_every_unit_is_on_disk_in_documented_files(study):
+    meta = json.loads((study.out/'run.json').read_text())
+    assert meta['schema_version'] == SCHEMA_VERSION and meta['config']['fraction'] == 0.3
+    for level, variant in study.units():
+        d = study.out/f'level_{level:02d}'/variant
+        assert (d/'metrics.json').exists() and (d/'final.safetensors').exists() and not (d/'state.pt').exists()
+        m = study.metrics(level, variant)
+        assert len(m['history']) == 2 and set(m['history'][0]) >= {'train_loss', 'test_loss', 'test_acc', 'seconds'}
+    assert not list(study.out.rglob('*.tmp')), 'no temporary files are left'
+
+def test_masks_shrink_by_the_fraction_with_the_output_layer_at_half_rate(study):
+    m1, m2 = study.mask(1), study.mask(2)
+    out = 'fc.weight'
+    assert int(m1[out].sum()) == 1000 - round(0.15 * 1000)
+    hidden = lambda m: sum(int(v.sum()) for k, v in m.items() if k != out)
+    total = 784 * 300 + 300 * 100
+    assert hidden(m1) == total - round(0.3 * total) and hidden(m2) == hidden(m1) - round(0.3 * hidden(m1))
+    assert all((m2[k] <= m1[k]).all() for k in m1)
+
+def test_zeros_stay_zero_and_controls_keep_counts(study):
+    for variant in ('ticket', 'reinit', 'random'):
+        w, m = study.final_weights(2, variant), study.mask(2, variant)
+        assert all(not w[k][~m[k]].any() for k in m), variant
+        assert {k: s['kept'] for k, s in study.metrics(2, variant)['layers'].items()} == {k: int(v.sum()) for k, v in study.mask(2).items()}
+    assert not torch.equal(study.mask(2, 'random')['fc1.weight'], study.mask(2)['fc1.weight'])
+
+def test_ticket_starts_at_theta0_and_reinit_does_not(study):
+    theta0, m = load_tensors(study.out/'theta_0.safetensors'), study.mask(2)
+    ticket, _ = study._start_point(2, 'ticket')
+    reinit, _ = study._start_point(2, 'reinit')
+    for k in m:
+        assert torch.equal(ticket[k][m[k]], theta0[k][m[k]])
+        assert not torch.equal(reinit[k][m[k]], theta0[k][m[k]]) and not reinit[k][~m[k]].any()
+
+def test_same_seed_same_config_gives_the_same_masks(study, tmp_path, fmnist_dir):
+    again = ImpRun(tmp_path/'again', small(), data_dir=fmnist_dir, device='cpu', progress=False).run()
+    for level in (1, 2):
+        assert all(torch.equal(a, b) for a, b in zip(study.mask(level).values(), again.mask(level).values()))
+
+def test_a_finished_run_reopened_gives_the_same_numbers_and_recomputes_nothing(study):
+    again = open_run(study.out, device='cpu', progress=False)
+    assert again.results() == study.results() and again.cfg == study.cfg
+    t0 = time.time(); again.run(); assert time.time() - t0 < 2
+
+def test_resuming_with_another_config_names_the_fields(study):
+    with pytest.raises(LotteryError, match=r'fraction: 0.3 -> 0.5.*rounds: 2 -> 3'):
+        ImpRun(study.out, small(fraction=0.5, rounds=3))
+
+def test_rewinding_to_iteration_k(tmp_path, fmnist_dir):
+    run = ImpRun(tmp_path/'rw', small(rounds=1, controls=(), rewind_iter=7), data_dir=fmnist_dir, device='cpu', progress=False).run()
+    theta0, theta_k = load_tensors(run.out/'theta_0.safetensors'), load_tensors(run.out/'theta_rewind.safetensors')
+    assert not torch.equal(theta0['fc1.weight'], theta_k['fc1.weight'])
+    ticket, m = run._start_point(1, 'ticket')
+    assert all(torch.equal(ticket[k][m[k]], theta_k[k][m[k]]) for k in m)
+    with pytest.raises(LotteryError, match='beyond'):
+        ImpRun(tmp_path/'far', small(rounds=1, controls=(), rewind_iter=10**6), data_dir=fmnist_dir, device='cpu', progress=False).run()
+
+def test_rewinding_in_epochs_and_one_shot(tmp_path, fmnist_dir):
+    run = ImpRun(tmp_path/'os', small(rounds=3, one_shot=True, controls=(), rewind_epochs=1), data_dir=fmnist_dir, device='cpu', progress=False).run()
+    assert run.units() == [(0, 'dense'), (1, 'ticket')]
+    hidden = sum(int(v.sum()) for k, v in run.mask(1).items() if k != 'fc.weight')
+    assert hidden == pytest.approx((784 * 300 + 300 * 100) * 0.7 ** 3, abs=2)
+    assert (run.out/'theta_rewind.safetensors').exists()
+
+def test_callbacks_see_each_unit_and_stop_leaves_a_resumable_directory(tmp_path, fmnist_dir):
+    run = ImpRun(tmp_path/'live', small(), data_dir=fmnist_dir, device='cpu', progress=False)
+    seen = []
+    class Watch(Callback):
+        def after_epoch(self, t):
+            seen.append(t.unit)
+            if t.unit == (1, 'ticket') and t.epoch == 1: run.stop()
+    run.run(cbs=[Watch()])
+    assert seen == [(0, 'dense'), (0, 'dense'), (1, 'ticket')]
+    assert run.is_done(0, 'dense') and not run.is_done(1, 'ticket') and (run.out/'level_01'/'ticket'/'state.pt').exists()
+    run.run()
+    assert all(run.is_done(l, v) for l, v in run.units())
+
+def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(tmp_path, fmnist_dir, monkeypatch):
+    import lottery_nb.runs as runs
+    def full(tensors, path): Path(path).write_bytes(b'x' * 10); raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(runs, 'save_file', full)
+    with pytest.raises(LotteryError, match='No space left on device'):
+        ImpRun(tmp_path/'full', small(), data_dir=fmnist_dir, device='cpu', progress=False).run()
+    assert not (tmp_path/'full'/'theta_0.safetensors').exists() and not list((tmp_path/'full').glob('.*tmp'))
+
+IMP = ['--model', 'lenet300_100', '--rounds', '2', '--fraction', '0.3', '--controls', 'reinit,random', '--n-train', '3000',
+       '--n-test', '500', '--epochs', '3', '--batch-size', '100', '--set', 'augment=false', '--device', 'cpu', '--quiet']
+
+def test_imp_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
+    straight = subprocess.run(['lottery-nb', 'imp', *IMP, '--out', str(tmp_path/'straight')], capture_output=True, text=True, timeout=600)
+    assert straight.returncode == 0, straight.stderr
+    p = subprocess.Popen(['lottery-nb', 'imp', *IMP, '--out', str(tmp_path/'cut')], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    target = tmp_path/'cut'/'level_01'/'ticket'/'state.pt'   # killed in the middle of level 1's ticket
+    deadline = time.time() + 300
+    while not target.exists() and p.poll() is None and time.time() < deadline: time.sleep(0.02)
+    assert p.poll() is None, 'finished before it could be killed'
+    p.send_signal(signal.SIGKILL); p.wait()
+    r = subprocess.run(['lottery-nb', 'imp', *IMP, '--out', str(tmp_path/'cut')], capture_output=True, text=True)
+    assert r.returncode == 2 and '--resume' in r.stderr, 'a study is not overwritten without --resume'
+    r = subprocess.run(['lottery-nb', 'imp', *IMP, '--out', str(tmp_path/'cut'), '--resume'], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    a, b = open_run(tmp_path/'straight'), open_run(tmp_path/'cut')
+    strip = lambda ms: [{**m, 'seconds': 0, 'history': [{**h, 'seconds': 0} for h in m['history']]} for m in ms]
+    assert strip(a.results()) == strip(b.results())
+    for l, v in a.units():
+        wa, wb = a.final_weights(l, v), b.final_weights(l, v)
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), (l, v)
+    assert r.stdout == straight.stdout, 'the same summary table'
