@@ -190,6 +190,17 @@ def format_history(history:list[dict]) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/09_cli.ipynb #8158e741
+def _fractions(mask:dict, out_layer:str, sparsity:float, output_rate:float|None) -> tuple[float, dict|None]:
+    "The fraction of survivors to prune, and the output layer's own, so the total lands on `sparsity`."
+    if output_rate is None: return fraction_for(sparsity, 1, density(mask)), None
+    n = sum(m.numel() for m in mask.values())
+    out_keep = min(int(mask[out_layer].sum()), round((1 - output_rate) * mask[out_layer].numel()))
+    rest_alive = sum(int(m.sum()) for k, m in mask.items() if k != out_layer)
+    rest_keep = round((1 - sparsity) * n) - out_keep
+    if rest_keep > rest_alive or rest_keep < 0:
+        raise LotteryError(f"sparsity {sparsity} with the output layer at {output_rate} cannot be reached from this checkpoint")
+    return 1 - rest_keep / max(rest_alive, 1), {out_layer: 1 - out_keep / max(int(mask[out_layer].sum()), 1)}
+
 def cmd_prune(a:argparse.Namespace) -> int:
     "Prune a checkpoint to `a.sparsity`; write the pruned checkpoint with its mask."
     _check_fraction(a.sparsity, 'sparsity')
@@ -208,12 +219,7 @@ def cmd_prune(a:argparse.Namespace) -> int:
         t.fit()
         mask, extra = t.mask, dict(history=t.history)
     else:
-        out_layer = prunable(model)[-1]
-        rates = None
-        if a.output_rate is not None and a.method != 'filters':
-            d = density({out_layer: mask[out_layer]})
-            rates = {out_layer: fraction_for(a.output_rate, 1, d)}
-        frac = fraction_for(a.sparsity, 1, density(mask)) if a.method != 'filters' else a.sparsity
+        frac, rates = (a.sparsity, None) if a.method == 'filters' else _fractions(mask, prunable(model)[-1], a.sparsity, a.output_rate)
         mask, extra = prune(model, frac, a.method, mask, rates), {}
     with torch.no_grad():
         for n, p in model.named_parameters():

@@ -130,14 +130,14 @@ class ImpRun:
     def final_weights(self, level:int, variant:str) -> dict: return load_tensors(unit_dir(self.out, level, variant)/'final.safetensors')
 
     def summary(self) -> str:
-        "Test accuracy of every finished unit, one row per level."
+        "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
         cols = ['ticket', *self.cfg.controls]
         lines = [f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>8}' for c in (['dense'] if not cols else cols))]
         for l in self.cfg.levels():
             ms = {v: self.metrics(l, v) for v in self.cfg.variants(l)}
             dens = next((m['density'] for m in ms.values() if m), None)
             cells = [f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}" for v in (['dense'] if l == 0 else cols)]
-            lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells))
+            lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
         return '\n'.join(lines)
 
     # -- running ------------------------------------------------------------------------------------------------
@@ -173,8 +173,8 @@ class ImpRun:
         save_tensors(mask, path)
         return mask
 
-    def _start_point(self, level:int, variant:str) -> tuple[dict, dict|None]:
-        "The initial state dict and the mask of a unit."
+    def start_point(self, level:int, variant:str) -> tuple[dict, dict|None]:
+        "The state dict a unit starts from and the mask it trains under (made and saved the first time)."
         theta0 = load_tensors(self.out/'theta_0.safetensors')
         if level == 0: return theta0, None
         rewind = load_tensors(self.out/'theta_rewind.safetensors') if self.cfg.rewinds else theta0
@@ -190,7 +190,7 @@ class ImpRun:
 
     def _train_unit(self, level:int, variant:str, cbs) -> dict|None:
         d = unit_dir(self.out, level, variant)
-        init, mask = self._start_point(level, variant)
+        init, mask = self.start_point(level, variant)
         model = load_state(get_model(seed=0, **self.cfg.arch()), init, f'{variant} start')
         t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, cbs=[EpochCheckpoint(d/'state.pt'), *cbs, _StopFlag(self)],
                     progress=self.progress, desc=f'level {level} {variant}')

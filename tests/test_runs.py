@@ -44,8 +44,8 @@ def test_zeros_stay_zero_and_controls_keep_counts(study):
 
 def test_ticket_starts_at_theta0_and_reinit_does_not(study):
     theta0, m = load_tensors(study.out/'theta_0.safetensors'), study.mask(2)
-    ticket, _ = study._start_point(2, 'ticket')
-    reinit, _ = study._start_point(2, 'reinit')
+    ticket, _ = study.start_point(2, 'ticket')
+    reinit, _ = study.start_point(2, 'reinit')
     for k in m:
         assert torch.equal(ticket[k][m[k]], theta0[k][m[k]])
         assert not torch.equal(reinit[k][m[k]], theta0[k][m[k]]) and not reinit[k][~m[k]].any()
@@ -68,7 +68,7 @@ def test_rewinding_to_iteration_k(tmp_path, fmnist_dir):
     run = ImpRun(tmp_path/'rw', small(rounds=1, controls=(), rewind_iter=7), data_dir=fmnist_dir, device='cpu', progress=False).run()
     theta0, theta_k = load_tensors(run.out/'theta_0.safetensors'), load_tensors(run.out/'theta_rewind.safetensors')
     assert not torch.equal(theta0['fc1.weight'], theta_k['fc1.weight'])
-    ticket, m = run._start_point(1, 'ticket')
+    ticket, m = run.start_point(1, 'ticket')
     assert all(torch.equal(ticket[k][m[k]], theta_k[k][m[k]]) for k in m)
     with pytest.raises(LotteryError, match='beyond'):
         ImpRun(tmp_path/'far', small(rounds=1, controls=(), rewind_iter=10**6), data_dir=fmnist_dir, device='cpu', progress=False).run()
