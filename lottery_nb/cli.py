@@ -11,17 +11,17 @@ from dataclasses import asdict
 from pathlib import Path
 import torch
 import lottery_nb
-from .core import LotteryError, default_device, device_name, save_json, load_json
+from .core import LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs, check_mask, check_fraction
 from .data import get_data, get_spec, find_files
 from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state
 from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
-                              STRATEGIES, prunable, check_mask, _check_fraction)
+                              STRATEGIES, prunable)
 from .runs import ImpConfig, ImpRun, CONTROLS
 
 # %% auto #0
-__all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_for', 'arch_of_checkpoint', 'run_config', 'diff_configs', 'cmd_train',
-           'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'main']
+__all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_for', 'arch_of_checkpoint', 'run_config', 'cmd_train', 'format_history',
+           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
 _OVERRIDES = ('epochs', 'lr', 'batch-size', 'n-train', 'n-test')
@@ -114,15 +114,6 @@ def run_config(a:argparse.Namespace) -> dict:
     arch = arch_for(a.model, dataset, **{k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None})
     return dict(dataset=dataset, arch=arch, preset=a.preset, train=asdict(cfg))
 
-def diff_configs(old:dict, new:dict, prefix:str='') -> list[str]:
-    "The fields in which two run configs differ, as 'field: old -> new'."
-    out = []
-    for k in sorted(set(old) | set(new)):
-        a, b = old.get(k), new.get(k)
-        if isinstance(a, dict) and isinstance(b, dict): out += diff_configs(a, b, f'{prefix}{k}.')
-        elif json.dumps(a) != json.dumps(b): out.append(f'{prefix}{k}: {a!r} -> {b!r}')
-    return out
-
 # %% ../nbs/09_cli.ipynb #682f07fb
 def _prepare_out(out:Path, cfg:dict, resume:bool):
     "Check that `out` can take this run (new, or resumable with the same config) and write its config."
@@ -203,8 +194,8 @@ def _fractions(mask:dict, out_layer:str, sparsity:float, output_rate:float|None)
 
 def cmd_prune(a:argparse.Namespace) -> int:
     "Prune a checkpoint to `a.sparsity`; write the pruned checkpoint with its mask."
-    _check_fraction(a.sparsity, 'sparsity')
-    if a.output_rate is not None: _check_fraction(a.output_rate, 'output rate')
+    check_fraction(a.sparsity, 'sparsity')
+    if a.output_rate is not None: check_fraction(a.output_rate, 'output rate')
     ck = load_checkpoint(a.checkpoint)
     arch, dataset = arch_of_checkpoint(ck, a.dataset)
     model, mask = _load_start(a.checkpoint, arch)
@@ -244,7 +235,6 @@ def cmd_extract(a:argparse.Namespace) -> int:
     arch = u.get('arch') or p.get('arch')
     extra = {k: v for k, v in (('model_kwargs', u.get('model_kwargs') or p.get('model_kwargs')), ('dataset', u.get('dataset') or p.get('dataset'))) if v}
     obj = dict(state_dict=ticket, arch=arch, mask=mask, kind='ticket', untrained=str(a.untrained), pruned=str(a.pruned), epoch=0, **extra)
-    from lottery_nb.core import atomic_write
     atomic_write(a.out, lambda tmp: torch.save(obj, tmp))
     print(sparsity_table(mask))
     print(f"saved the ticket to {a.out}")

@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['LotteryError', 'default_device', 'device_name', 'atomic_write', 'save_json', 'load_json']
+__all__ = ['LotteryError', 'default_device', 'device_name', 'atomic_write', 'save_json', 'load_json', 'diff_configs',
+           'check_mask', 'check_fraction']
 
 # %% ../nbs/00_core.ipynb #e3c970d7
 class LotteryError(Exception):
@@ -71,3 +72,25 @@ def load_json(path:str|Path):
     try: return json.loads(path.read_text())
     except FileNotFoundError as e: raise LotteryError(f"{path} does not exist") from e
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
+
+# %% ../nbs/00_core.ipynb #e44f638b
+def diff_configs(old:dict, new:dict, prefix:str='') -> list[str]:
+    "The fields in which two (nested) configs differ, as 'field: old -> new'."
+    out = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, dict) and isinstance(b, dict): out += diff_configs(a, b, f'{prefix}{k}.')
+        elif json.dumps(a, default=str) != json.dumps(b, default=str): out.append(f'{prefix}{k}: {a!r} -> {b!r}')
+    return out
+
+def check_mask(mask:dict, # parameter name -> bool tensor
+               params:dict, # parameter name -> tensor
+              ):
+    "Raise a clear error unless every entry of `mask` names a tensor of `params` with the same shape."
+    bad = [f"{n} {tuple(m.shape)}" + (f" vs {tuple(params[n].shape)}" if n in params else " (no such parameter)")
+           for n, m in mask.items() if n not in params or tuple(m.shape) != tuple(params[n].shape)]
+    if bad: raise LotteryError(f"mask does not fit the model: {'; '.join(bad[:3])}")
+
+def check_fraction(x:float, what:str='fraction'):
+    "Raise a clear error unless `x` is in [0, 1)."
+    if not 0 <= x < 1: raise LotteryError(f"{what} must be in [0, 1), not {x}")

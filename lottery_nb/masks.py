@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import torch
 import torch.nn as nn
-from .core import LotteryError
+from .core import LotteryError, check_mask, check_fraction
 from .train import Callback
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'prunable', 'weights_of', 'dense_mask', 'mask_from_weights', 'apply_mask', 'check_mask', 'density',
-           'layer_stats', 'sparsity_table', 'prune_layerwise', 'prune_global', 'prune_filters', 'prune', 'fraction_for',
+__all__ = ['STRATEGIES', 'prunable', 'weights_of', 'dense_mask', 'mask_from_weights', 'apply_mask', 'density', 'layer_stats',
+           'sparsity_table', 'prune_layerwise', 'prune_global', 'prune_filters', 'prune', 'fraction_for',
            'agp_sparsity', 'AGP', 'extract_ticket', 'Snapshot', 'random_mask', 'shuffled_mask', 'reinit_state']
 
 # %% ../nbs/04_masks.ipynb #5b376a77
@@ -45,12 +45,6 @@ def apply_mask(model:nn.Module, mask:dict) -> nn.Module:
     for n, m in mask.items(): params[n].mul_(m.to(params[n].device, params[n].dtype))
     return model
 
-def check_mask(mask:dict, params:dict):
-    "Raise a clear error unless every entry of `mask` names a tensor of `params` with the same shape."
-    bad = [f"{n} {tuple(m.shape)}" + (f" vs {tuple(params[n].shape)}" if n in params else " (no such parameter)")
-           for n, m in mask.items() if n not in params or tuple(m.shape) != tuple(params[n].shape)]
-    if bad: raise LotteryError(f"mask does not fit the model: {'; '.join(bad[:3])}")
-
 # %% ../nbs/04_masks.ipynb #da753604
 def density(mask:dict) -> float:
     "Fraction of the prunable weights that remain."
@@ -72,9 +66,6 @@ def sparsity_table(mask:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/04_masks.ipynb #f56eb8cc
-def _check_fraction(fraction, what='fraction'):
-    if not 0 <= fraction < 1: raise LotteryError(f"{what} must be in [0, 1), not {fraction}")
-
 def _lowest(scores:torch.Tensor, k:int) -> torch.Tensor:
     "A flat bool tensor that is False at the `k` lowest of `scores`."
     keep = torch.ones(scores.numel(), dtype=torch.bool, device=scores.device)
@@ -94,8 +85,8 @@ def prune_layerwise(weights:dict, # name -> weight tensor
                     rates:dict|None=None, # name -> fraction for that layer instead (0 leaves it dense)
                    ) -> dict:
     "Remove `fraction` of each layer's surviving weights, smallest magnitude first."
-    _check_fraction(fraction); rates = rates or {}
-    for r in rates.values(): _check_fraction(r, 'a layer rate')
+    check_fraction(fraction); rates = rates or {}
+    for r in rates.values(): check_fraction(r, 'a layer rate')
     return {n: _prune_one(weights[n], m, rates.get(n, fraction)) for n, m in mask.items()}
 
 def prune_global(weights:dict, mask:dict,
@@ -103,7 +94,7 @@ def prune_global(weights:dict, mask:dict,
                  rates:dict|None=None, # name -> fraction pruned layer-wise instead (e.g. the output layer at half rate)
                 ) -> dict:
     "Remove the `fraction` of surviving weights with the smallest magnitude over all layers at once."
-    _check_fraction(fraction); rates = rates or {}
+    check_fraction(fraction); rates = rates or {}
     out = prune_layerwise(weights, {n: m for n, m in mask.items() if n in rates}, 0, rates) if rates else {}
     names = [n for n in mask if n not in rates]
     if names:
@@ -119,7 +110,7 @@ def prune_filters(weights:dict, mask:dict,
                   rates:dict|None=None, # name -> fraction for that layer instead
                  ) -> dict:
     "Remove `fraction` of each convolution's surviving filters, smallest L1 norm first."
-    _check_fraction(fraction); rates = rates or {}
+    check_fraction(fraction); rates = rates or {}
     out = {}
     for n, m in mask.items():
         w = weights[n]
@@ -150,7 +141,7 @@ def fraction_for(target_sparsity:float, # the sparsity wanted at the end, in [0,
                  rounds:int=1, # over this many equal rounds
                  current_density:float=1.0) -> float:
     "The per-round fraction of survivors to remove so that `rounds` rounds reach `target_sparsity`."
-    _check_fraction(target_sparsity, 'sparsity')
+    check_fraction(target_sparsity, 'sparsity')
     if 1 - target_sparsity > current_density + 1e-12: raise LotteryError(f"sparsity {target_sparsity} is below the current {1 - current_density:.4f}: pruning only removes weights")
     return 1 - ((1 - target_sparsity) / current_density) ** (1 / rounds)
 
@@ -167,7 +158,7 @@ def agp_sparsity(epoch:float, # where training is
 class AGP(Callback):
     "Prune gradually during training, from `initial` to `final` sparsity between epochs `start` and `end` (Zhu & Gupta)."
     def __init__(self, final:float, start:int=0, end:int|None=None, initial:float=0.0, method:str='layerwise', rates:dict|None=None):
-        _check_fraction(final, 'sparsity')
+        check_fraction(final, 'sparsity')
         if method not in STRATEGIES: raise LotteryError(f"unknown pruning method {method!r}")
         self.final, self.start, self.end, self.initial, self.method, self.rates = final, start, end, initial, method, rates
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file, load_file
 import lottery_nb
-from .core import LotteryError, atomic_write, save_json, load_json, default_device
+from .core import LotteryError, atomic_write, save_json, load_json, default_device, diff_configs, check_fraction
 from .data import get_data, get_spec
 from .models import get_model, load_state
 from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback, LambdaCallback
 from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffled_mask, reinit_state,
-                              extract_ticket, Snapshot, fraction_for, prunable, _check_fraction)
+                              extract_ticket, Snapshot, fraction_for, prunable)
 
 # %% auto #0
 __all__ = ['SCHEMA_VERSION', 'CONTROLS', 'save_tensors', 'load_tensors', 'ImpConfig', 'unit_dir', 'ImpRun', 'open_run']
@@ -61,8 +61,8 @@ class ImpConfig:
         self.controls = tuple(self.controls)
         get_spec(self.dataset)
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
-        _check_fraction(self.fraction)
-        if self.output_rate is not None: _check_fraction(self.output_rate, 'output_rate')
+        check_fraction(self.fraction)
+        if self.output_rate is not None: check_fraction(self.output_rate, 'output_rate')
         if self.method not in ('global', 'layerwise', 'magnitude'): raise LotteryError(f"IMP prunes by 'global' or 'layerwise' magnitude, not {self.method!r}")
         if self.rewind_iter < 0 or self.rewind_epochs < 0: raise LotteryError("the rewind point must be >= 0")
         if self.rewind_iter and self.rewind_epochs: raise LotteryError("give the rewind point in iterations or in epochs, not both")
@@ -110,7 +110,7 @@ class ImpRun:
             if meta.get('schema_version') != SCHEMA_VERSION:
                 raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb reads version {SCHEMA_VERSION}")
             old = ImpConfig(**meta['config'])
-            if cfg is not None and (diffs := _diff(asdict(old), asdict(cfg))):
+            if cfg is not None and (diffs := diff_configs(asdict(old), asdict(cfg))):
                 raise LotteryError(f"cannot resume {self.out}: it was made with another config ({'; '.join(diffs)})")
             self.cfg = old
         elif cfg is None: raise LotteryError(f"{self.out} holds no IMP run (no run.json)")
@@ -224,10 +224,6 @@ class ImpRun:
             if on_unit: on_unit(metrics)
             if self._stop: break
         return self
-
-def _diff(old:dict, new:dict) -> list[str]:
-    return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))
-            if json.dumps(old.get(k), default=str) != json.dumps(new.get(k), default=str)]
 
 # %% ../nbs/05_runs.ipynb #79b151a1
 def open_run(path:str|Path, **kw) -> ImpRun:

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import LotteryError, default_device, atomic_write
+from .core import LotteryError, default_device, atomic_write, check_mask
 from .data import Data
 from .models import load_state
 
@@ -167,8 +167,7 @@ class Trainer:
     def set_mask(self, mask:dict|None):
         "Hold the weights where `mask` is False at zero from now on (and zero them now)."
         params, mask = dict(self.model.named_parameters()), mask or {}
-        bad = [k for k in mask if k not in params or tuple(mask[k].shape) != tuple(params[k].shape)]
-        if bad: raise LotteryError(f"mask does not fit the model: {', '.join(bad[:3])} (missing or of another shape)")
+        check_mask(mask, params)
         self.mask = {k: m.to(self.device, torch.bool) for k, m in mask.items()}
         self._masked = [(params[k], m.to(params[k].dtype)) for k, m in self.mask.items()]
         self.apply_mask()
