@@ -122,12 +122,18 @@ class ImpRun:
         p = unit_dir(self.out, level, variant)/'metrics.json'
         return load_json(p) if p.exists() else None
     def results(self) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
+    def _ordered(self, tensors:dict) -> dict:
+        "`tensors` in the model's own order (safetensors files keep their names sorted)."
+        if not hasattr(self, '_names'): self._names = list(get_model(seed=0, **self.cfg.arch()).state_dict())
+        return {k: tensors[k] for k in self._names if k in tensors}
     def mask(self, level:int, variant:str='ticket') -> dict:
-        "The mask a unit trained under."
+        "The mask a unit trained under, in the model's layer order."
         if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
         own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        return {k: v.bool() for k, v in load_tensors(own if own.exists() else self.out/f'level_{level:02d}'/'mask.safetensors').items()}
-    def final_weights(self, level:int, variant:str) -> dict: return load_tensors(unit_dir(self.out, level, variant)/'final.safetensors')
+        return self._ordered({k: v.bool() for k, v in load_tensors(own if own.exists() else self.out/f'level_{level:02d}'/'mask.safetensors').items()})
+    def final_weights(self, level:int, variant:str) -> dict:
+        "A finished unit's trained weights (a state dict)."
+        return self._ordered(load_tensors(unit_dir(self.out, level, variant)/'final.safetensors'))
 
     def summary(self) -> str:
         "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
@@ -161,7 +167,7 @@ class ImpRun:
     def _level_mask(self, level:int) -> dict:
         "The IMP mask of `level`, computed from the previous level's trained ticket (and saved) the first time."
         path = self.out/f'level_{level:02d}'/'mask.safetensors'
-        if path.exists(): return {k: v.bool() for k, v in load_tensors(path).items()}
+        if path.exists(): return self._ordered({k: v.bool() for k, v in load_tensors(path).items()})
         prev = 'dense' if level == 1 else 'ticket'
         model = get_model(seed=0, **self.cfg.arch())
         load_state(model, self.final_weights(level - 1, prev), f'level {level-1} {prev} weights')
@@ -182,7 +188,7 @@ class ImpRun:
         if variant == 'ticket': return extract_ticket(rewind, mask=mask)[0], mask
         if variant == 'reinit': return extract_ticket(reinit_state(self.cfg.arch(), s + 1000 + level), mask=mask)[0], mask
         own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        if own.exists(): m = {k: v.bool() for k, v in load_tensors(own).items()}
+        if own.exists(): m = self._ordered({k: v.bool() for k, v in load_tensors(own).items()})
         else:
             m = (random_mask if variant == 'random' else shuffled_mask)(mask, s + (2000 if variant == 'random' else 3000) + level)
             save_tensors(m, own)
