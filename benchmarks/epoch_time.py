@@ -7,7 +7,7 @@ holding a pruning mask at zero costs per step.
 The images are CIFAR-shaped (3x32x32) uint8 noise: the pixels do not change the cost of a step.
 Prints the figures and writes them as JSON to benchmarks/results/epoch_time-<device>.json.
 """
-import argparse, json, platform, time
+import argparse, time
 from datetime import date
 from pathlib import Path
 import torch

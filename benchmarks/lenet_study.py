@@ -9,7 +9,7 @@ The same study from the command line:
         --epochs 10 --batch-size 128 --lr 0.1 --rounds 5 --fraction 0.2 --controls reinit,random --out runs/lenet-imp
 Prints test accuracy per level and variant and writes it to benchmarks/results/lenet_study.json.
 """
-import argparse, platform
+import argparse
 from pathlib import Path
 import torch
 from lottery_nb.core import save_json, default_device, device_name

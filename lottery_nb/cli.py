@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c726d9ab
 from __future__ import annotations
-import argparse, sys, json
+import argparse, sys
 from dataclasses import asdict
 from pathlib import Path
 import torch

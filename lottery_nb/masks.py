@@ -6,7 +6,6 @@ Docs: https://lottery-nb.github.io/lottery_nb/masks.html.md"""
 
 # %% ../nbs/04_masks.ipynb #6a082380
 from __future__ import annotations
-import math
 import torch
 import torch.nn as nn
 from .core import LotteryError, check_mask, check_fraction

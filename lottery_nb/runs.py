@@ -6,16 +6,15 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 
 # %% ../nbs/05_runs.ipynb #f423b0d3
 from __future__ import annotations
-import json, time
-from dataclasses import dataclass, field, asdict, fields
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
 from safetensors.torch import save_file, load_file
 import lottery_nb
-from .core import LotteryError, atomic_write, save_json, load_json, default_device, diff_configs, check_fraction
+from .core import LotteryError, atomic_write, save_json, load_json, diff_configs, check_fraction
 from .data import get_data, get_spec
 from .models import get_model, load_state
-from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback, LambdaCallback
+from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback
 from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffled_mask, reinit_state,
                               extract_ticket, Snapshot, fraction_for, prunable)
 

@@ -6,14 +6,14 @@ Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #7215ce01
 from __future__ import annotations
-import math, time
+import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field, fields, asdict, replace
+from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import LotteryError, default_device, atomic_write, check_mask
+from .core import LotteryError, atomic_write, check_mask
 from .data import Data
 from .models import load_state
 

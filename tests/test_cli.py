@@ -1,5 +1,5 @@
 "The `lottery-nb` command as a user runs it: real processes, real files, interrupted and resumed."
-import json, signal, subprocess, sys, time
+import json, signal, subprocess, time
 from pathlib import Path
 import pytest
 import torch

@@ -5,7 +5,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from lottery_nb.core import LotteryError
-from lottery_nb.data import get_data, load_split, read_idx, random_crop, random_flip, get_spec
+from lottery_nb.data import get_data, load_split, random_crop, random_flip, get_spec
 
 def test_cifar10_parses_the_genuine_pickled_batches(cifar_dir):
     root, written = cifar_dir

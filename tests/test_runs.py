@@ -1,6 +1,5 @@
 "IMP studies on disk: deterministic masks, rewinding, controls, and resume after a killed process with nothing lost."
 import errno, json, signal, subprocess, time
-from dataclasses import asdict
 from pathlib import Path
 import pytest
 import torch
