@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 from .core import LotteryError
-from .runs import ImpRun, load_tensors
+from .runs import ImpRun
 
 # %% auto #0
 __all__ = ['VARIANT_COLORS', 'accuracy_table', 'layer_densities', 'density_heatmap', 'weight_histogram', 'mask_image',
@@ -57,8 +57,10 @@ def weight_histogram(run:ImpRun, level:int, # the level whose mask is shown (>= 
     try: new = run.mask(level)[layer]
     except (LotteryError, KeyError): return None
     prev = run.mask(level - 1)[layer] if level > 1 else torch.ones_like(new)
-    start = load_tensors(run.out/('theta_rewind.safetensors' if run.cfg.rewinds else 'theta_0.safetensors'))[layer]
-    trained = run.final_weights(level - 1, 'dense' if level == 1 else 'ticket')[layer]
+    try:
+        start = run.tensors('theta_rewind' if run.cfg.rewinds else 'theta_0')[layer]
+        trained = run.final_weights(level - 1, 'dense' if level == 1 else 'ticket')[layer]
+    except LotteryError: return None   # a study shipped with masks and metrics only
     alive = prev.bool()
     keep, drop = new[alive], ~new[alive]
     t, i = trained[alive].abs().float().numpy(), start[alive].abs().float().numpy()
@@ -85,7 +87,8 @@ def mask_image(mask:torch.Tensor, # a bool mask of a linear (2-d) or conv (4-d) 
 import plotly.graph_objects as go
 
 def _layout(fig, title, **kw):
-    fig.update_layout(title=dict(text=title, x=0.02), template='plotly_white', font=dict(size=14),
+    # no template here: building one costs ~30 ms, too slow for a slider; the explorer sets it once per figure
+    fig.update_layout(title=dict(text=title, x=0.02), font=dict(size=14),
                       margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation='h', y=-0.2), **kw)
     return fig
 
@@ -119,7 +122,7 @@ def fig_histogram(run:ImpRun, level:int, layer:str, log:bool=False) -> go.Figure
     "Histograms of |w| trained and at initialisation, kept against pruned, with the threshold."
     h = weight_histogram(run, level, layer)
     fig = go.Figure()
-    if h is None: return _layout(fig, f'{layer}: no mask for level {level} yet')
+    if h is None: return _layout(fig, f'{layer}, level {level}: no weights to show')
     top = max(float(np.max(h[k])) for k in ('trained_kept', 'trained_pruned', 'init_kept', 'init_pruned') if len(h[k]))
     edges = np.linspace(0, top, 81); mids = (edges[1:] + edges[:-1]) / 2   # binned here: light to draw, instant to update
     for key, name, color, op in [('trained_pruned', 'trained, pruned', '#999999', 0.6), ('trained_kept', 'trained, kept', VARIANT_COLORS['ticket'], 0.6),

@@ -67,7 +67,8 @@ class ImpConfig:
         if self.rewind_iter and self.rewind_epochs: raise LotteryError("give the rewind point in iterations or in epochs, not both")
         bad = [c for c in self.controls if c not in CONTROLS]
         if bad: raise LotteryError(f"unknown control(s) {', '.join(bad)}: choose from {', '.join(CONTROLS)}")
-        self.train_config()
+        tc = self.train_config()
+        self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
 
     def train_config(self) -> TrainConfig: return preset(self.preset, **{'seed': self.seed, **self.train})
 
@@ -117,9 +118,18 @@ class ImpRun:
     # -- reading ------------------------------------------------------------------------------------------------
     def units(self) -> list[tuple[int, str]]: return [(l, v) for l in self.cfg.levels() for v in self.cfg.variants(l)]
     def is_done(self, level, variant) -> bool: return (unit_dir(self.out, level, variant)/'metrics.json').exists()
+    def _read(self, path:Path, load):
+        "Read `path` once: a file of a study never changes once written, so explorers can step back and forth freely."
+        cache = self.__dict__.setdefault('_files', {})
+        if path not in cache: cache[path] = load(path)
+        return cache[path]
     def metrics(self, level, variant) -> dict|None:
+        "A finished unit's metrics.json (None while it is unfinished)."
         p = unit_dir(self.out, level, variant)/'metrics.json'
-        return load_json(p) if p.exists() else None
+        return self._read(p, load_json) if p.exists() else None
+    def tensors(self, name:str) -> dict:
+        "A safetensors file of the study, e.g. 'theta_0' or 'level_02/mask'."
+        return self._read(self.out/f'{name}.safetensors', load_tensors)
     def results(self) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
     def _ordered(self, tensors:dict) -> dict:
         "`tensors` in the model's own order (safetensors files keep their names sorted)."
@@ -129,10 +139,10 @@ class ImpRun:
         "The mask a unit trained under, in the model's layer order."
         if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
         own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        return self._ordered({k: v.bool() for k, v in load_tensors(own if own.exists() else self.out/f'level_{level:02d}'/'mask.safetensors').items()})
+        return self._ordered({k: v.bool() for k, v in self._read(own if own.exists() else self.out/f'level_{level:02d}'/'mask.safetensors', load_tensors).items()})
     def final_weights(self, level:int, variant:str) -> dict:
         "A finished unit's trained weights (a state dict)."
-        return self._ordered(load_tensors(unit_dir(self.out, level, variant)/'final.safetensors'))
+        return self._ordered(self._read(unit_dir(self.out, level, variant)/'final.safetensors', load_tensors))
 
     def summary(self) -> str:
         "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
