@@ -21,7 +21,7 @@ from .runs import ImpConfig, ImpRun, CONTROLS
 
 # %% auto #0
 __all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_for', 'arch_of_checkpoint', 'run_config', 'cmd_train', 'format_history',
-           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'main']
+           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
 _OVERRIDES = ('epochs', 'lr', 'batch-size', 'n-train', 'n-test')
@@ -81,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument('--one-shot', action='store_true', help="prune once to the sparsity of --rounds levels instead of iteratively")
     im.add_argument('--out', required=True, help="the study's directory")
     im.add_argument('--resume', action='store_true', help="continue an interrupted study in --out")
+    su = sub.add_parser('summary', help="print an IMP study's accuracy per level and variant",
+                        description="Print the test accuracy of every finished unit of a study (e.g. the shipped data/lenet300-fmnist-imp).")
+    su.add_argument('study', help="the study's directory")
     return p
 
 # %% ../nbs/09_cli.ipynb #e56e761f
@@ -272,7 +275,15 @@ def cmd_imp(a:argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb #6f8c7642
-COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp}
+def cmd_summary(a:argparse.Namespace) -> int:
+    "Print a study's table of test accuracy per level and variant."
+    from lottery_nb.runs import open_run
+    run = open_run(a.study, progress=False)
+    print(f"{run.cfg.model} on {get_spec(run.cfg.dataset).title}, {run.cfg.method} pruning of {run.cfg.fraction:.0%} per level ({run.out})")
+    print(run.summary())
+    return 0
+
+COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary}
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `lottery-nb`: returns the exit status (0 ok, 2 bad input, 130 interrupted)."

@@ -23,7 +23,7 @@ def accuracy_table(run:ImpRun) -> dict[str, dict]:
     "Per variant: remaining fraction and final test accuracy at each level (NaN where not trained yet)."
     levels = run.cfg.levels()
     out = {}
-    for v in ['ticket', *run.cfg.controls]:
+    for v in ['ticket', *run.controls()]:
         dens, accs = [], []
         for l in levels:
             m = run.metrics(l, 'dense' if l == 0 else v)
@@ -144,7 +144,7 @@ def fig_mask(run:ImpRun, level:int, layer:str) -> go.Figure:
 def fig_curves(run:ImpRun, level:int) -> go.Figure:
     "Test accuracy per epoch of every variant trained at `level`."
     fig = go.Figure()
-    for v in run.cfg.variants(level):
+    for v in run.variants(level):
         m = run.metrics(level, v)
         if m: fig.add_scatter(x=[h['epoch'] for h in m['history']], y=[h['test_acc'] * 100 for h in m['history']],
                               mode='lines+markers', name=v, line=dict(color=VARIANT_COLORS.get(v)))

@@ -131,6 +131,11 @@ class ImpRun:
         "A safetensors file of the study, e.g. 'theta_0' or 'level_02/mask'."
         return self._read(self.out/f'{name}.safetensors', load_tensors)
     def results(self) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
+    def controls(self) -> list[str]:
+        "The study's control variants: the configured ones, then any trained later with `train_unit`."
+        extra = [c for c in CONTROLS if c not in self.cfg.controls and any(self.is_done(l, c) for l in self.cfg.levels()[1:])]
+        return [*self.cfg.controls, *extra]
+    def variants(self, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls()]
     def _ordered(self, tensors:dict) -> dict:
         "`tensors` in the model's own order (safetensors files keep their names sorted)."
         if not hasattr(self, '_names'): self._names = list(get_model(seed=0, **self.cfg.arch()).state_dict())
@@ -146,10 +151,10 @@ class ImpRun:
 
     def summary(self) -> str:
         "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
-        cols = ['ticket', *self.cfg.controls]
+        cols = ['ticket', *self.controls()]
         lines = [f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>8}' for c in (['dense'] if not cols else cols))]
         for l in self.cfg.levels():
-            ms = {v: self.metrics(l, v) for v in self.cfg.variants(l)}
+            ms = {v: self.metrics(l, v) for v in self.variants(l)}
             dens = next((m['density'] for m in ms.values() if m), None)
             cells = [f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}" for v in (['dense'] if l == 0 else cols)]
             lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
@@ -225,6 +230,17 @@ class ImpRun:
         save_json(metrics, d/'metrics.json')
         (d/'state.pt').unlink(missing_ok=True)
         return metrics
+
+    def train_unit(self, level:int, variant:str, cbs=()) -> dict|None:
+        "Train one unit now, e.g. a control the study left out; its level's parent must be trained. None if stopped early."
+        if level < 1 or level not in self.cfg.levels() or variant not in ('ticket', *CONTROLS):
+            raise LotteryError(f"no unit ({level}, {variant!r}) in this study: levels 1..{self.cfg.levels()[-1]}, variants ticket, {', '.join(CONTROLS)}")
+        if self.is_done(level, variant): return self.metrics(level, variant)
+        parent = 'dense' if level == 1 else 'ticket'
+        if not self.is_done(level - 1, parent): raise LotteryError(f"level {level - 1}'s {parent} must be trained before level {level}")
+        self._stop = False
+        self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
+        return self._train_unit(level, variant, cbs)
 
     def run(self, cbs=(), # trainer `Callback`s, called in every unit (each trainer has `.unit = (level, variant)`)
             on_unit=None, # called with each unit's metrics when it finishes

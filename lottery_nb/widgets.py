@@ -12,7 +12,9 @@ import numpy as np
 import ipywidgets as W
 import plotly.graph_objects as go
 from .core import LotteryError
-from .runs import ImpRun, open_run
+from .runs import ImpRun, open_run, CONTROLS
+from .train import Callback
+import threading, time
 from .plots import (fig_accuracy, fig_layers, fig_heatmap, fig_histogram, fig_mask, fig_curves, accuracy_table,
                               layer_densities, VARIANT_COLORS)
 
@@ -32,6 +34,18 @@ def _replace(fw:go.FigureWidget, fig:go.Figure):
         fw.layout.title = fig.layout.title
         fw.layout.yaxis.update(fig.layout.yaxis.to_plotly_json())
 
+class _Live(Callback):
+    "Feeds an `Explorer`'s progress bar (and a `Watcher`'s live curves) from a training thread."
+    def __init__(self, ex, on_epoch=None): self.ex, self.on_epoch = ex, on_epoch
+    def before_fit(self, t):
+        self.ex.progress.max, self.ex.progress.value = t.cfg.epochs * t.iters_per_epoch, t.iteration
+        self.ex.status.value = f"training level {t.unit[0]} {t.unit[1]}"
+    def after_step(self, t):
+        if t.iteration % 10 == 0: self.ex.progress.value = t.iteration
+    def after_epoch(self, t):
+        self.ex.progress.value = t.iteration
+        if self.on_epoch: self.on_epoch(t)
+
 class Explorer(W.VBox):
     "The explorer app for an IMP study: a level selector and linked views."
     def __init__(self, run:ImpRun|str|Path, height:int=360, # of each figure, in pixels
@@ -47,6 +61,12 @@ class Explorer(W.VBox):
         self.layer = W.Dropdown(options=layers, value=layers[0], description='layer')
         self.log_scale = W.Checkbox(value=False, description='log scale')
         self.summary = W.HTML()
+        self.progress, self.status = W.IntProgress(value=0, min=0, max=1, description='training'), W.HTML()
+        self.missing = W.Dropdown(options=[], description='control')
+        self.train_missing = W.Button(description='Train it now', icon='play', tooltip='train this control at the selected level')
+        self.train_missing.on_click(lambda _: self.train_control(self.missing.value))
+        self.missing_row = W.HBox([W.HTML('<b>not in this study:</b>'), self.missing, self.train_missing])
+        self.thread = None
         def fig(f):
             f.update_layout(height=height, width=width, template='plotly_white')
             return go.FigureWidget(f)
@@ -61,7 +81,7 @@ class Explorer(W.VBox):
         controls = W.HBox([self.play, self.prev, self.level, self.next, self.layer, self.log_scale])
         grid = W.GridBox([self.f_acc, self.f_curves, self.f_layers, self.f_heat, self.f_hist, self.f_mask],
                          layout=W.Layout(grid_template_columns=f'{width + 10}px {width + 10}px', grid_gap='6px'))
-        super().__init__([controls, self.summary, grid])
+        super().__init__([controls, self.summary, self.missing_row, W.HBox([self.progress, self.status]), grid])
         self.add_class('lottery-explorer')
         self.show_level()
 
@@ -77,7 +97,7 @@ class Explorer(W.VBox):
         l, tab = self.level.value, accuracy_table(self.run)
         dense = self.run.metrics(0, 'dense')
         rows = []
-        for v in (['dense'] if l == 0 else ['ticket', *self.run.cfg.controls]):
+        for v in self.run.variants(l):
             m = self.run.metrics(l, v)
             acc = f"{m['test_acc']:.2%}" if m else '<i>not trained yet</i>'
             rows.append(f"<td style='color:{VARIANT_COLORS.get(v)};padding:0 14px'><b>{html.escape(v)}</b><br>{acc}</td>")
@@ -86,10 +106,34 @@ class Explorer(W.VBox):
                 + (f" &middot; dense network: {dense['test_acc']:.2%}" if dense else " &middot; dense network: <i>not trained yet</i>"))
         return f"<div style='font-size:16px'>{head}<table><tr>{''.join(rows)}</tr></table></div>"
 
+    def missing_controls(self, level:int) -> list[str]:
+        "Controls not trained at `level` that could be trained now (its parent level is trained)."
+        if level < 1 or not self.run.is_done(level - 1, 'dense' if level == 1 else 'ticket'): return []
+        return [c for c in CONTROLS if not self.run.is_done(level, c)]
+
+    def train_control(self, variant:str|None):
+        "Train `variant` at the selected level in a background thread, with live progress; the views update when done."
+        if not variant or (self.thread is not None and self.thread.is_alive()): return
+        level = self.level.value
+        def work():
+            self.train_missing.disabled = True
+            try:
+                self.run.train_unit(level, variant, cbs=[_Live(self)])
+                self.status.value = f"trained {variant} at level {level}"
+            except Exception as e: self.status.value = f"<span style='color:red'>{html.escape(str(e))}</span>"
+            finally:
+                self.train_missing.disabled = False
+                self.refresh()
+        self.thread = threading.Thread(target=work, daemon=True)
+        self.thread.start()
+
     def show_level(self):
         "Bring every view to the selected level."
         l = self.level.value
         self.summary.value = self.summary_html()
+        miss = self.missing_controls(l)
+        self.missing.options, self.missing_row.layout.display = miss, (None if miss else 'none')
+        self.missing.value = miss[0] if miss else None
         tab = accuracy_table(self.run)['ticket']
         i = self.run.cfg.levels().index(l)
         with self.f_acc.batch_update():
@@ -122,31 +166,20 @@ def explore(run:ImpRun|str|Path # a study's directory, or the `ImpRun`
     return Explorer(run)
 
 # %% ../nbs/07_widgets.ipynb #f288c0c7
-import threading, time
-from .train import Callback
-
-class _Live(Callback):
-    "Feeds a `Watcher` from the training thread."
-    def __init__(self, w): self.w = w
-    def before_fit(self, t):
-        self.w.progress.max, self.w.progress.value = t.cfg.epochs * t.iters_per_epoch, t.iteration
-        self.w.status.value = f"training level {t.unit[0]} {t.unit[1]}"
-    def after_step(self, t):
-        if t.iteration % 10 == 0: self.w.progress.value = t.iteration
-    def after_epoch(self, t):
-        self.w.progress.value = t.iteration
-        self.w.live = (t.unit, list(t.history))
-        self.w.update()
-
 class Watcher(W.VBox):
     "The explorer in live mode: train a study in a background thread and watch it grow."
     def __init__(self, run:ImpRun):
         self.run, self.explorer, self.thread, self.live = run, Explorer(run), None, None
+        self.progress, self.status = self.explorer.progress, self.explorer.status
+        self.status.value = 'not started'
         self.train_btn = W.Button(description='Train', icon='play', button_style='success')
         self.stop_btn = W.Button(description='Stop after this epoch', icon='stop', button_style='warning', disabled=True)
-        self.progress, self.status = W.IntProgress(value=0, min=0, max=1, description='unit'), W.HTML('not started')
         self.train_btn.on_click(lambda _: self.start()); self.stop_btn.on_click(lambda _: self.stop())
-        super().__init__([W.HBox([self.train_btn, self.stop_btn, self.progress, self.status]), self.explorer])
+        super().__init__([W.HBox([self.train_btn, self.stop_btn]), self.explorer])
+
+    def _epoch(self, t):
+        self.live = (t.unit, list(t.history))
+        self.update()
 
     def start(self):
         "Train the study's unfinished units in a background thread."
@@ -157,7 +190,7 @@ class Watcher(W.VBox):
 
     def _work(self):
         try:
-            self.run.run(cbs=[_Live(self)], on_unit=lambda m: self.update())
+            self.run.run(cbs=[_Live(self.explorer, self._epoch)], on_unit=lambda m: self.update())
             done = all(self.run.is_done(l, v) for l, v in self.run.units())
             self.status.value = 'finished' if done else 'stopped: press Train to continue'
         except Exception as e: self.status.value = f"<span style='color:red'>stopped by an error: {html.escape(str(e))}</span>"

@@ -9,7 +9,7 @@ def readme_commands():
 
 def test_readme_opens_with_exactly_two_commands_and_ci_runs_the_test_one_verbatim():
     cmds = readme_commands()
-    assert len(cmds) == 2 and 'lottery-nb imp' in cmds[0] and 'pytest' in cmds[1]
+    assert len(cmds) == 2 and 'lottery-nb summary' in cmds[0] and 'lottery-nb imp' in cmds[0] and 'pytest' in cmds[1]
     ci = (ROOT/'.ci'/'run').read_text().splitlines()
     assert cmds[1] in ci, '.ci/run must run the README test command exactly'
 

@@ -68,3 +68,22 @@ def test_watch_trains_in_the_background_and_stops_resumably(tmp_path, fmnist_dir
     w.train_btn.click(); w.wait(300)
     assert all(run.is_done(l, v) for l, v in run.units()) and w.status.value == 'finished'
     assert w.progress.value == w.progress.max
+
+def test_a_missing_control_is_trained_on_request_with_the_same_schedule(tmp_path, fmnist_dir):
+    from lottery_nb.core import LotteryError
+    run = ImpRun(tmp_path/'m', ImpConfig(rounds=2, fraction=0.5, train=dict(epochs=1, n_train=1000, n_test=300, augment=False), controls=('reinit',)),
+                 data_dir=fmnist_dir, device='cpu', progress=False)
+    run.run(on_unit=lambda m: run.stop())   # only the dense network
+    app = explore(run)
+    app.level.value = 2
+    assert app.missing.options == () and app.missing_row.layout.display == 'none', 'nothing to offer before level 1 is trained'
+    with pytest.raises(LotteryError, match='must be trained'): run.train_unit(2, 'random')
+    run.train_unit(1, 'ticket')
+    with pytest.raises(LotteryError, match='no unit'): run.train_unit(1, 'lucky')
+    app.level.value = 1
+    assert set(app.missing.options) == {'reinit', 'random', 'shuffled'}
+    app.missing.value = 'random'; app.train_missing.click(); app.thread.join(120)
+    m = run.metrics(1, 'random')
+    assert m is not None and len(m['history']) == 1 and 'random' in app.summary.value
+    assert run.controls() == ['reinit', 'random'] and 'random' in accuracy_table(run)
+    assert {k: s['kept'] for k, s in m['layers'].items()} == {k: s['kept'] for k, s in run.metrics(1, 'ticket')['layers'].items()}
