@@ -17,10 +17,10 @@ from .models import get_model, count_params, load_state, clean_state_dict, arch_
 from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
                               STRATEGIES, prunable)
-from .runs import ImpConfig, ImpRun, CONTROLS
+from .runs import ImpConfig, ImpRun, CONTROLS, arch_for
 
 # %% auto #0
-__all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_for', 'arch_of_checkpoint', 'run_config', 'cmd_train', 'format_history',
+__all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_of_checkpoint', 'run_config', 'cmd_train', 'format_history',
            'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
@@ -95,13 +95,6 @@ def train_overrides(a:argparse.Namespace) -> dict:
         k, v = kv.split('=', 1); over[k.strip()] = v.strip()
     return over
 
-def arch_for(name:str, dataset:str, **model_kw) -> dict:
-    "The `get_model` arguments for model `name` on `dataset`; fails now on a bad model."
-    spec = get_spec(dataset)
-    arch = dict(name=name, num_classes=spec.num_classes, in_channels=spec.shape[0], img_size=spec.shape[1], **model_kw)
-    get_model(**arch, seed=0)
-    return arch
-
 def arch_of_checkpoint(ck:dict, dataset:str|None) -> tuple[dict, str]:
     "The architecture and dataset of a checkpoint: stored in ours, read from the tensors' shapes in Distiller's."
     name = ck.get('arch')
@@ -131,9 +124,8 @@ def _prepare_out(out:Path, cfg:dict, resume:bool):
         raise LotteryError(f"cannot resume {out}: it has no config.json, so it is not a lottery-nb run")
     save_json({**cfg, 'lottery_nb': lottery_nb.__version__, 'torch': torch.__version__}, cfg_path)
 
-def _load_start(path:str|Path, arch:dict) -> tuple[torch.nn.Module, dict]:
-    "A model holding a checkpoint's weights, and the mask to enforce (the stored one, or the weights' zeros)."
-    ck = load_checkpoint(path)
+def _load_start(ck:dict, arch:dict, path:str|Path) -> tuple[torch.nn.Module, dict]:
+    "A model holding checkpoint `ck`'s weights, and the mask to enforce (the stored one, or the weights' zeros)."
     model = load_state(get_model(seed=0, **arch), ck, str(path))
     mask = {k: v.bool() for k, v in ck['mask'].items()} if ck.get('mask') else mask_from_weights(model)
     check_mask(mask, dict(model.named_parameters()))
@@ -143,13 +135,14 @@ def _load_start(path:str|Path, arch:dict) -> tuple[torch.nn.Module, dict]:
 def cmd_train(a:argparse.Namespace) -> int:
     "Train a network (or, with --resume-from, a ticket) as `a` says; write checkpoints, history and config to `a.out`."
     cfg = run_config(a)
-    if a.resume_from:
-        cfg['arch'], cfg['dataset'] = arch_of_checkpoint(load_checkpoint(a.resume_from), a.dataset)
+    start = load_checkpoint(a.resume_from) if a.resume_from else None
+    if start:
+        cfg['arch'], cfg['dataset'] = arch_of_checkpoint(start, a.dataset)
         cfg['resume_from'] = str(Path(a.resume_from).resolve())
     out = Path(a.out or f"runs/{cfg['arch']['name']}-{cfg['dataset']}-s{a.seed}")
     dev = default_device(a.device)
     if not a.download: find_files(get_spec(cfg['dataset']), a.data_dir)  # fail before writing anything
-    model, mask = _load_start(a.resume_from, cfg['arch']) if a.resume_from else (get_model(seed=a.seed, **cfg['arch']), None)
+    model, mask = _load_start(start, cfg['arch'], a.resume_from) if start else (get_model(seed=a.seed, **cfg['arch']), None)
     if a.resume and (out/'trained.pth.tar').exists() and not (out/'state.pt').exists():
         _prepare_out(out, cfg, True)
         print(f"{out} is already finished; nothing to do."); return 0
@@ -201,7 +194,7 @@ def cmd_prune(a:argparse.Namespace) -> int:
     if a.output_rate is not None: check_fraction(a.output_rate, 'output rate')
     ck = load_checkpoint(a.checkpoint)
     arch, dataset = arch_of_checkpoint(ck, a.dataset)
-    model, mask = _load_start(a.checkpoint, arch)
+    model, mask = _load_start(ck, arch, a.checkpoint)
     out = Path(a.out)
     if a.method == 'agp':
         dev = default_device(a.device)
@@ -257,8 +250,7 @@ def imp_config(a:argparse.Namespace) -> ImpConfig:
 
 def cmd_imp(a:argparse.Namespace) -> int:
     "Run (or resume) an IMP study; print its summary."
-    cfg = imp_config(a)
-    arch_for(cfg.model, cfg.dataset, **cfg.model_kwargs)
+    cfg = imp_config(a)   # checks dataset, model and options
     out = Path(a.out)
     if (out/'run.json').exists() and not a.resume:
         raise LotteryError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")

@@ -19,7 +19,8 @@ from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffl
                               extract_ticket, Snapshot, fraction_for, prunable)
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'CONTROLS', 'save_tensors', 'load_tensors', 'ImpConfig', 'unit_dir', 'ImpRun', 'open_run']
+__all__ = ['SCHEMA_VERSION', 'CONTROLS', 'save_tensors', 'load_tensors', 'arch_for', 'ImpConfig', 'unit_dir', 'ImpRun',
+           'open_run']
 
 # %% ../nbs/05_runs.ipynb #d9576629
 def save_tensors(tensors:dict, path:str|Path) -> Path:
@@ -35,6 +36,17 @@ def load_tensors(path:str|Path) -> dict:
     except Exception as e: raise LotteryError(f"{path} is not a readable safetensors file (truncated or corrupt?): {e}") from e
 
 # %% ../nbs/05_runs.ipynb #d6390d9d
+def arch_for(name:str, # a `get_model` name
+             dataset:str, # a dataset name
+             check:bool=True, # build the model once, to fail now on a bad name or option
+             **model_kw) -> dict:
+    "The `get_model` arguments for model `name` on `dataset`."
+    s = get_spec(dataset)
+    arch = dict(name=name, num_classes=s.num_classes, in_channels=s.shape[0], img_size=s.shape[1], **model_kw)
+    if check: get_model(**arch, seed=0)
+    return arch
+
+# %% ../nbs/05_runs.ipynb #890658a3
 SCHEMA_VERSION = 1
 CONTROLS = ('reinit', 'random', 'shuffled')
 
@@ -58,7 +70,7 @@ class ImpConfig:
 
     def __post_init__(self):
         self.controls = tuple(self.controls)
-        get_spec(self.dataset)
+        arch_for(self.model, self.dataset, **self.model_kwargs)   # a bad dataset, model or option fails here
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
         if self.output_rate is not None: check_fraction(self.output_rate, 'output_rate')
@@ -74,8 +86,7 @@ class ImpConfig:
 
     def arch(self) -> dict:
         "The `get_model` arguments for this study's dataset."
-        s = get_spec(self.dataset)
-        return dict(name=self.model, num_classes=s.num_classes, in_channels=s.shape[0], img_size=s.shape[1], **self.model_kwargs)
+        return arch_for(self.model, self.dataset, check=False, **self.model_kwargs)
 
     @property
     def rewinds(self) -> bool: return bool(self.rewind_iter or self.rewind_epochs)
@@ -91,7 +102,7 @@ class ImpConfig:
         "The fraction of survivors removed to reach `level`."
         return fraction_for(1 - (1 - self.fraction) ** self.rounds) if self.one_shot else self.fraction
 
-# %% ../nbs/05_runs.ipynb #c4167a6c
+# %% ../nbs/05_runs.ipynb #79b151a1
 def unit_dir(root:Path, level:int, variant:str) -> Path: return Path(root)/f'level_{level:02d}'/variant
 
 class _StopFlag(Callback):
@@ -256,7 +267,7 @@ class ImpRun:
             if self._stop: break
         return self
 
-# %% ../nbs/05_runs.ipynb #79b151a1
+# %% ../nbs/05_runs.ipynb #a2a0927a
 def open_run(path:str|Path, **kw) -> ImpRun:
     "Reopen the IMP study in `path` (finished or not)."
     return ImpRun(path, None, **kw)

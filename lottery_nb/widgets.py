@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from .core import LotteryError
 from .runs import ImpRun, open_run, CONTROLS
 from .train import Callback
-import threading, time
+import threading
 from .plots import (fig_accuracy, fig_layers, fig_heatmap, fig_histogram, fig_mask, fig_curves, accuracy_table,
                               layer_densities, VARIANT_COLORS)
 
@@ -46,6 +46,10 @@ class _Live(Callback):
         self.ex.progress.value = t.iteration
         if self.on_epoch: self.on_epoch(t)
 
+def _add_marker(fig):
+    "Add the (empty) trace that marks the selected level on the accuracy figure; it stays the last trace."
+    return fig.add_scatter(x=[], y=[], mode='markers', name='selected level', marker=dict(size=16, symbol='circle-open', color='black', line=dict(width=3)))
+
 class Explorer(W.VBox):
     "The explorer app for an IMP study: a level selector and linked views."
     def __init__(self, run:ImpRun|str|Path, height:int=360, # of each figure, in pixels
@@ -73,7 +77,7 @@ class Explorer(W.VBox):
         self.f_acc, self.f_layers, self.f_heat = fig(fig_accuracy(self.run)), fig(fig_layers(self.run, self.level.value)), fig(fig_heatmap(self.run))
         self.f_hist, self.f_mask = fig(fig_histogram(self.run, max(1, self.level.value), self.layer.value)), fig(fig_mask(self.run, self.level.value, self.layer.value))
         self.f_curves = fig(fig_curves(self.run, self.level.value))
-        self.f_acc.add_scatter(x=[], y=[], mode='markers', name='selected level', marker=dict(size=16, symbol='circle-open', color='black', line=dict(width=3)))
+        _add_marker(self.f_acc)
         self.f_layers.data[0].on_click(self._bar_clicked)
         self.level.observe(lambda c: self.show_level(), 'value')
         self.layer.observe(lambda c: self.show_layer(), 'value')
@@ -92,9 +96,9 @@ class Explorer(W.VBox):
     def _bar_clicked(self, trace, points, state):
         if points.point_inds: self.layer.value = trace.x[points.point_inds[0]]
 
-    def summary_html(self) -> str:
-        "The round summary of the selected level, as HTML."
-        l, tab = self.level.value, accuracy_table(self.run)
+    def summary_html(self, tab:dict|None=None) -> str:
+        "The round summary of the selected level, as HTML (`tab`: the study's `accuracy_table`, if at hand)."
+        l, tab = self.level.value, tab or accuracy_table(self.run)
         dense = self.run.metrics(0, 'dense')
         rows = []
         for v in self.run.variants(l):
@@ -129,15 +133,14 @@ class Explorer(W.VBox):
 
     def show_level(self):
         "Bring every view to the selected level."
-        l = self.level.value
-        self.summary.value = self.summary_html()
+        l, tab = self.level.value, accuracy_table(self.run)
+        self.summary.value = self.summary_html(tab)
         miss = self.missing_controls(l)
         self.missing.options, self.missing_row.layout.display = miss, (None if miss else 'none')
         self.missing.value = miss[0] if miss else None
-        tab = accuracy_table(self.run)['ticket']
-        i = self.run.cfg.levels().index(l)
+        i, t = self.run.cfg.levels().index(l), tab['ticket']
         with self.f_acc.batch_update():
-            self.f_acc.data[-1].x, self.f_acc.data[-1].y = [tab['density'][i] * 100], [tab['test_acc'][i] * 100]
+            self.f_acc.data[-1].x, self.f_acc.data[-1].y = [t['density'][i] * 100], [t['test_acc'][i] * 100]
         _replace(self.f_layers, fig_layers(self.run, l))
         _replace(self.f_curves, fig_curves(self.run, l))
         self.f_heat.layout.shapes = [dict(type='rect', xref='x', yref='paper', x0=l - 0.5, x1=l + 0.5, y0=0, y1=1, line=dict(color='red', width=3))]
@@ -151,8 +154,7 @@ class Explorer(W.VBox):
 
     def refresh(self):
         "Re-read the study from disk (for a study that is still running)."
-        _replace(self.f_acc, fig_accuracy(self.run).add_scatter(x=[], y=[], mode='markers', name='selected level',
-                 marker=dict(size=16, symbol='circle-open', color='black', line=dict(width=3))))
+        _replace(self.f_acc, _add_marker(fig_accuracy(self.run)))
         _replace(self.f_heat, fig_heatmap(self.run))
         self.show_level()
 

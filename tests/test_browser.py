@@ -1,6 +1,6 @@
 """The explorer in a real browser: JupyterLab on a loopback port with a token, Debian's chromium driven by playwright.
 Runs the notebook, moves the level slider with the keyboard, picks another layer, and checks the page changed."""
-import json, os, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, secrets, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -23,7 +23,8 @@ def lab(tmp_path):
     if not Path(CHROMIUM).exists(): pytest.fail(f'{CHROMIUM} missing: apt-get install chromium')
     notebook(tmp_path/'explore.ipynb', ROOT/'data'/'lenet300-fmnist-imp')
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp_path/'cfg'), 'JUPYTER_RUNTIME_DIR': str(tmp_path/'rt')}
+    # the kernel imports this checkout's lottery_nb, whatever else is installed
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]), 'JUPYTER_CONFIG_DIR': str(tmp_path/'cfg'), 'JUPYTER_RUNTIME_DIR': str(tmp_path/'rt')}
     proc = subprocess.Popen([sys.executable, '-m', 'jupyter', 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
                              f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={tmp_path}', '--allow-root',
                              '--LabApp.news_url=', '--LabServerApp.extra_labextensions_path=[]'],
@@ -57,7 +58,10 @@ def test_explorer_in_jupyterlab_follows_keyboard_and_layer_choice(lab):
                 page.keyboard.press('Shift+Enter')
                 try: page.wait_for_selector('.lottery-explorer .widget-html-content', timeout=60_000); break
                 except Exception:
-                    if attempt == 2: raise
+                    if attempt == 2:
+                        page.screenshot(path=str(SHOTS/'explorer-failure.png'), full_page=True)
+                        raise AssertionError('the explorer did not appear; the page is in ' + str(SHOTS/'explorer-failure.png')
+                                             + '\n' + page.locator('.jp-Notebook').inner_text()[-2000:])
             summary = page.locator('.lottery-explorer .widget-html-content').first
             page.wait_for_function("document.querySelectorAll('.lottery-explorer .js-plotly-plot').length >= 6", timeout=120_000)
             before = summary.inner_text()

@@ -9,9 +9,7 @@ from lottery_nb.plots import (accuracy_table, layer_densities, density_heatmap, 
                               fig_accuracy, fig_layers, fig_heatmap, fig_histogram, fig_mask, fig_curves, plot_accuracy)
 
 @pytest.fixture(scope='module')
-def study(tmp_path_factory, fmnist_dir):
-    cfg = ImpConfig(rounds=2, fraction=0.5, train=dict(epochs=1, n_train=1500, n_test=500, augment=False), controls=('reinit', 'random'))
-    return ImpRun(tmp_path_factory.mktemp('p')/'run', cfg, data_dir=fmnist_dir, device='cpu', progress=False).run()
+def study(small_study): return small_study(rounds=2, fraction=0.5)
 
 def test_accuracy_table_is_the_metrics_on_disk(study):
     tab = accuracy_table(study)

@@ -5,14 +5,12 @@ import pytest
 import ipywidgets as W
 from lottery_nb.runs import ImpConfig, ImpRun, open_run
 from lottery_nb.plots import layer_densities, accuracy_table
-from lottery_nb.widgets import explore, watch, Explorer
+from lottery_nb.widgets import explore, watch
 
 SHIPPED = Path(__file__).parent.parent/'data'/'lenet300-fmnist-imp'
 
 @pytest.fixture(scope='module')
-def study(tmp_path_factory, fmnist_dir):
-    cfg = ImpConfig(rounds=3, fraction=0.4, train=dict(epochs=1, n_train=1500, n_test=500, augment=False), controls=('reinit', 'random'))
-    return ImpRun(tmp_path_factory.mktemp('w')/'run', cfg, data_dir=fmnist_dir, device='cpu', progress=False).run()
+def study(small_study): return small_study(rounds=3, fraction=0.4)
 
 def test_level_and_layer_selectors_drive_every_view(study):
     app = explore(study)
@@ -58,7 +56,6 @@ def test_empty_or_partial_studies_show_as_such(tmp_path, fmnist_dir):
 def test_watch_trains_in_the_background_and_stops_resumably(tmp_path, fmnist_dir):
     run = ImpRun(tmp_path/'live', ImpConfig(rounds=1, fraction=0.5, train=dict(epochs=3, n_train=2000, n_test=500)), data_dir=fmnist_dir, device='cpu', progress=False)
     w = watch(run)
-    stops = []
     w.train_btn.click()
     import time
     while run.metrics(0, 'dense') is None and w.thread.is_alive(): time.sleep(0.02)
