@@ -81,6 +81,10 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument('--one-shot', action='store_true', help="prune once to the sparsity of --rounds levels instead of iteratively")
     im.add_argument('--out', required=True, help="the study's directory")
     im.add_argument('--resume', action='store_true', help="continue an interrupted study in --out")
+    tg = im.add_mutually_exclusive_group()
+    tg.add_argument('--together', dest='together', action='store_true', default=None,
+                    help="train each level's ticket and controls together as one stacked network (the default on CUDA)")
+    tg.add_argument('--apart', dest='together', action='store_false', help="train them one after another (the default on a CPU)")
     su = sub.add_parser('summary', help="print an IMP study's accuracy per level and variant",
                         description="Print the test accuracy of every finished unit of a study (e.g. the shipped data/lenet300-fmnist-imp).")
     su.add_argument('study', help="the study's directory")
@@ -257,7 +261,7 @@ def cmd_imp(a:argparse.Namespace) -> int:
     if not (out/'run.json').exists() and out.exists() and any(out.iterdir()):
         raise LotteryError(f"{out} is not empty and holds no study: choose another --out")
     if not a.download: find_files(get_spec(cfg.dataset), a.data_dir)
-    run = ImpRun(out, cfg, data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet)
+    run = ImpRun(out, cfg, data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet, together=a.together)
     done = lambda m: print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy {m['test_acc']:.4f}", file=sys.stderr)
     try: run.run(on_unit=done)
     except KeyboardInterrupt:

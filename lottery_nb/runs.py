@@ -15,6 +15,7 @@ from .core import LotteryError, atomic_write, save_json, load_json, diff_configs
 from .data import get_data, get_spec
 from .models import get_model, load_state
 from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback
+from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffled_mask, reinit_state,
                               extract_ticket, Snapshot, fraction_for, prunable)
 
@@ -112,8 +113,10 @@ class _StopFlag(Callback):
 
 class ImpRun:
     "An IMP study in directory `out`: created from `cfg`, or reopened from its run.json."
-    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None, progress:bool=True):
-        self.out, self.data_dir, self.device, self.progress = Path(out), data_dir, device, progress
+    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None, progress:bool=True,
+                 together:bool|None=None, # train a level's variants together (None: on CUDA, where it pays)
+                ):
+        self.out, self.data_dir, self.device, self.progress, self.together = Path(out), data_dir, device, progress, together
         self.cfg, self._data, self._stop = cfg, None, False
         saved = self.out/'run.json'
         if saved.exists():
@@ -234,13 +237,46 @@ class ImpRun:
         if t.epoch < t.cfg.epochs: return None   # stopped early: state.pt keeps the finished epochs
         if snap and not (self.out/'theta_rewind.safetensors').exists():
             raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} iterations of training")
-        save_tensors(model.state_dict(), d/'final.safetensors')
-        m = mask if mask is not None else dense_mask(model)
-        metrics = dict(level=level, variant=variant, density=density(m), layers=layer_stats(m), history=t.history,
-                       test_acc=t.history[-1]['test_acc'], iterations=t.iteration, seconds=sum(h['seconds'] for h in t.history))
+        return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration)
+
+    def _finish(self, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int, **extra) -> dict:
+        "Write a trained unit's weights, then its metrics.json (which marks it complete)."
+        d = unit_dir(self.out, level, variant)
+        save_tensors(weights, d/'final.safetensors')
+        m = mask if mask is not None else self.mask(0)
+        metrics = dict(level=level, variant=variant, density=density(m), layers=layer_stats(m), history=history,
+                       test_acc=history[-1]['test_acc'], iterations=iterations, seconds=sum(h['seconds'] for h in history), **extra)
         save_json(metrics, d/'metrics.json')
         (d/'state.pt').unlink(missing_ok=True)
         return metrics
+
+    def trains_together(self) -> bool:
+        "Whether `run()` trains a level's variants together (by default: on CUDA)."
+        return self.together if self.together is not None else self.data().device.type == 'cuda'
+
+    def _group(self, level:int) -> list[str]:
+        "The variants of `level` to train together: a group already under way, else every one not started alone."
+        saved = self.out/f'level_{level:02d}'/'together.json'
+        if saved.exists(): return load_json(saved)
+        return [v for v in self.cfg.variants(level) if not self.is_done(level, v) and not (unit_dir(self.out, level, v)/'state.pt').exists()]
+
+    def _train_together(self, level:int, group:list[str], cbs) -> list[dict]|None:
+        ld = self.out/f'level_{level:02d}'
+        if not (ld/'together.json').exists(): save_json(group, ld/'together.json')
+        starts = [self.start_point(level, v) for v in group]
+        models = [load_state(get_model(seed=0, **self.cfg.arch()), init, f'{v} start') for v, (init, _) in zip(group, starts)]
+        t = TogetherTrainer(models, self.data(), self.cfg.train_config(), masks=[m for _, m in starts],
+                            cbs=[EpochCheckpoint(ld/'together.pt'), *cbs, _StopFlag(self)], progress=self.progress,
+                            desc=f"level {level} {'+'.join(group)}")
+        t.unit = (level, '+'.join(group))
+        if (ld/'together.pt').exists(): t.load_state_dict(torch.load(ld/'together.pt', map_location=t.device, weights_only=False))
+        t.fit()
+        if t.epoch < t.cfg.epochs: return None   # stopped early: together.pt keeps the finished epochs
+        done = [self.metrics(level, v) if self.is_done(level, v) else
+                self._finish(level, v, t.member_state(i), starts[i][1], t.member_history(i), t.iteration, trained_with=group)
+                for i, v in enumerate(group)]
+        (ld/'together.pt').unlink(missing_ok=True); (ld/'together.json').unlink(missing_ok=True)
+        return done
 
     def train_unit(self, level:int, variant:str, cbs=()) -> dict|None:
         "Train one unit now, e.g. a control the study left out; its level's parent must be trained. None if stopped early."
@@ -261,9 +297,12 @@ class ImpRun:
         self._start()
         for level, variant in self.units():
             if self.is_done(level, variant): continue
-            metrics = self._train_unit(level, variant, cbs)
-            if metrics is None: break
-            if on_unit: on_unit(metrics)
+            group = self._group(level) if level > 0 and self.trains_together() else []
+            if variant in group and len(group) > 1: finished = self._train_together(level, group, cbs)
+            else: finished = (m := self._train_unit(level, variant, cbs)) and [m]
+            if not finished: break
+            for m in finished:
+                if on_unit: on_unit(m)
             if self._stop: break
         return self
 

@@ -18,8 +18,8 @@ from .data import Data
 from .models import load_state
 
 # %% auto #0
-__all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'autocast_for', 'evaluate', 'Trainer',
-           'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
+__all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'fast_bf16', 'autocast_for', 'evaluate',
+           'Trainer', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -40,8 +40,8 @@ class TrainConfig:
     n_train:int|None = None      # train on a random subset of this many images (None: all)
     n_test:int|None = None       # evaluate on a random subset of this many images (None: all)
     seed:int = 0                 # data order and augmentation
-    bf16:bool = True             # bf16 autocast (CUDA only)
-    channels_last:bool = True    # channels-last memory format (CUDA only)
+    bf16:bool = True             # bf16 autocast (CUDA, and CPUs with native bf16: see `fast_bf16`)
+    channels_last:bool = True    # channels-last memory format (CUDA, and CPUs running bf16)
     compile:bool = False         # torch.compile the model (CUDA only)
     eval_batch_size:int = 1024   # images per evaluation batch
 
@@ -120,9 +120,16 @@ class LambdaCallback(Callback):
             setattr(self, k, f)
 
 # %% ../nbs/03_train.ipynb #59911c9f
+def fast_bf16(device:torch.device) -> bool:
+    "Whether `device` computes in bf16 natively: any CUDA GPU, or a CPU with AVX512-BF16 or AMX."
+    if device.type == 'cuda': return True
+    if device.type != 'cpu': return False
+    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError): return False
+
 def autocast_for(device:torch.device, bf16:bool=True):
-    "bf16 autocast on CUDA when asked for, otherwise nothing."
-    return torch.autocast('cuda', dtype=torch.bfloat16) if bf16 and device.type == 'cuda' else nullcontext()
+    "bf16 autocast when asked for and `device` does bf16 natively, otherwise nothing."
+    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 and fast_bf16(device) else nullcontext()
 
 @torch.no_grad()
 def evaluate(model:nn.Module, split, # a `lottery_nb.data.Split`
@@ -135,13 +142,17 @@ def evaluate(model:nn.Module, split, # a `lottery_nb.data.Split`
         if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
         with autocast_for(split.device, bf16): out = model(xb)
         loss += F.cross_entropy(out.float(), yb, reduction='sum')
-        correct += (out.argmax(1) == yb).sum()
+        correct += (out.argmax(-1) == yb).sum()
     model.train(was_training)
     return loss.item() / len(split), correct.item() / len(split)
 
 # %% ../nbs/03_train.ipynb #6c1648ad
+def _py(t): return t.item() if t.ndim == 0 else t.tolist()
+def _fmt(x, d): return '/'.join(f'{v:.{d}f}' for v in x) if isinstance(x, list) else f'{x:.{d}f}'
+
 class Trainer:
     "Train `model` on `data` with SGD under `cfg`, keeping `mask`ed weights at zero and calling `cbs`."
+    channels_last_ok = True   # whether the model's weights can take the channels-last layout
     def __init__(self, model:nn.Module, data:Data, cfg:TrainConfig|None=None,
                  mask:dict|None=None, # parameter name -> bool tensor; False entries are held at exactly zero
                  cbs:list|tuple=(), # `Callback`s
@@ -151,10 +162,11 @@ class Trainer:
         self.cfg, self.data, self.cbs, self.progress, self.desc = cfg or TrainConfig(), data, list(cbs), progress, desc
         self.device = data.device
         self.model = model.to(self.device)
-        cl = self.cfg.channels_last and self.device.type == 'cuda'
+        self.bf16 = self.cfg.bf16 and fast_bf16(self.device)
+        # channels-last pays on CUDA, and on a CPU only together with bf16 (oneDNN's bf16 kernels prefer it)
+        cl = self.cfg.channels_last and (self.device.type == 'cuda' or self.bf16) and self.channels_last_ok
         if cl: self.model = self.model.to(memory_format=torch.channels_last)
         self.channels_last = cl
-        self.bf16 = self.cfg.bf16 and self.device.type == 'cuda'
         self.fwd = torch.compile(self.model) if self.cfg.compile and self.device.type == 'cuda' else self.model
         self.opt = torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
                                    nesterov=self.cfg.nesterov and self.cfg.momentum > 0, weight_decay=self.cfg.weight_decay)
@@ -192,17 +204,25 @@ class Trainer:
             self._set_lr()
             if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
             with autocast_for(self.device, self.bf16): out = self.fwd(xb)
-            loss = F.cross_entropy(out.float(), yb, label_smoothing=self.cfg.label_smoothing)
+            loss = self.loss_of(out, yb)
             self.opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.sum().backward()
             self.opt.step()
             self.apply_mask()
             self.iteration += 1
             self.loss = loss.detach()
-            total += self.loss * len(yb); n += len(yb)
+            total = total + self.loss * len(yb); n += len(yb)
             self._call('after_step')
             if self.bar is not None: self.bar.update(1)
-        return total.item() / max(n, 1)
+        return _py(total / max(n, 1))
+
+    def loss_of(self, out, yb):
+        "The training loss of a batch's outputs."
+        return F.cross_entropy(out.float(), yb, label_smoothing=self.cfg.label_smoothing)
+
+    def test(self) -> tuple:
+        "Loss and accuracy on the test split."
+        return evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.bf16, self.channels_last)
 
     def fit(self) -> list[dict]:
         "Train until `cfg.epochs` (or a callback sets `stop`); returns the per-epoch history."
@@ -217,12 +237,12 @@ class Trainer:
                 train_loss = self.train_epoch()
                 if self.device.type == 'cuda': torch.cuda.synchronize()
                 secs = time.perf_counter() - t0
-                test_loss, test_acc = evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.bf16, self.channels_last)
+                test_loss, test_acc = self.test()
                 self.epoch += 1
                 self.history.append(dict(epoch=self.epoch, iteration=self.iteration, train_loss=train_loss,
                                          test_loss=test_loss, test_acc=test_acc,
                                          lr=self.opt.param_groups[0]['lr'], seconds=secs))
-                if self.bar is not None: self.bar.set_postfix(epoch=self.epoch, loss=f'{train_loss:.3f}', acc=f'{test_acc:.4f}')
+                if self.bar is not None: self.bar.set_postfix(epoch=self.epoch, loss=_fmt(train_loss, 3), acc=_fmt(test_acc, 4))
                 self._call('after_epoch')
             self._call('after_fit')
         finally:

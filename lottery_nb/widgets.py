@@ -210,9 +210,12 @@ class Watcher(W.VBox):
         self.explorer.refresh()
         if self.live and self.live[0][0] == self.explorer.level.value:
             (l, v), hist = self.live
+            names = v.split('+')   # variants trained together share one trainer; their accuracies come as lists
+            acc = lambda h, i: h['test_acc'][i] if isinstance(h['test_acc'], list) else h['test_acc']
             with self.explorer.f_curves.batch_update():
-                self.explorer.f_curves.add_scatter(x=[h['epoch'] for h in hist], y=[h['test_acc'] * 100 for h in hist],
-                                                   mode='lines+markers', name=f'{v} (training)', line=dict(color=VARIANT_COLORS.get(v), dash='dot'))
+                for i, name in enumerate(names):
+                    self.explorer.f_curves.add_scatter(x=[h['epoch'] for h in hist], y=[acc(h, i) * 100 for h in hist], mode='lines+markers',
+                                                       name=f'{name} (training)', line=dict(color=VARIANT_COLORS.get(name), dash='dot'))
 
     def wait(self, timeout:float|None=None):
         "Block until the training thread ends (for scripts and tests)."

@@ -28,5 +28,5 @@ def test_nbdev3_config_lives_in_pyproject():
 
 def test_every_module_has_its_notebook():
     mods = {p.stem for p in (ROOT/'lottery_nb').glob('*.py') if not p.name.startswith('_')}
-    nbs = {re.sub(r'^\d+_', '', p.stem) for p in (ROOT/'nbs').glob('[0-9]*.ipynb')}
+    nbs = {re.sub(r'^\d+[a-z]?_', '', p.stem) for p in (ROOT/'nbs').glob('[0-9]*.ipynb')}
     assert mods == nbs

@@ -1,0 +1,89 @@
+"Properties of lottery_nb.together: networks trained together end where they would alone, keep their masks, resume exactly, and a study trained together is a study like any other."
+import copy, subprocess
+import pytest
+import torch
+from lottery_nb.core import LotteryError
+from lottery_nb.data import get_data
+from lottery_nb.models import get_model
+from lottery_nb.train import Trainer, preset
+from lottery_nb.masks import prune
+from lottery_nb.together import Stacked, TogetherTrainer, train_together
+from lottery_nb.runs import ImpRun, ImpConfig
+
+def lenet(seed=0): return get_model('lenet300_100', in_channels=1, img_size=28, seed=seed)
+
+@pytest.fixture(scope='module')
+def small(fmnist_dir): return get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=2048, n_test=500)
+
+CFG = dict(epochs=1, n_train=None, n_test=None, bf16=False, warmup_epochs=0)   # float32: a tight comparison
+
+def test_each_network_trained_together_ends_where_it_would_alone(small):
+    nets = [lenet(s) for s in range(3)]
+    masks = [prune(nets[0], 0.7, 'global'), None, prune(nets[2], 0.5, 'layerwise')]
+    alone = []
+    for n, m in zip(nets, masks):
+        t = Trainer(copy.deepcopy(n), small, preset('workshop', **CFG), mask=m, progress=False); t.fit()
+        alone.append((t.model.state_dict(), t.history))
+    together = train_together([copy.deepcopy(n) for n in nets], small, preset('workshop', **CFG), masks=masks, progress=False)
+    for (wa, ha), (wt, ht) in zip(alone, together):
+        assert list(wa) == list(wt)
+        assert all(torch.allclose(wa[k], wt[k], atol=1e-5) for k in wa)   # only the order of float additions differs
+        assert abs(ha[-1]['test_acc'] - ht[-1]['test_acc']) <= 0.004
+    for (wt, _), m in zip(together, masks):
+        for k, keep in (m or {}).items(): assert (wt[k][~keep] == 0).all(), f'{k}: a pruned weight moved'
+
+def test_resnets_with_batchnorm_train_together_with_their_own_running_statistics(fmnist_dir):
+    data = get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=256, n_test=128)
+    nets = [get_model('resnet20', in_channels=1, seed=s) for s in range(2)]
+    cfg = preset('workshop', epochs=1, n_train=None, n_test=None, bf16=False, batch_size=64)
+    t = Trainer(copy.deepcopy(nets[1]), data, cfg, progress=False); t.fit()
+    res = train_together(nets, data, cfg, progress=False)
+    assert torch.allclose(res[1][0]['bn1.running_mean'], t.model.bn1.running_mean, atol=1e-4)
+    assert not torch.allclose(res[0][0]['bn1.running_mean'], res[1][0]['bn1.running_mean'])
+    assert res[1][0]['bn1.num_batches_tracked'] == t.model.bn1.num_batches_tracked
+
+def test_training_together_resumes_exactly(small):
+    cfg = preset('workshop', epochs=2, n_train=None, n_test=None)
+    nets = [lenet(s) for s in range(2)]
+    whole = TogetherTrainer([copy.deepcopy(n) for n in nets], small, cfg, progress=False); whole.fit()
+    first = TogetherTrainer([copy.deepcopy(n) for n in nets], small, cfg, progress=False)
+    first.cbs.append(type('Stop', (), {'before_fit': lambda s, t: None, 'after_step': lambda s, t: None, 'after_fit': lambda s, t: None,
+                                       'after_epoch': lambda s, t: setattr(t, 'stop', True)})())
+    first.fit()
+    second = TogetherTrainer([lenet(9), lenet(9)], small, cfg, progress=False)
+    second.load_state_dict(first.state_dict()); second.fit()
+    assert all(torch.equal(whole.member_state(i)[k], second.member_state(i)[k]) for i in range(2) for k in whole.member_state(i))
+    drop = lambda h: [{k: v for k, v in e.items() if k != 'seconds'} for e in h]
+    assert drop(whole.history) == drop(second.history)
+
+def test_networks_of_other_shapes_or_misfit_masks_are_refused():
+    with pytest.raises(LotteryError, match='not the architecture'): Stacked([lenet(), get_model('lenet300_100', in_channels=1, img_size=28, hidden=(100, 50))])
+    st = Stacked([lenet(), lenet(1)])
+    with pytest.raises(LotteryError, match='do not have'): st.stack_masks([{'conv9.weight': torch.ones(3, dtype=torch.bool)}, None])
+    with pytest.raises(LotteryError, match='another shape'): st.stack_masks([{'fc1.weight': torch.ones(3, 3, dtype=torch.bool)}, None])
+    with pytest.raises(LotteryError, match='2 networks'): st.stack_masks([None])
+
+def test_a_study_trained_together_matches_one_trained_apart_and_resumes(tmp_path, fmnist_dir):
+    cfg = ImpConfig(rounds=2, train=dict(epochs=2, n_train=2000, n_test=500, bf16=False), controls=('reinit', 'random'))
+    apart = ImpRun(tmp_path/'apart', cfg, data_dir=fmnist_dir, device='cpu', progress=False, together=False).run()
+    tog = ImpRun(tmp_path/'tog', cfg, data_dir=fmnist_dir, device='cpu', progress=False, together=True)
+    tog.run(cbs=[type('S', (), {'before_fit': lambda s, t: None, 'after_step': lambda s, t: None, 'after_fit': lambda s, t: None,
+                                'after_epoch': lambda s, t: tog.stop() if t.unit == (2, 'ticket+reinit+random') else None})()])
+    assert (tmp_path/'tog'/'level_02'/'together.pt').exists() and not tog.is_done(2, 'ticket')
+    seen = []
+    ImpRun(tmp_path/'tog', None, data_dir=fmnist_dir, device='cpu', progress=False, together=True).run(on_unit=lambda m: seen.append(m['variant']))
+    assert seen == ['ticket', 'reinit', 'random'] and not (tmp_path/'tog'/'level_02'/'together.pt').exists()
+    for l, v in apart.units():
+        assert abs(apart.metrics(l, v)['test_acc'] - tog.metrics(l, v)['test_acc']) <= 0.005, (l, v)
+    assert tog.metrics(1, 'random')['trained_with'] == ['ticket', 'reinit', 'random']
+
+def test_imp_command_takes_together_and_apart(tmp_path, fmnist_dir):
+    args = ['lottery-nb', 'imp', '--rounds', '1', '--data-dir', str(fmnist_dir), '--device', 'cpu', '--quiet',
+            '--set', 'epochs=1', 'n_train=500', 'n_test=200']
+    r = subprocess.run([*args, '--together', '--out', str(tmp_path/'t')], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert ImpRun(tmp_path/'t', None).metrics(1, 'reinit')['trained_with'] == ['ticket', 'reinit', 'random']
+    r = subprocess.run([*args, '--apart', '--out', str(tmp_path/'a')], capture_output=True, text=True)
+    assert r.returncode == 0 and 'trained_with' not in ImpRun(tmp_path/'a', None).metrics(1, 'reinit')
+    r = subprocess.run([*args, '--apart', '--together', '--out', str(tmp_path/'x')], capture_output=True, text=True)
+    assert r.returncode == 2 and not (tmp_path/'x').exists()
