@@ -106,6 +106,12 @@ class ImpConfig:
 # %% ../nbs/05_runs.ipynb #79b151a1
 def unit_dir(root:Path, level:int, variant:str) -> Path: return Path(root)/f'level_{level:02d}'/variant
 
+def _resume_and_fit(t:Trainer, state:Path) -> bool:
+    "Continue `t` from its per-epoch `state` file if there is one, train, and say whether it finished (False: stopped early, `state` keeps the finished epochs)."
+    if state.exists(): t.load_state_dict(torch.load(state, map_location=t.device, weights_only=False))
+    t.fit()
+    return t.epoch >= t.cfg.epochs
+
 class _StopFlag(Callback):
     def __init__(self, run): self.run = run
     def after_epoch(self, t):
@@ -232,9 +238,7 @@ class ImpRun:
         if snap: t.cbs.insert(0, Snapshot([self.cfg.rewind_at(t.iters_per_epoch)],
                                           on_save=lambda k, sd: save_tensors(sd, self.out/'theta_rewind.safetensors')))
         t.unit = (level, variant)
-        if (d/'state.pt').exists(): t.load_state_dict(torch.load(d/'state.pt', map_location=t.device, weights_only=False))
-        t.fit()
-        if t.epoch < t.cfg.epochs: return None   # stopped early: state.pt keeps the finished epochs
+        if not _resume_and_fit(t, d/'state.pt'): return None
         if snap and not (self.out/'theta_rewind.safetensors').exists():
             raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} iterations of training")
         return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration)
@@ -269,9 +273,7 @@ class ImpRun:
                             cbs=[EpochCheckpoint(ld/'together.pt'), *cbs, _StopFlag(self)], progress=self.progress,
                             desc=f"level {level} {'+'.join(group)}")
         t.unit = (level, '+'.join(group))
-        if (ld/'together.pt').exists(): t.load_state_dict(torch.load(ld/'together.pt', map_location=t.device, weights_only=False))
-        t.fit()
-        if t.epoch < t.cfg.epochs: return None   # stopped early: together.pt keeps the finished epochs
+        if not _resume_and_fit(t, ld/'together.pt'): return None
         done = [self.metrics(level, v) if self.is_done(level, v) else
                 self._finish(level, v, t.member_state(i), starts[i][1], t.member_history(i), t.iteration, trained_with=group)
                 for i, v in enumerate(group)]
@@ -299,7 +301,9 @@ class ImpRun:
             if self.is_done(level, variant): continue
             group = self._group(level) if level > 0 and self.trains_together() else []
             if variant in group and len(group) > 1: finished = self._train_together(level, group, cbs)
-            else: finished = (m := self._train_unit(level, variant, cbs)) and [m]
+            else:
+                m = self._train_unit(level, variant, cbs)
+                finished = [m] if m else None
             if not finished: break
             for m in finished:
                 if on_unit: on_unit(m)

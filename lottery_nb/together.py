@@ -9,11 +9,10 @@ from __future__ import annotations
 import copy
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from torch.func import functional_call, vmap
+from torch.func import functional_call, stack_module_state, vmap
 from .core import LotteryError
 from .data import Data
-from .train import Trainer, TrainConfig, autocast_for
+from .train import Trainer, TrainConfig
 
 # %% auto #0
 __all__ = ['Stacked', 'TogetherTrainer', 'train_together']
@@ -33,11 +32,10 @@ class Stacked(nn.Module):
                 raise LotteryError(f"model {i} is not the architecture of model 0, so they cannot be trained together "
                                    f"({k}: {s[k][0] if k in s else 'missing'} vs {shapes[0][k][0] if k in shapes[0] else 'missing'})")
         self.n, self.names = len(models), list(shapes[0])
-        self.param_names = [k for k, _ in models[0].named_parameters()]
-        self.buffer_names = [k for k, _ in models[0].named_buffers()]
-        for k in self.param_names:
-            self.register_parameter(_key(k), nn.Parameter(torch.stack([dict(m.named_parameters())[k].detach() for m in models])))
-        for k in self.buffer_names: self.register_buffer(_key(k), torch.stack([dict(m.named_buffers())[k] for m in models]))
+        params, buffers = stack_module_state(models)
+        self.param_names, self.buffer_names = list(params), list(buffers)
+        for k, v in params.items(): self.register_parameter(_key(k), nn.Parameter(v.detach()))
+        for k, v in buffers.items(): self.register_buffer(_key(k), v)
         self._base = [copy.deepcopy(models[0]).to('meta')]   # in a list: not a submodule, so its empty tensors stay out of parameters()
 
     def train(self, mode:bool=True):
@@ -70,37 +68,15 @@ class Stacked(nn.Module):
 # %% ../nbs/03a_together.ipynb #5391b0b7
 class TogetherTrainer(Trainer):
     "Train `models` (one architecture) together on the same batches, each as `Trainer` would train it alone."
-    channels_last_ok = False   # stacked conv weights have five dimensions
     def __init__(self, models:list[nn.Module], data:Data, cfg:TrainConfig|None=None,
                  masks:list|None=None, # one mask (or None) per network
                  cbs=(), progress:bool=True, desc:str='together'):
         stacked = Stacked(models)
         super().__init__(stacked, data, cfg, mask=None if masks is None else stacked.stack_masks(list(masks)),
                          cbs=cbs, progress=progress, desc=desc)
-        if self.cfg.augment is None: self.augment = any(isinstance(m, nn.Conv2d) for m in models[0].modules())
 
     @property
     def n(self) -> int: return self.model.n
-
-    def loss_of(self, out, yb):
-        "Each network's mean cross-entropy on the batch (a vector of K)."
-        tgt = yb[:, None].expand(-1, self.n)
-        return F.cross_entropy(out.float().permute(1, 2, 0), tgt, label_smoothing=self.cfg.label_smoothing, reduction='none').mean(0)
-
-    @torch.no_grad()
-    def test(self) -> tuple[list, list]:
-        "Each network's loss and accuracy on the test split."
-        was = self.model.training
-        self.model.eval()
-        loss, correct = torch.zeros(self.n, device=self.device), torch.zeros(self.n, device=self.device, dtype=torch.long)
-        split = self.data.test
-        for xb, yb in split.batches(self.cfg.eval_batch_size):
-            if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
-            with autocast_for(self.device, self.bf16): out = self.fwd(xb)
-            loss += F.cross_entropy(out.float().permute(1, 2, 0), yb[:, None].expand(-1, self.n), reduction='none').sum(0)
-            correct += (out.argmax(-1) == yb).sum(1)
-        self.model.train(was)
-        return [l / len(split) for l in loss.tolist()], [c / len(split) for c in correct.tolist()]
 
     def member_state(self, i:int) -> dict: return self.model.member(i)
 

@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #7215ce01
 from __future__ import annotations
-import time
+import functools, time
 from contextlib import nullcontext
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
@@ -18,8 +18,8 @@ from .data import Data
 from .models import load_state
 
 # %% auto #0
-__all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'fast_bf16', 'autocast_for', 'evaluate',
-           'Trainer', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
+__all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'fast_bf16', 'autocast_for',
+           'loss_per_net', 'evaluate', 'Trainer', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -120,6 +120,7 @@ class LambdaCallback(Callback):
             setattr(self, k, f)
 
 # %% ../nbs/03_train.ipynb #59911c9f
+@functools.cache
 def fast_bf16(device:torch.device) -> bool:
     "Whether `device` computes in bf16 natively: any CUDA GPU, or a CPU with AVX512-BF16 or AMX."
     if device.type == 'cuda': return True
@@ -131,28 +132,38 @@ def autocast_for(device:torch.device, bf16:bool=True):
     "bf16 autocast when asked for and `device` does bf16 natively, otherwise nothing."
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 and fast_bf16(device) else nullcontext()
 
+def loss_per_net(out, yb, reduction:str='mean', # 'mean' or 'sum' over the batch
+                 **kw, # passed to `F.cross_entropy`, e.g. label_smoothing
+                ):
+    "Cross-entropy of outputs (batch, classes); of K stacked networks' outputs (K, batch, classes), one value per network."
+    if out.dim() == 2: return F.cross_entropy(out.float(), yb, reduction=reduction, **kw)
+    per = F.cross_entropy(out.float().permute(1, 2, 0), yb[:, None].expand(-1, out.shape[0]), reduction='none', **kw)
+    return per.mean(0) if reduction == 'mean' else per.sum(0)
+
+def _per_image(t, n:int):
+    "A summed tensor (one value, or one per network) divided by the number of images, as Python floats."
+    return t.item() / n if t.ndim == 0 else [v / n for v in t.tolist()]
+
 @torch.no_grad()
 def evaluate(model:nn.Module, split, # a `lottery_nb.data.Split`
-             bs:int=1024, bf16:bool=True, channels_last:bool=False) -> tuple[float, float]:
-    "Mean cross-entropy and accuracy of `model` on every image of `split`."
+             bs:int=1024, bf16:bool=True, channels_last:bool=False) -> tuple:
+    "Mean cross-entropy and accuracy of `model` on every image of `split` (lists of K for K stacked networks)."
     was_training = model.training
     model.eval()
     loss, correct = torch.zeros((), device=split.device), torch.zeros((), device=split.device, dtype=torch.long)
     for xb, yb in split.batches(bs):
         if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
         with autocast_for(split.device, bf16): out = model(xb)
-        loss += F.cross_entropy(out.float(), yb, reduction='sum')
-        correct += (out.argmax(-1) == yb).sum()
+        loss = loss + loss_per_net(out, yb, 'sum')
+        correct = correct + (out.argmax(-1) == yb).sum(-1)
     model.train(was_training)
-    return loss.item() / len(split), correct.item() / len(split)
+    return _per_image(loss, len(split)), _per_image(correct, len(split))
 
 # %% ../nbs/03_train.ipynb #6c1648ad
-def _py(t): return t.item() if t.ndim == 0 else t.tolist()
 def _fmt(x, d): return '/'.join(f'{v:.{d}f}' for v in x) if isinstance(x, list) else f'{x:.{d}f}'
 
 class Trainer:
     "Train `model` on `data` with SGD under `cfg`, keeping `mask`ed weights at zero and calling `cbs`."
-    channels_last_ok = True   # whether the model's weights can take the channels-last layout
     def __init__(self, model:nn.Module, data:Data, cfg:TrainConfig|None=None,
                  mask:dict|None=None, # parameter name -> bool tensor; False entries are held at exactly zero
                  cbs:list|tuple=(), # `Callback`s
@@ -163,15 +174,17 @@ class Trainer:
         self.device = data.device
         self.model = model.to(self.device)
         self.bf16 = self.cfg.bf16 and fast_bf16(self.device)
-        # channels-last pays on CUDA, and on a CPU only together with bf16 (oneDNN's bf16 kernels prefer it)
-        cl = self.cfg.channels_last and (self.device.type == 'cuda' or self.bf16) and self.channels_last_ok
+        # channels-last pays on CUDA, and on a CPU only together with bf16 (oneDNN's bf16 kernels prefer it);
+        # it needs 4-D conv weights (stacked networks' are 5-D: see lottery_nb.together)
+        dims = {p.dim() for p in model.parameters()}
+        cl = self.cfg.channels_last and (self.device.type == 'cuda' or self.bf16) and max(dims) <= 4
         if cl: self.model = self.model.to(memory_format=torch.channels_last)
         self.channels_last = cl
         self.fwd = torch.compile(self.model) if self.cfg.compile and self.device.type == 'cuda' else self.model
         self.opt = torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
                                    nesterov=self.cfg.nesterov and self.cfg.momentum > 0, weight_decay=self.cfg.weight_decay)
         self.iters_per_epoch = data.train.n_batches(self.cfg.batch_size, drop_last=True)
-        self.augment = self.cfg.augment if self.cfg.augment is not None else any(isinstance(m, nn.Conv2d) for m in model.modules())
+        self.augment = self.cfg.augment if self.cfg.augment is not None else max(dims) >= 4   # conv nets: 4-D weights
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
         self.set_mask(mask)
         self.epoch, self.iteration, self.history, self.stop, self.loss, self.bar = 0, 0, [], False, None, None
@@ -204,7 +217,7 @@ class Trainer:
             self._set_lr()
             if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
             with autocast_for(self.device, self.bf16): out = self.fwd(xb)
-            loss = self.loss_of(out, yb)
+            loss = loss_per_net(out, yb, label_smoothing=self.cfg.label_smoothing)
             self.opt.zero_grad(set_to_none=True)
             loss.sum().backward()
             self.opt.step()
@@ -214,15 +227,7 @@ class Trainer:
             total = total + self.loss * len(yb); n += len(yb)
             self._call('after_step')
             if self.bar is not None: self.bar.update(1)
-        return _py(total / max(n, 1))
-
-    def loss_of(self, out, yb):
-        "The training loss of a batch's outputs."
-        return F.cross_entropy(out.float(), yb, label_smoothing=self.cfg.label_smoothing)
-
-    def test(self) -> tuple:
-        "Loss and accuracy on the test split."
-        return evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.bf16, self.channels_last)
+        return _per_image(total, max(n, 1))
 
     def fit(self) -> list[dict]:
         "Train until `cfg.epochs` (or a callback sets `stop`); returns the per-epoch history."
@@ -237,7 +242,7 @@ class Trainer:
                 train_loss = self.train_epoch()
                 if self.device.type == 'cuda': torch.cuda.synchronize()
                 secs = time.perf_counter() - t0
-                test_loss, test_acc = self.test()
+                test_loss, test_acc = evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.bf16, self.channels_last)
                 self.epoch += 1
                 self.history.append(dict(epoch=self.epoch, iteration=self.iteration, train_loss=train_loss,
                                          test_loss=test_loss, test_acc=test_acc,

@@ -5,7 +5,7 @@ import torch
 from lottery_nb.core import LotteryError
 from lottery_nb.data import get_data
 from lottery_nb.models import get_model
-from lottery_nb.train import Trainer, preset
+from lottery_nb.train import Trainer, preset, LambdaCallback
 from lottery_nb.masks import prune
 from lottery_nb.together import Stacked, TogetherTrainer, train_together
 from lottery_nb.runs import ImpRun, ImpConfig
@@ -47,8 +47,7 @@ def test_training_together_resumes_exactly(small):
     nets = [lenet(s) for s in range(2)]
     whole = TogetherTrainer([copy.deepcopy(n) for n in nets], small, cfg, progress=False); whole.fit()
     first = TogetherTrainer([copy.deepcopy(n) for n in nets], small, cfg, progress=False)
-    first.cbs.append(type('Stop', (), {'before_fit': lambda s, t: None, 'after_step': lambda s, t: None, 'after_fit': lambda s, t: None,
-                                       'after_epoch': lambda s, t: setattr(t, 'stop', True)})())
+    first.cbs.append(LambdaCallback(after_epoch=lambda t: setattr(t, 'stop', True)))
     first.fit()
     second = TogetherTrainer([lenet(9), lenet(9)], small, cfg, progress=False)
     second.load_state_dict(first.state_dict()); second.fit()
@@ -67,8 +66,7 @@ def test_a_study_trained_together_matches_one_trained_apart_and_resumes(tmp_path
     cfg = ImpConfig(rounds=2, train=dict(epochs=2, n_train=2000, n_test=500, bf16=False), controls=('reinit', 'random'))
     apart = ImpRun(tmp_path/'apart', cfg, data_dir=fmnist_dir, device='cpu', progress=False, together=False).run()
     tog = ImpRun(tmp_path/'tog', cfg, data_dir=fmnist_dir, device='cpu', progress=False, together=True)
-    tog.run(cbs=[type('S', (), {'before_fit': lambda s, t: None, 'after_step': lambda s, t: None, 'after_fit': lambda s, t: None,
-                                'after_epoch': lambda s, t: tog.stop() if t.unit == (2, 'ticket+reinit+random') else None})()])
+    tog.run(cbs=[LambdaCallback(after_epoch=lambda t: tog.stop() if t.unit == (2, 'ticket+reinit+random') else None)])
     assert (tmp_path/'tog'/'level_02'/'together.pt').exists() and not tog.is_done(2, 'ticket')
     seen = []
     ImpRun(tmp_path/'tog', None, data_dir=fmnist_dir, device='cpu', progress=False, together=True).run(on_unit=lambda m: seen.append(m['variant']))
