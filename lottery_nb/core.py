@@ -8,11 +8,12 @@ Docs: https://lottery-nb.github.io/lottery_nb/core.html.md"""
 from __future__ import annotations
 import os, json, tempfile
 from pathlib import Path
+from types import SimpleNamespace
 import torch
 
 # %% auto #0
-__all__ = ['LotteryError', 'default_device', 'device_name', 'atomic_write', 'save_json', 'load_json', 'diff_configs',
-           'check_mask', 'check_fraction']
+__all__ = ['SCALES', 'LotteryError', 'default_device', 'device_name', 'atomic_write', 'save_json', 'load_json', 'diff_configs',
+           'check_mask', 'check_fraction', 'Scale', 'pick_scale']
 
 # %% ../nbs/00_core.ipynb #e3c970d7
 class LotteryError(Exception):
@@ -94,3 +95,18 @@ def check_mask(mask:dict, # parameter name -> bool tensor
 def check_fraction(x:float, what:str='fraction'):
     "Raise a clear error unless `x` is in [0, 1)."
     if not 0 <= x < 1: raise LotteryError(f"{what} must be in [0, 1), not {x}")
+
+# %% ../nbs/00_core.ipynb #9e8a14c0
+SCALES = ('ci', 'workshop', 'fast', 'paper')
+
+class Scale(SimpleNamespace):
+    "A tutorial's settings at one scale: `S.epochs`, `S.name`, ..."
+    def __repr__(self): return f"Scale({self.name!r}: " + ', '.join(f'{k}={v!r}' for k, v in vars(self).items() if k != 'name') + ')'
+
+def pick_scale(scale:str, # 'workshop', 'fast' or 'paper' ('ci': the test suite's tiny run)
+               table:dict, # scale name -> dict of settings
+              ) -> Scale:
+    "The settings of `scale` from `table`; `$LOTTERY_NB_SCALE`, when set, overrides `scale`."
+    name = os.environ.get('LOTTERY_NB_SCALE') or scale
+    if name not in table: raise LotteryError(f"unknown scale {name!r}: this tutorial has {', '.join(table)}")
+    return Scale(name=name, **table[name])

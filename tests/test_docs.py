@@ -1,0 +1,33 @@
+"The HTML docs: one documented command turns every notebook into a page, and the pages link to each other."
+import re, subprocess, sys
+from pathlib import Path
+import pytest
+ROOT = Path(__file__).parent.parent
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp('site')/'_docs'
+    subprocess.run([sys.executable, str(ROOT/'tools'/'build_docs.py'), '--out', str(out)], check=True, capture_output=True)
+    return out
+
+def test_every_notebook_becomes_a_page(site):
+    nbs = [p for p in list((ROOT/'nbs').glob('*.ipynb')) + list((ROOT/'nbs'/'tutorials').glob('*.ipynb')) if not p.name.startswith('_')]
+    for p in nbs:
+        page = site/p.relative_to(ROOT/'nbs').with_suffix('.html')
+        assert page.exists(), f'no page for {p}'
+    assert len(list(site.rglob('*.html'))) == len(nbs)
+
+def test_links_between_pages_resolve(site):
+    for page in site.rglob('*.html'):
+        for href in re.findall(r'href="([^"#]+)(?:#[^"]*)?"', page.read_text()):
+            if re.match(r'[a-z]+:|//', href) or not href.endswith('.html'): continue
+            assert (page.parent/href).resolve().exists(), f'{page.relative_to(site)} links to missing {href}'
+        assert not re.search(r'href="(?![a-z]+:)[^"]*\.ipynb', page.read_text()), f'{page.name} still links to a notebook'
+
+def test_pages_keep_the_tutorials_outputs(site):
+    html = (site/'tutorials'/'01_first_ticket.html').read_text()
+    assert 'data:image/png;base64' in html and 'winning ticket' in html and ("Scale('workshop'" in html or "Scale(&#x27;workshop" in html)
+
+def test_the_command_is_documented():
+    assert 'python tools/build_docs.py' in (ROOT/'README.md').read_text()
+    assert 'python tools/build_docs.py' in (ROOT/'nbs'/'tutorials'/'00_facilitators_guide.ipynb').read_text()

@@ -1,0 +1,50 @@
+"Every tutorial runs top to bottom: each is executed at the tiny 'ci' scale in a scratch copy of nbs/tutorials/ (bundled studies linked in)."
+import sys
+from pathlib import Path
+import nbformat, pytest
+ROOT = Path(__file__).parent.parent
+sys.path.insert(0, str(ROOT/'tools'))
+from run_tutorials import scratch_copy, execute   # the same runner that makes the kept outputs and the timings
+TUTORIALS = sorted((ROOT/'nbs'/'tutorials').glob('[0-9]*.ipynb'))
+
+def test_there_are_five_tutorials_and_a_guide():
+    names = [p.name for p in sorted((ROOT/'nbs'/'tutorials').glob('*.ipynb'))]
+    assert names[0] == '00_facilitators_guide.ipynb' and len(TUTORIALS) == 6
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', [p.name for p in TUTORIALS])
+def test_tutorial_runs_top_to_bottom_at_ci_scale(name, tmp_path):
+    nb, _ = execute(scratch_copy(tmp_path)/name, 'ci')   # a cell that raises fails here, naming the cell
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    assert all(c.get('execution_count') for c in code), 'every code cell ran'
+    text = ''.join(o.get('text', '') + str(o.get('data', {}).get('text/plain', '')) for c in code for o in c.outputs)
+    if 'SCALE' in ''.join(c.source for c in code): assert "Scale('ci'" in text, 'the tutorial picked up the ci scale'
+
+def test_tutorials_open_with_a_scale_and_teach_before_code():
+    for p in TUTORIALS:
+        nb = nbformat.read(p, as_version=4)
+        assert nb.cells[0].cell_type == 'markdown' and nb.cells[0].source.startswith('# '), f'{p.name} opens with a title and text'
+        if p.name.startswith('00'): continue
+        first_code = next(c for c in nb.cells if c.cell_type == 'code')
+        assert first_code.source.startswith("SCALE = 'workshop'"), f"{p.name}: the first code cell is SCALE = 'workshop'"
+        assert '<details><summary>Solution</summary>' in ''.join(c.source for c in nb.cells), f'{p.name} has exercises with hidden solutions'
+
+def test_tutorials_keep_their_workshop_outputs():
+    for p in TUTORIALS:
+        nb = nbformat.read(p, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == 'code']
+        if not code: continue
+        assert all(c.outputs for c in code if 'print(' in c.source or 'plt.show()' in c.source), f'{p.name}: outputs are kept'
+        text = ''.join(o.get('text', '') + str(o.get('data', {}).get('text/plain', '')) for c in code for o in c.outputs)
+        assert "Scale('workshop'" in text, f'{p.name}: the kept outputs are from the workshop scale'
+
+def test_bundled_rewinding_studies_are_complete_and_differ_only_in_the_rewind_point():
+    from dataclasses import asdict
+    from lottery_nb.core import diff_configs
+    from lottery_nb.runs import open_run
+    r0, rk = open_run(ROOT/'data'/'resnet20-fmnist-rewind0'), open_run(ROOT/'data'/'resnet20-fmnist-rewind1ep')
+    assert [d.split(':')[0] for d in diff_configs(asdict(r0.cfg), asdict(rk.cfg))] == ['controls', 'rewind_epochs']
+    for run in (r0, rk): assert all(run.is_done(l, v) for l, v in run.units()), f'{run.out} is complete'
+    theta_k = rk.tensors('theta_rewind')
+    assert set(rk.mask(1)) <= set(theta_k) and not (rk.out/'final.safetensors').exists()
+    assert rk.metrics(5, 'ticket')['density'] < 0.1   # five levels of 40%

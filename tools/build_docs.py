@@ -1,0 +1,66 @@
+"""Build the HTML docs from the notebooks with nbconvert: `python tools/build_docs.py` writes _docs/ (open _docs/index.html).
+
+Quarto (nbdev's own docs builder) is not needed: every notebook in nbs/ and nbs/tutorials/ becomes one page, as it is
+stored, outputs included; links between notebooks are pointed at the pages, and every page gets the same navigation bar."""
+import argparse, html, re, shutil, sys
+from pathlib import Path
+import nbformat
+from nbconvert import HTMLExporter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def pages(nbs:Path) -> list[Path]:
+    "The notebooks to publish: nbs/*.ipynb and nbs/tutorials/*.ipynb, skipping names starting with _ or ."
+    found = sorted(nbs.glob('*.ipynb')) + sorted((nbs/'tutorials').glob('*.ipynb'))
+    return [p for p in found if not p.name.startswith(('_', '.'))]
+
+def title(nb) -> str:
+    "A notebook's first markdown heading."
+    for c in nb.cells:
+        if c.cell_type == 'markdown' and (m := re.search(r'^#\s+(.+)$', c.source, re.M)): return m[1].strip()
+    return 'lottery_nb'
+
+def relink(text:str) -> str:
+    "Point markdown links at notebooks (`x.ipynb`, `x.ipynb#part`) to their pages; the README's `nbs/...` links lose their `nbs/`."
+    text = text.replace('](nbs/tutorials/)', '](tutorials/00_facilitators_guide.ipynb)').replace('](nbs/', '](')
+    return re.sub(r'\]\(((?!https?:)[^)\s]*?)\.ipynb(#[^)]*)?\)', lambda m: f']({m[1]}.html{m[2] or ""})', text)
+
+def nav(current:Path, all_pages:list[tuple[Path, str]], out:Path) -> str:
+    "The navigation bar for the page at `current` (a path under `out`)."
+    links = []
+    for page, name in all_pages:
+        rel = Path('../' * (len(current.relative_to(out).parts) - 1) + str(page.relative_to(out)))
+        style = ' style="font-weight:bold"' if page == current else ''
+        links.append(f'<a href="{html.escape(str(rel))}"{style}>{html.escape(name)}</a>')
+    return ('<nav style="font-family:sans-serif;font-size:13px;padding:8px 16px;border-bottom:1px solid #ddd;line-height:1.9">'
+            + ' · '.join(links) + '</nav>')
+
+def build(nbs:Path=ROOT/'nbs', out:Path=ROOT/'_docs') -> list[Path]:
+    "Convert every notebook of `nbs` to a page under `out` (replaced whole); returns the pages written."
+    srcs = pages(nbs)
+    if not srcs: raise SystemExit(f"build_docs: no notebooks in {nbs}")
+    notebooks = {p: nbformat.read(p, as_version=4) for p in srcs}   # read them all first: a bad notebook fails before anything is written
+    tmp = out.with_name(out.name + '.tmp')
+    shutil.rmtree(tmp, ignore_errors=True)
+    targets = {p: tmp/p.relative_to(nbs).with_suffix('.html') for p in srcs}
+    names = [(targets[p], ('Tutorials: ' if p.parent.name == 'tutorials' and p.name.startswith('00') else '') + title(nb))
+             for p, nb in notebooks.items()]
+    exporter = HTMLExporter(template_name='lab')
+    for p, nb in notebooks.items():
+        for c in nb.cells:
+            if c.cell_type == 'markdown': c.source = relink(c.source)
+        body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title(nb)}})
+        body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + nav(targets[p], names, tmp), body, count=1)
+        targets[p].parent.mkdir(parents=True, exist_ok=True)
+        targets[p].write_text(body)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return [out/t.relative_to(tmp) for t in targets.values()]
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--nbs', type=Path, default=ROOT/'nbs', help='the notebooks (default: nbs/)')
+    ap.add_argument('--out', type=Path, default=ROOT/'_docs', help='the output folder (default: _docs/)')
+    a = ap.parse_args()
+    written = build(a.nbs, a.out)
+    print(f"wrote {len(written)} pages to {a.out}/ (open {a.out/'index.html'})", file=sys.stderr)

@@ -1,0 +1,67 @@
+"""Run the tutorials top to bottom at one scale and time them: `python tools/run_tutorials.py --scale workshop [--save]`.
+
+Each runs in a scratch copy of nbs/tutorials/ (so nothing trained earlier is reused and the timings are honest), with
+`LOTTERY_NB_SCALE` set. --save writes the executed notebooks back into nbs/tutorials/ (how their kept outputs are made);
+the timings go to benchmarks/results/tutorials-<device>.json, keyed by scale."""
+import argparse, json, os, platform, shutil, sys, tempfile, time
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIALS = ROOT/'nbs'/'tutorials'
+
+def scratch_copy(tmp:Path) -> Path:
+    "nbs/tutorials/ copied under `tmp`, with data/ linked beside it so '../../data' still finds the bundled studies."
+    (tmp/'nbs').mkdir(parents=True)
+    shutil.copytree(TUTORIALS, tmp/'nbs'/'tutorials', ignore=shutil.ignore_patterns('runs', '.ipynb_checkpoints'))
+    (tmp/'data').symlink_to(ROOT/'data', target_is_directory=True)
+    return tmp/'nbs'/'tutorials'
+
+def execute(path:Path, scale:str, timeout:int=1800) -> tuple[nbformat.NotebookNode, float]:
+    "Run the notebook at `path` in its own folder at `scale`; returns it with its outputs, and the seconds it took."
+    nb = nbformat.read(path, as_version=4)
+    old = os.environ.get('LOTTERY_NB_SCALE')
+    os.environ['LOTTERY_NB_SCALE'] = scale   # the kernel inherits it; pick_scale reads it
+    try:
+        t0 = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}},
+                       store_widget_state=False).execute()   # widget state would embed plotly.js in every notebook
+        return nb, time.perf_counter() - t0
+    finally:
+        if old is None: del os.environ['LOTTERY_NB_SCALE']
+        else: os.environ['LOTTERY_NB_SCALE'] = old
+
+def device() -> str:
+    import torch
+    from lottery_nb.core import default_device, device_name
+    return device_name(default_device()) + f", torch {torch.__version__}"
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--scale', default='workshop', choices=('ci', 'workshop', 'fast', 'paper'))
+    ap.add_argument('--save', action='store_true', help='write the executed notebooks back to nbs/tutorials/')
+    ap.add_argument('names', nargs='*', help='tutorials to run (default: all), e.g. 01_first_ticket')
+    a = ap.parse_args(argv)
+    paths = sorted(TUTORIALS.glob('[0-9]*.ipynb'))
+    if a.names:
+        unknown = [n for n in a.names if not (TUTORIALS/f'{Path(n).stem}.ipynb').exists()]
+        if unknown: print(f"run_tutorials: no tutorial {', '.join(unknown)}", file=sys.stderr); return 2
+        paths = [TUTORIALS/f'{Path(n).stem}.ipynb' for n in a.names]
+    dev = device()
+    kind = 'gpu' if 'cuda' in dev.lower() or 'nvidia' in dev.lower() else 'cpu'
+    out = ROOT/'benchmarks'/'results'/f'tutorials-{kind}.json'
+    results = json.loads(out.read_text()) if out.exists() else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = scratch_copy(Path(tmp))
+        for p in paths:
+            nb, secs = execute(work/p.name, a.scale)
+            print(f"{p.stem:<28} {secs:7.1f} s at scale {a.scale!r} on {dev}", flush=True)
+            results.setdefault(a.scale, {})[p.stem] = dict(seconds=round(secs, 1), device=dev, cores=os.cpu_count(),
+                                                           machine=platform.processor() or platform.machine(), date=time.strftime('%Y-%m-%d'))
+            out.write_text(json.dumps(results, indent=2) + '\n')
+            if a.save: nbformat.write(nb, p)
+    print(f"timings in {out.relative_to(ROOT)}")
+    return 0
+
+if __name__ == '__main__': sys.exit(main())
