@@ -7,6 +7,7 @@ import argparse, json, os, platform, shutil, sys, tempfile, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
+from lottery_nb.core import SCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT/'nbs'/'tutorials'
@@ -39,7 +40,7 @@ def device() -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--scale', default='workshop', choices=('ci', 'workshop', 'fast', 'paper'))
+    ap.add_argument('--scale', default='workshop', choices=SCALES)
     ap.add_argument('--save', action='store_true', help='write the executed notebooks back to nbs/tutorials/')
     ap.add_argument('names', nargs='*', help='tutorials to run (default: all), e.g. 01_first_ticket')
     a = ap.parse_args(argv)
