@@ -21,7 +21,7 @@ from .runs import ImpConfig, ImpRun, CONTROLS, arch_for
 
 # %% auto #0
 __all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_of_checkpoint', 'run_config', 'cmd_train', 'format_history',
-           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'main']
+           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'cmd_export_html', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
 _OVERRIDES = ('epochs', 'lr', 'batch-size', 'n-train', 'n-test')
@@ -88,6 +88,13 @@ def parser() -> argparse.ArgumentParser:
     su = sub.add_parser('summary', help="print an IMP study's accuracy per level and variant",
                         description="Print the test accuracy of every finished unit of a study (e.g. the shipped data/lenet300-fmnist-imp).")
     su.add_argument('study', help="the study's directory")
+    eh = sub.add_parser('export-html', help="write a study's explorer as one HTML file that opens in any browser",
+                        description="Write the explorer of a study as one self-contained HTML file (plotly.js inside): level slider, "
+                                    "linked views and hovers as in JupyterLab, with no Python, kernel or network. Share it with a class.")
+    eh.add_argument('study', help="the study's directory")
+    eh.add_argument('out', help="the .html file to write")
+    eh.add_argument('--level', type=int, default=None, help="the level shown first (default 1)")
+    eh.add_argument('--layer', default=None, help="the layer shown first (default: the first)")
     return p
 
 # %% ../nbs/09_cli.ipynb #e56e761f
@@ -279,7 +286,14 @@ def cmd_summary(a:argparse.Namespace) -> int:
     print(run.summary())
     return 0
 
-COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary}
+def cmd_export_html(a:argparse.Namespace) -> int:
+    "Write a study's explorer as one HTML file."
+    from lottery_nb.widgets import export_html
+    out = export_html(a.study, a.out, a.level, a.layer)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): open it in any browser")
+    return 0
+
+COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary, 'export-html': cmd_export_html}
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `lottery-nb`: returns the exit status (0 ok, 2 bad input, 130 interrupted)."

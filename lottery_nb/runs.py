@@ -8,6 +8,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
+import os, shutil
 import torch
 from safetensors.torch import save_file, load_file
 import lottery_nb
@@ -20,8 +21,8 @@ from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffl
                               extract_ticket, Snapshot, fraction_for, prunable)
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'CONTROLS', 'save_tensors', 'load_tensors', 'arch_for', 'ImpConfig', 'unit_dir', 'ImpRun',
-           'open_run']
+__all__ = ['SCHEMA_VERSION', 'CONTROLS', 'BUNDLED', 'save_tensors', 'load_tensors', 'arch_for', 'ImpConfig', 'unit_dir',
+           'parent_of', 'ImpRun', 'open_run', 'studies_home', 'read_only', 'writable_copy']
 
 # %% ../nbs/05_runs.ipynb #d9576629
 def save_tensors(tensors:dict, path:str|Path) -> Path:
@@ -105,6 +106,7 @@ class ImpConfig:
 
 # %% ../nbs/05_runs.ipynb #79b151a1
 def unit_dir(root:Path, level:int, variant:str) -> Path: return Path(root)/f'level_{level:02d}'/variant
+def parent_of(level:int) -> str: return 'dense' if level == 1 else 'ticket'   # the variant at level-1 whose trained weights prune `level`
 
 def _resume_and_fit(t:Trainer, state:Path) -> bool:
     "Continue `t` from its per-epoch `state` file if there is one, train, and say whether it finished (False: stopped early, `state` keeps the finished epochs)."
@@ -165,9 +167,17 @@ class ImpRun:
         if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
         own = unit_dir(self.out, level, variant)/'mask.safetensors'
         return self._ordered({k: v.bool() for k, v in self._read(own if own.exists() else self.out/f'level_{level:02d}'/'mask.safetensors', load_tensors).items()})
+    def has_mask(self, level:int) -> bool: return level == 0 or (self.out/f'level_{level:02d}'/'mask.safetensors').exists()
     def final_weights(self, level:int, variant:str) -> dict:
         "A finished unit's trained weights (a state dict)."
         return self._ordered(self._read(unit_dir(self.out, level, variant)/'final.safetensors', load_tensors))
+    def start_weights(self) -> dict:
+        "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (rebuilt from the seed if the study left it out)."
+        if self.cfg.rewinds: return self.tensors('theta_rewind')
+        if (self.out/'theta_0.safetensors').exists(): return self.tensors('theta_0')
+        cache = self.__dict__.setdefault('_files', {})
+        if 'theta_0' not in cache: cache['theta_0'] = get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
+        return cache['theta_0']
 
     def summary(self) -> str:
         "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
@@ -202,7 +212,7 @@ class ImpRun:
         "The IMP mask of `level`, computed from the previous level's trained ticket (and saved) the first time."
         path = self.out/f'level_{level:02d}'/'mask.safetensors'
         if path.exists(): return self._ordered({k: v.bool() for k, v in load_tensors(path).items()})
-        prev = 'dense' if level == 1 else 'ticket'
+        prev = parent_of(level)
         model = get_model(seed=0, **self.cfg.arch())
         load_state(model, self.final_weights(level - 1, prev), f'level {level-1} {prev} weights')
         out_layer = prunable(model)[-1]
@@ -285,7 +295,7 @@ class ImpRun:
         if level < 1 or level not in self.cfg.levels() or variant not in ('ticket', *CONTROLS):
             raise LotteryError(f"no unit ({level}, {variant!r}) in this study: levels 1..{self.cfg.levels()[-1]}, variants ticket, {', '.join(CONTROLS)}")
         if self.is_done(level, variant): return self.metrics(level, variant)
-        parent = 'dense' if level == 1 else 'ticket'
+        parent = parent_of(level)
         if not self.is_done(level - 1, parent): raise LotteryError(f"level {level - 1}'s {parent} must be trained before level {level}")
         self._stop = False
         self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
@@ -314,3 +324,33 @@ class ImpRun:
 def open_run(path:str|Path, **kw) -> ImpRun:
     "Reopen the IMP study in `path` (finished or not)."
     return ImpRun(path, None, **kw)
+
+# %% ../nbs/05_runs.ipynb #0dd9057a
+BUNDLED = Path(lottery_nb.__file__).resolve().parent.parent/'data'   # the studies that come with lottery_nb
+
+def studies_home() -> Path:
+    "Where studies copied for training go: $LOTTERY_NB_HOME/studies, or ~/lottery_nb/studies."
+    return Path(os.environ.get('LOTTERY_NB_HOME') or Path.home()/'lottery_nb').expanduser()/'studies'
+
+def read_only(path:str|Path) -> bool:
+    "Whether training must not write into the study at `path`: a bundled study, or a directory this user cannot write."
+    p = Path(path).resolve()
+    if p.is_relative_to(BUNDLED): return True
+    while not p.exists(): p = p.parent   # a study not made yet goes where its nearest existing folder allows
+    return not os.access(p, os.W_OK)
+
+def writable_copy(run:ImpRun) -> ImpRun:
+    "`run` itself if training may write into it; else its copy under `studies_home()`, made the first time (and reused after)."
+    if not read_only(run.out): return run
+    dest = studies_home()/Path(run.out).resolve().name
+    if not (dest/'run.json').exists():
+        tmp = dest.with_name(f'.{dest.name}.copying')
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            shutil.copytree(run.out, tmp, ignore=shutil.ignore_patterns('state.pt', 'together.pt', '*.tmp'))
+            if dest.exists(): shutil.rmtree(dest)
+            tmp.rename(dest)
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise LotteryError(f"cannot copy {run.out} to {dest} for training: {e.strerror or e}; set $LOTTERY_NB_HOME to a writable directory") from e
+    return ImpRun(dest, data_dir=run.data_dir, device=run.device, progress=run.progress, together=run.together)

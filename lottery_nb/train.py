@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #7215ce01
 from __future__ import annotations
-import functools, time
+import functools, os, time
 from contextlib import nullcontext
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
@@ -122,7 +122,8 @@ class LambdaCallback(Callback):
 # %% ../nbs/03_train.ipynb #59911c9f
 @functools.cache
 def fast_bf16(device:torch.device) -> bool:
-    "Whether `device` computes in bf16 natively: any CUDA GPU, or a CPU with AVX512-BF16 or AMX."
+    "Whether `device` computes in bf16 natively: any CUDA GPU, or a CPU with AVX512-BF16 or AMX ($LOTTERY_NB_BF16=0: never, as on a laptop without)."
+    if os.environ.get('LOTTERY_NB_BF16') == '0': return False
     if device.type == 'cuda': return True
     if device.type != 'cpu': return False
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

@@ -162,3 +162,14 @@ def test_bad_checkpoints_give_one_line_and_write_nothing(tmp_path):
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and says in lines[0], (args, r.stderr)
         assert not (tmp_path/'out').exists(), args
+
+def test_export_html_writes_one_page_or_says_why_not(tmp_path):
+    shipped = Path(__file__).parent.parent/'data'/'lenet300-fmnist-imp'
+    r = lnb("export-html", shipped, tmp_path/"s.html", "--level", "3")
+    assert r.returncode == 0 and 'open it in any browser' in r.stdout and (tmp_path/'s.html').stat().st_size > 1_000_000
+    for args, says in [((str(tmp_path/'nothing'), str(tmp_path/'a.html')), 'no IMP run'),
+                       ((str(shipped), str(tmp_path/'b.html'), '--layer', 'conv1.weight'), 'choose one of'),
+                       ((str(shipped), str(tmp_path/'c.html'), '--level', '9'), 'no level 9')]:
+        r = lnb("export-html", *args)
+        assert r.returncode == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['s.html']

@@ -31,3 +31,12 @@ def test_pages_keep_the_tutorials_outputs(site):
 def test_the_command_is_documented():
     assert 'python tools/build_docs.py' in (ROOT/'README.md').read_text()
     assert 'python tools/build_docs.py' in (ROOT/'nbs'/'tutorials'/'00_facilitators_guide.ipynb').read_text()
+
+def test_explorers_are_drawn_from_the_page_with_nothing_from_the_network(site):
+    page = (site/'07_widgets.html').read_text()
+    assert page.count('class="lnb-static"') >= 3 and 'assets/plotly.min.js' in page and 'LotteryExplorer.boot()' in page
+    assert (site/'assets'/'plotly.min.js').stat().st_size > 3_000_000 and 'globalThis.LotteryExplorer' in (site/'assets'/'lottery_explorer.js').read_text()
+    for p in site.rglob('*.html'):
+        assert not re.findall(r'<script[^>]+src="(?:https?:)?//', p.read_text()), f'{p.name} loads a script from the network'
+        for src in re.findall(r'<img[^>]+src="([^"]+)"', p.read_text()):
+            assert src.startswith('data:') or (p.parent/src).resolve().exists(), f'{p.name} shows a missing image {src}'

@@ -123,3 +123,25 @@ def test_imp_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
         wa, wb = a.final_weights(l, v), b.final_weights(l, v)
         assert all(torch.equal(wa[k], wb[k]) for k in wa), (l, v)
     assert r.stdout == straight.stdout, 'the same summary table'
+
+def test_bundled_studies_are_copied_before_anything_trains_into_them(tmp_path, monkeypatch):
+    from lottery_nb.runs import writable_copy, read_only, studies_home, BUNDLED
+    monkeypatch.setenv('LOTTERY_NB_HOME', str(tmp_path/'home'))
+    shipped = open_run(BUNDLED/'lenet300-fmnist-imp', progress=False)
+    assert read_only(shipped.out) and not read_only(tmp_path/'new'/'study')
+    copy = writable_copy(shipped)
+    assert copy.out == studies_home()/'lenet300-fmnist-imp' == tmp_path/'home'/'studies'/'lenet300-fmnist-imp'
+    assert copy.summary() == shipped.summary() and writable_copy(shipped).out == copy.out
+    (tmp_path/'ro').mkdir(); (tmp_path/'ro'/'run.json').write_text((shipped.out/'run.json').read_text())
+    import os
+    if os.geteuid() != 0:   # root writes anywhere
+        (tmp_path/'ro').chmod(0o555)
+        assert writable_copy(open_run(tmp_path/'ro')).out == studies_home()/'ro'
+
+def test_a_shipped_study_rebuilds_theta0_from_its_seed(tmp_path):
+    from lottery_nb.runs import BUNDLED
+    from lottery_nb.models import get_model
+    run = open_run(BUNDLED/'lenet300-fmnist-imp', progress=False)
+    assert not (run.out/'theta_0.safetensors').exists()
+    sd = get_model(seed=run.cfg.seed, **run.cfg.arch()).state_dict()
+    assert all(torch.equal(run.start_weights()[k], sd[k]) for k in sd)

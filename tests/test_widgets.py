@@ -1,86 +1,110 @@
-"The explorer, driven from Python: every view holds the selected level's and layer's numbers; partial studies never raise."
+"""The explorer from Python: its traits drive and report what the browser shows, its state is the study's view as plain
+JSON, training from it is safe (bundled studies are copied, Cancel stops at once, Stop leaves a resumable study), and it
+writes pages that need no kernel. What the browser draws is checked in test_browser.py."""
+import json, time
 from pathlib import Path
-import numpy as np
 import pytest
 import ipywidgets as W
+from lottery_nb.core import LotteryError
 from lottery_nb.runs import ImpConfig, ImpRun, open_run
-from lottery_nb.plots import layer_densities, accuracy_table
-from lottery_nb.widgets import explore, watch
+from lottery_nb.view import study_view
+from lottery_nb.widgets import explore, watch, Explorer, export_html, static_state, MIME, plotly_js
 
 SHIPPED = Path(__file__).parent.parent/'data'/'lenet300-fmnist-imp'
 
 @pytest.fixture(scope='module')
 def study(small_study): return small_study(rounds=3, fraction=0.4)
 
-def test_level_and_layer_selectors_drive_every_view(study):
+def files(d): return sorted((str(p.relative_to(d)), p.stat().st_size, p.stat().st_mtime_ns) for p in Path(d).rglob('*'))
+
+def test_the_state_is_the_studys_view_and_plain_json(study):
     app = explore(study)
-    for level in (3, 0, 2):
-        app.level.value = level
-        assert list(app.f_layers.data[0].y) == [v * 100 for v in layer_densities(study, level).values()]
-        assert app.f_acc.data[-1].x[0] == pytest.approx(accuracy_table(study)['ticket']['density'][level] * 100)
-        assert f"{study.metrics(level, 'dense' if level == 0 else 'ticket')['test_acc']:.2%}" in app.summary.value
-        assert {t.name for t in app.f_curves.data} == set(study.cfg.variants(level))
-        assert app.f_heat.layout.shapes[0].x0 == level - 0.5
-    app.layer.value = 'fc2.weight'
-    assert sum(app.f_hist.data[1].y) == int(study.mask(2)['fc2.weight'].sum())
-    assert 'fc2.weight' in app.f_mask.layout.title.text and np.nansum(app.f_mask.data[0].z) == int(study.mask(2)['fc2.weight'].sum())
-    app.log_scale.value = True
-    assert app.f_hist.layout.yaxis.type == 'log'
+    v = study_view(study)
+    assert app.summary == v['summary'] and app.detail == json.loads(json.dumps(v['detail'])) and app.input == v['input']
+    for t in ('summary', 'detail', 'input', 'status', 'offer'): json.dumps(getattr(app, t), allow_nan=False)
+    assert (app.level, app.layer, app.mode) == (1, 'fc1.weight', 'explore')
 
-def test_step_buttons_stay_in_range(study):
-    app = explore(study)
-    app.level.value = 3; app.next.click()
-    assert app.level.value == 3
-    app.prev.click(); app.prev.click()
-    assert app.level.value == 1
+def test_level_and_layer_are_traits_held_to_the_study(study):
+    app = explore(study, level=2, layer='fc2.weight')
+    assert (app.level, app.layer) == (2, 'fc2.weight')
+    app.level = 7; assert app.level == 3
+    app.step(-5); assert app.level == 0
+    with pytest.raises(LotteryError, match='choose one of fc1.weight, fc2.weight, fc.weight'): app.layer = 'conv1.weight'
+    assert app.layer == 'fc2.weight'
 
-def test_the_shipped_study_opens_without_training_or_weights():
-    run = open_run(SHIPPED)
-    assert run.cfg.model == 'lenet300_100' and all(run.is_done(l, v) for l, v in run.units())
-    assert sum(f.stat().st_size for f in SHIPPED.rglob('*') if f.is_file()) < 4_000_000, 'a few MB at most'
-    app = explore(SHIPPED)
-    app.level.value = 5
-    assert '32.9%' in app.summary.value and 'no weights to show' in app.f_hist.layout.title.text
-    tab = accuracy_table(run)
-    assert (tab['ticket']['test_acc'][1:] >= tab['reinit']['test_acc'][1:]).all(), 'the shipped study shows tickets ahead of re-init'
+def test_plotly_js_travels_once_per_kernel(study):
+    a, b = explore(study), explore(SHIPPED)
+    assert a._plotly is b._plotly is plotly_js() and len(plotly_js().source) > 3_000_000
 
-def test_empty_or_partial_studies_show_as_such(tmp_path, fmnist_dir):
+def test_a_notebook_keeps_a_lean_state_for_the_docs(study):
+    data, _ = explore(study)._repr_mimebundle_()
+    st = data[MIME]
+    assert st['mode'] == 'static' and st['summary']['levels'] == [0, 1, 2, 3]
+    assert all('w' not in x['picture'] for d in st['detail'].values() for x in d.values())
+    assert 'application/vnd.jupyter.widget-view+json' in data
+
+def test_empty_and_partial_studies_show_as_such(tmp_path, fmnist_dir):
     msg = explore(tmp_path)
     assert isinstance(msg, W.HTML) and 'Nothing to explore yet' in msg.value
     run = ImpRun(tmp_path/'p', ImpConfig(rounds=2, train=dict(epochs=1, n_train=500, n_test=200)), data_dir=fmnist_dir, device='cpu', progress=False)
     run.run(on_unit=lambda m: run.stop())
-    app = explore(tmp_path/'p')
-    app.level.value = 2
-    assert 'not trained yet' in app.summary.value and 'no mask' in app.f_mask.layout.title.text
+    app = explore(tmp_path/'p', level=2)
+    assert sorted(app.detail) == ['0'] and app.summary['acc']['ticket'][2] is None
+    assert list(app.offer) == ['1'] and [o['variant'] for o in app.offer['1']] == ['shuffled'], 'level 2 waits for level 1'
 
-def test_watch_trains_in_the_background_and_stops_resumably(tmp_path, fmnist_dir):
+def test_watch_trains_in_the_background_stops_resumably_and_follows(tmp_path, fmnist_dir):
     run = ImpRun(tmp_path/'live', ImpConfig(rounds=1, fraction=0.5, train=dict(epochs=3, n_train=2000, n_test=500)), data_dir=fmnist_dir, device='cpu', progress=False)
     w = watch(run)
-    w.train_btn.click()
-    import time
-    while run.metrics(0, 'dense') is None and w.thread.is_alive(): time.sleep(0.02)
-    w.stop_btn.click(); w.wait(120)
-    assert not w.thread.is_alive() and w.status.value.startswith('stopped') and not w.train_btn.disabled
+    assert w.mode == 'watch' and w.summary['dense_acc'] is None
+    w._on_msg(None, {'do': 'start'}, [])
+    seen = []
+    while run.metrics(0, 'dense') is None and w.busy:
+        if w.status.get('live'): seen.append(w.status['live'])
+        time.sleep(0.02)
+    w._on_msg(None, {'do': 'stop'}, []); w.wait(120)
+    assert not w.busy and w.status['text'].startswith('stopped') and w.status['state'] == 'idle'
+    assert seen and seen[-1]['variants'] == ['dense'] and len(seen[-1]['y'][0]) == len(seen[-1]['x'])
+    assert w.summary['dense_acc'] == round(run.metrics(0, 'dense')['test_acc'], 5), 'the views took in the finished network'
     assert not all(run.is_done(l, v) for l, v in run.units())
-    w.train_btn.click(); w.wait(300)
-    assert all(run.is_done(l, v) for l, v in run.units()) and w.status.value == 'finished'
-    assert w.progress.value == w.progress.max
+    w.start().wait(300)
+    assert all(run.is_done(l, v) for l, v in run.units()) and w.status['text'] == 'the study: finished'
+    assert sorted(w.detail) == ['0', '1'] and w.status['progress'][0] == w.status['progress'][1]
 
-def test_a_missing_control_is_trained_on_request_with_the_same_schedule(tmp_path, fmnist_dir):
-    from lottery_nb.core import LotteryError
-    run = ImpRun(tmp_path/'m', ImpConfig(rounds=2, fraction=0.5, train=dict(epochs=1, n_train=1000, n_test=300, augment=False), controls=('reinit',)),
-                 data_dir=fmnist_dir, device='cpu', progress=False)
-    run.run(on_unit=lambda m: run.stop())   # only the dense network
-    app = explore(run)
-    app.level.value = 2
-    assert app.missing.options == () and app.missing_row.layout.display == 'none', 'nothing to offer before level 1 is trained'
-    with pytest.raises(LotteryError, match='must be trained'): run.train_unit(2, 'random')
-    run.train_unit(1, 'ticket')
-    with pytest.raises(LotteryError, match='no unit'): run.train_unit(1, 'lucky')
-    app.level.value = 1
-    assert set(app.missing.options) == {'reinit', 'random', 'shuffled'}
-    app.missing.value = 'random'; app.train_missing.click(); app.thread.join(120)
-    m = run.metrics(1, 'random')
-    assert m is not None and len(m['history']) == 1 and 'random' in app.summary.value
-    assert run.controls() == ['reinit', 'random'] and 'random' in accuracy_table(run)
-    assert {k: s['kept'] for k, s in m['layers'].items()} == {k: s['kept'] for k, s in run.metrics(1, 'ticket')['layers'].items()}
+def test_training_a_control_into_a_bundled_study_copies_it_first(tmp_path, monkeypatch):
+    monkeypatch.setenv('LOTTERY_NB_HOME', str(tmp_path/'home'))
+    before = files(SHIPPED)
+    app = explore(SHIPPED, level=5)
+    offer = app.offer['5']
+    assert [o['variant'] for o in offer] == ['shuffled'] and 15 < offer[0]['seconds'] < 60, 'estimated from the study: 10 epochs of ~2 s'
+    assert 'reinit' not in [o['variant'] for l in app.offer.values() for o in l], 'only controls the study left out'
+    app._on_msg(None, {'do': 'train', 'level': 5, 'variant': 'shuffled'}, [])
+    while app.status.get('progress', [0])[0] < 50 and app.busy: time.sleep(0.02)
+    app._on_msg(None, {'do': 'cancel'}, []); app.wait(60)
+    assert 'cancelled' in app.status['text'] and str(tmp_path/'home') in app.status['text']
+    assert app.run.out == tmp_path/'home'/'studies'/'lenet300-fmnist-imp' and not app.run.is_done(5, 'shuffled')
+    assert files(SHIPPED) == before, 'nothing was written into data/'
+
+def test_a_closed_or_orphaned_explorer_stops_its_training(tmp_path, fmnist_dir):
+    run = ImpRun(tmp_path/'s', ImpConfig(rounds=1, fraction=0.5, train=dict(epochs=50, n_train=2000, n_test=500)), data_dir=fmnist_dir, device='cpu', progress=False)
+    w = watch(run)
+    w._on_msg(None, {'do': 'view'}, [])
+    w.start()
+    while w.status.get('progress', [0])[0] < 20 and w.busy: time.sleep(0.02)
+    w._on_msg(None, {'do': 'unview'}, [])      # the cell was re-run: its view is gone
+    w.wait(30)
+    assert not w.busy and 'cancelled' in w.status['text']
+    w2 = watch(run); w2.start()
+    while w2.status.get('progress', [0])[0] < 20 and w2.busy: time.sleep(0.02)
+    with pytest.raises(LotteryError, match='already training'): w2.start()
+    w2.close()
+    assert not w2.busy
+
+def test_export_html_is_one_page_with_everything_inside(tmp_path, study):
+    out = export_html(study, tmp_path/'s.html', level=2, layer='fc2.weight')
+    text = out.read_text()
+    assert text.startswith('<!doctype html>') and 'LotteryExplorer.boot' in text and 'lnb-plotly-gz' in text
+    assert not [u for u in __import__('re').findall(r'(?:src|href)="(https?://[^"]+)"', text)], 'nothing from the network'
+    st = static_state(study, 2, 'fc2.weight')
+    assert (st['level'], st['layer']) == (2, 'fc2.weight')
+    with pytest.raises(LotteryError, match='no level 9'): export_html(study, tmp_path/'x.html', level=9)
+    assert not (tmp_path/'x.html').exists()

@@ -1,7 +1,9 @@
 """Build the HTML docs from the notebooks with nbconvert: `python tools/build_docs.py` writes _docs/ (open _docs/index.html).
 
 Quarto (nbdev's own docs builder) is not needed: every notebook in nbs/ and nbs/tutorials/ becomes one page, as it is
-stored, outputs included; links between notebooks are pointed at the pages, and every page gets the same navigation bar."""
+stored, outputs included; links between notebooks are pointed at the pages, and every page gets the same navigation bar.
+Explorers saved in a notebook are drawn on the page from their saved state, without a kernel: plotly.js and the explorer's
+code are written once for the site (assets/), and nothing is fetched from the network."""
 import argparse, html, re, shutil, sys
 from pathlib import Path
 import nbformat
@@ -25,6 +27,17 @@ def relink(text:str) -> str:
     text = text.replace('](nbs/tutorials/)', '](tutorials/00_facilitators_guide.ipynb)').replace('](nbs/', '](')
     return re.sub(r'\]\(((?!https?:)[^)\s]*?)\.ipynb(#[^)]*)?\)', lambda m: f']({m[1]}.html{m[2] or ""})', text)
 
+def copy_images(text:str, src_dir:Path, page:Path, out:Path) -> str:
+    "Copy the local images a markdown cell shows (`![..](../tests/screenshots/x.png)`) into `out`/images and point the links there."
+    def one(m):
+        if re.match(r'[a-z]+:', m[2]): return m[0]
+        target = next((t for t in ((src_dir/m[2]).resolve(), (ROOT/m[2]).resolve()) if t.is_file()), None)   # (index.ipynb is also the README, whose links start at the top)
+        if target is None: return m[0]
+        (out/'images').mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, out/'images'/target.name)
+        return f"![{m[1]}]({'../' * (len(page.relative_to(out).parts) - 1)}images/{target.name})"
+    return re.sub(r'!\[([^\]]*)\]\(([^)\s]+)\)', one, text)
+
 def nav(current:Path, all_pages:list[tuple[Path, str]], out:Path) -> str:
     "The navigation bar for the page at `current` (a path under `out`)."
     links = []
@@ -34,6 +47,32 @@ def nav(current:Path, all_pages:list[tuple[Path, str]], out:Path) -> str:
         links.append(f'<a href="{html.escape(str(rel))}"{style}>{html.escape(name)}</a>')
     return ('<nav style="font-family:sans-serif;font-size:13px;padding:8px 16px;border-bottom:1px solid #ddd;line-height:1.9">'
             + ' · '.join(links) + '</nav>')
+
+MIME = 'application/vnd.lottery-nb.explorer+json'
+
+def embed_explorers(nb) -> bool:
+    "Turn each explorer output (the state `Explorer` saves beside its widget) into HTML that draws it without a kernel; whether there were any."
+    from lottery_nb.widgets import embed
+    found = False
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            if MIME in o.get('data', {}):
+                o['data'] = {'text/html': embed(o['data'][MIME])}
+                found = True
+    return found
+
+def write_assets(out:Path):
+    "plotly.js and the explorer's code, once for the whole site."
+    from plotly.offline import get_plotlyjs
+    from lottery_nb.widgets import explorer_js
+    (out/'assets').mkdir(parents=True, exist_ok=True)
+    (out/'assets'/'plotly.min.js').write_text(get_plotlyjs())
+    (out/'assets'/'lottery_explorer.js').write_text(explorer_js(classic=True))
+
+def scripts(page:Path, out:Path) -> str:
+    up = '../' * (len(page.relative_to(out).parts) - 1)
+    return (f'<script src="{up}assets/plotly.min.js"></script><script src="{up}assets/lottery_explorer.js"></script>'
+            '<script>LotteryExplorer.boot();</script>')
 
 def build(nbs:Path=ROOT/'nbs', out:Path=ROOT/'_docs') -> list[Path]:
     "Convert every notebook of `nbs` to a page under `out` (replaced whole); returns the pages written."
@@ -45,12 +84,16 @@ def build(nbs:Path=ROOT/'nbs', out:Path=ROOT/'_docs') -> list[Path]:
     targets = {p: tmp/p.relative_to(nbs).with_suffix('.html') for p in srcs}
     names = [(targets[p], ('Tutorials: ' if p.parent.name == 'tutorials' and p.name.startswith('00') else '') + title(nb))
              for p, nb in notebooks.items()]
-    exporter = HTMLExporter(template_name='lab')
+    exporter = HTMLExporter(template_name='lab', mathjax_url='', require_js_url='')   # nothing from a CDN: the docs work offline
+    write_assets(tmp)
     for p, nb in notebooks.items():
         for c in nb.cells:
-            if c.cell_type == 'markdown': c.source = relink(c.source)
+            if c.cell_type == 'markdown': c.source = relink(copy_images(c.source, p.parent, targets[p], tmp))
+        explorers = embed_explorers(nb)
         body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title(nb)}})
         body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + nav(targets[p], names, tmp), body, count=1)
+        body = re.sub(r'<script[^>]*\ssrc=""[^>]*>\s*</script>', '', body)   # the emptied CDN links
+        if explorers: body = body.replace('</body>', scripts(targets[p], tmp) + '\n</body>', 1)
         targets[p].parent.mkdir(parents=True, exist_ok=True)
         targets[p].write_text(body)
     shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,668 @@
+// lottery_nb's explorer, drawn in the browser: a study's view (computed once in Python by lottery_nb.view) becomes six
+// linked plotly.js figures that follow a level slider and a layer choice with no round trip to the kernel.
+// It is an anywidget module (render({model, el})); exported pages and the HTML docs run the same code with a model
+// that holds the view alone (`staticModel`), so it also works without a kernel.
+
+const STYLE_ID = 'lottery-nb-explorer-style';
+const CSS = `
+.lnb { font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; max-width: 1500px;
+       container-type: inline-size; --lnb-h: 180px; }
+.lnb * { box-sizing: border-box; }
+.lnb button { font: inherit; padding: 2px 9px; border: 1px solid #bbb; border-radius: 4px; background: #f7f7f7; cursor: pointer; }
+.lnb button:hover:not(:disabled) { background: #ececec; }
+.lnb button:disabled { opacity: .45; cursor: default; }
+.lnb button.lnb-go { background: #0072B2; border-color: #0072B2; color: #fff; }
+.lnb select { font: inherit; max-width: 240px; }
+.lnb-bar { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; padding: 4px 0 6px; }
+.lnb-bar input[type=range] { flex: 1 1 160px; min-width: 120px; max-width: 360px; accent-color: #D55E00; }
+.lnb-level { font-size: 15px; white-space: nowrap; }
+.lnb-chips { display: flex; gap: 10px; flex-wrap: wrap; font-size: 13px; }
+.lnb-chip { white-space: nowrap; }
+.lnb-chip i { color: #777; }
+.lnb-sw { display: inline-block; width: 18px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 4px; }
+.lnb-row2 { display: flex; align-items: center; gap: 8px 18px; flex-wrap: wrap; padding: 0 0 6px; min-height: 30px; }
+.lnb-train { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; margin-left: auto; }
+.lnb-train:empty { display: none; }
+.lnb-train progress { width: 160px; }
+.lnb-msg { color: #555; }
+.lnb-msg.lnb-err { color: #b00; }
+.lnb-grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) minmax(0, 1.05fr); gap: 8px 12px; }
+.lnb-panel { min-width: 0; border-top: 1px solid #e4e4e4; padding-top: 4px; }
+.lnb-panel.lnb-tall { grid-column: 3; grid-row: 1 / span 3; display: flex; flex-direction: column; }
+.lnb-head { display: flex; align-items: center; gap: 8px; height: 22px; }
+.lnb-key { font-size: 11px; color: #444; white-space: nowrap; display: flex; gap: 8px; align-items: center; }
+.lnb-key i { display: inline-block; width: 10px; height: 10px; margin-right: 3px; vertical-align: -1px; }
+.lnb-title { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.lnb-tabs { margin-left: auto; display: flex; gap: 2px; }
+.lnb-tabs button { padding: 0 7px; font-size: 12px; }
+.lnb-tabs button[aria-pressed=true] { background: #222; color: #fff; border-color: #222; }
+.lnb-fig { height: var(--lnb-h); position: relative; }
+.lnb-plot { position: absolute; inset: 0; visibility: hidden; }
+.lnb-plot.lnb-parked { content-visibility: hidden; }   /* drawn and kept: the browser skips it until shown, and shows it at once */
+.lnb-plot.lnb-on { visibility: visible; }
+.lnb-tall .lnb-fig { flex: 1 1 auto; height: auto; min-height: var(--lnb-h); }
+.lnb-note { font-size: 12px; color: #444; line-height: 1.3; height: 3.9em; overflow: hidden; }
+.lnb-note:hover { max-height: none; overflow: visible; background: #fff; position: relative; z-index: 2; }
+.lnb-layerbar { grid-column: 1 / span 2; display: flex; align-items: center; gap: 10px; padding-top: 2px; flex-wrap: wrap; }
+.lnb-layerbar label { white-space: nowrap; }
+.lnb-why { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; text-align: center;
+           padding: 12px 18px; color: #555; background: #fafafa; border: 1px dashed #ccc; font-size: 13px; }
+.lnb-why code { background: #eee; padding: 0 3px; }
+.lnb-tip { position: absolute; pointer-events: none; background: rgba(255,255,255,.96); border: 1px solid #999; border-radius: 3px;
+           padding: 3px 6px; font-size: 12px; white-space: nowrap; z-index: 5; display: none; }
+.lnb-loading { padding: 20px; color: #555; }
+@container (max-width: 760px) {
+  .lnb-grid { grid-template-columns: minmax(0, 1fr); }
+  .lnb-panel.lnb-tall { grid-column: 1; grid-row: auto; }
+  .lnb-tall .lnb-fig { height: calc(1.6 * var(--lnb-h)); flex: none; }
+  .lnb-layerbar { grid-column: 1; }
+}`;
+
+const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 11, color: '#222' };
+const CONFIG = { displaylogo: false, responsive: false, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'], toImageButtonOptions: { scale: 2 } };
+const KEPT = '#0072B2', PRUNED = '#A8A8A8';
+
+// ---------------------------------------------------------------- plotly.js, loaded once per page
+function plotly(model) {
+  if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
+  if (!globalThis.__lotteryNbPlotly) {
+    globalThis.__lotteryNbPlotly = (async () => {
+      const ref = model.get('_plotly');
+      if (!ref || !model.widget_manager) throw new Error('plotly.js is not on this page');
+      const lib = await model.widget_manager.get_model(String(ref).replace(/^IPY_MODEL_/, ''));
+      const url = URL.createObjectURL(new Blob([lib.get('source')], { type: 'text/javascript' }));
+      try { await import(/* webpackIgnore: true */ url); } finally { URL.revokeObjectURL(url); }
+      if (!globalThis.Plotly) throw new Error('plotly.js did not load');
+      return globalThis.Plotly;
+    })();
+    globalThis.__lotteryNbPlotly.catch(() => { delete globalThis.__lotteryNbPlotly; });
+  }
+  return globalThis.__lotteryNbPlotly;
+}
+
+// ---------------------------------------------------------------- decoding the view's arrays
+const cache = new WeakMap();
+function bytes(b64) { const s = atob(b64), a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return a; }
+function memo(obj, key, f) {   // decoded arrays are kept with the view object they came from
+  let m = cache.get(obj); if (!m) cache.set(obj, m = {});
+  return key in m ? m[key] : (m[key] = f());
+}
+function unbits(b64, n) { const a = bytes(b64), out = new Uint8Array(n); for (let i = 0; i < n; i++) out[i] = (a[i >> 3] >> (7 - (i & 7))) & 1; return out; }
+function u16(b64) { const a = bytes(b64); return new Uint16Array(a.buffer, a.byteOffset, a.length >> 1); }
+function unlog(q, lo, hi) { const l0 = Math.log10(lo), l1 = Math.log10(hi); return q === 0 ? 0 : Math.pow(10, l0 + q / 255 * (l1 - l0)); }
+const pct = (x, d = 1) => x == null ? '–' : (100 * x).toFixed(d) + '%';
+const short = s => s.replace(/\.weight$/, '');
+const esc = s => String(s).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+const md = s => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
+function h(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v; else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'html') e.innerHTML = v; else if (v != null && v !== false) e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids) if (k != null) e.append(k);
+  return e;
+}
+function fmtSecs(s) {
+  if (s == null) return '';
+  if (s < 90) return `${Math.max(1, Math.round(s))} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+// ---------------------------------------------------------------- the figures: (state) -> {data, layout}
+function baseLayout(extra = {}) {
+  return Object.assign({ font: FONT, margin: { l: 48, r: 10, t: 8, b: 36 }, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
+    showlegend: false, hovermode: 'closest', hoverlabel: { font: { size: 11 } }, uirevision: 'keep' }, extra);
+}
+const axis = (title, extra = {}) => Object.assign({ title: { text: title, standoff: 4, font: { size: 11 } }, gridcolor: '#eee', zeroline: false,
+  automargin: false, linecolor: '#999', ticks: 'outside', ticklen: 3 }, extra);
+const dashOf = s => s.dash === 'dashdot' ? 'dashdot' : s.dash;
+
+// Tickets against controls: the same figure at every level; the selected level is marked by `accuracyMarks` (a cheap relayout).
+function figAccuracy(v) {
+  const S = v.summary, data = [];
+  const x = S.remaining.map(r => r == null ? null : 100 * r);
+  for (const name of S.variants) {
+    const st = S.style[name];
+    const y = S.acc[name].map((a, j) => (j === 0 ? S.dense_acc : a));
+    data.push({ type: 'scatter', mode: 'lines+markers', name: st.label, x, y: y.map(a => a == null ? null : 100 * a), connectgaps: false,
+      line: { color: st.color, dash: dashOf(st), width: name === 'ticket' ? 3 : 2 }, marker: { symbol: st.symbol, size: 7, color: st.color },
+      hovertemplate: `${esc(st.label)}<br>%{x:.3g}% of weights: %{y:.2f}%<extra></extra>` });
+  }
+  const ys = data.flatMap(t => t.y).filter(y => y != null), ticks = S.remaining_ticks;
+  const lo = ys.length ? Math.min(...ys) : 0, hi = ys.length ? Math.max(...ys) : 100, pad = Math.max(0.3, (hi - lo) * 0.12);
+  const xs = x.filter(a => a != null), xlo = Math.log10(Math.min(...xs)), xhi = Math.log10(Math.max(...xs)), xpad = Math.max(0.03, (xhi - xlo) * 0.06);
+  return { data, layout: baseLayout({
+    xaxis: axis('weights remaining', { type: 'log', autorange: false, range: [xhi + xpad, xlo - xpad], tickvals: ticks, ticktext: ticks.map(t => t + '%') }),
+    yaxis: axis('test accuracy (%)', { autorange: false, range: [lo - pad, hi + pad * 2.2] }) }) };
+}
+function accuracyMarks(v, level) {
+  const S = v.summary, i = S.levels.indexOf(level), x = S.remaining[i] == null ? null : 100 * S.remaining[i];
+  const shapes = [], annotations = [];
+  if (S.dense_acc != null) {
+    shapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 100 * S.dense_acc, y1: 100 * S.dense_acc, line: { color: '#000', dash: 'dot', width: 1 } });
+    annotations.push({ xref: 'paper', x: 1, xanchor: 'right', y: 100 * S.dense_acc, yanchor: 'top', text: 'dense', showarrow: false, font: { size: 10, color: '#444' } });
+  }
+  if (x != null) {
+    shapes.push({ type: 'line', yref: 'paper', x0: x, x1: x, y0: 0, y1: 1, line: { color: '#D55E00', width: 2 }, opacity: .35 });
+    const t = level === 0 ? S.dense_acc : S.acc.ticket[i];
+    if (t != null) annotations.push({ x: Math.log10(x), y: 100 * t, text: `level ${level}`, showarrow: true, arrowhead: 2, arrowsize: 1, arrowwidth: 1.5,
+      ax: 0, ay: -24, font: { size: 11, color: '#000' }, bgcolor: 'rgba(255,255,255,.85)' });   // annotations on a log axis take log10(x)
+  }
+  return { shapes, annotations };
+}
+
+function figCurves(v, level, live) {
+  const S = v.summary, data = [], curves = S.curves[level] || {};
+  for (const [name, c] of Object.entries(curves)) {
+    const st = S.style[name];
+    data.push({ type: 'scatter', mode: 'lines+markers', name: st.label, x: c.x, y: c.y.map(a => a == null ? null : 100 * a),
+      line: { color: st.color, dash: dashOf(st), width: 2 }, marker: { symbol: st.symbol, size: 6, color: st.color },
+      hovertemplate: `${esc(st.label)}, epoch %{x}: %{y:.2f}%<extra></extra>` });
+  }
+  if (live && live.level === level) live.variants.forEach((name, k) => {
+    const st = S.style[name] || { color: '#555', label: name };
+    data.push({ type: 'scatter', mode: 'lines+markers', name: st.label + ' (training)', x: live.x, y: live.y[k].map(a => 100 * a),
+      line: { color: st.color, dash: 'dot', width: 2 }, marker: { size: 6, color: st.color, symbol: 'circle-open' },
+      hovertemplate: `${esc(st.label)} (training), epoch %{x}: %{y:.2f}%<extra></extra>` });
+  });
+  return { data, layout: baseLayout({ xaxis: axis('epoch', { dtick: S.epochs > 12 ? null : 1, rangemode: 'tozero' }), yaxis: axis('test accuracy (%)') }),
+    empty: data.length ? null : (level === 0 ? 'The dense network has not finished training yet.' : `Nothing trained at level ${level} yet.`) };
+}
+
+// Weights remaining per layer: every level (heatmap) and the selected one (bars); the selected level and layer are marked by `layersMarks`.
+function figLayers(v, level) {
+  const S = v.summary, layers = S.layers.map(short), i = S.levels.indexOf(level);
+  const z = memo(S, 'heat', () => S.heat.map(row => row.map(d => d == null ? null : 100 * d)));
+  const col = S.heat.map(row => row[i] == null ? null : 100 * row[i]);
+  const data = [
+    { type: 'heatmap', z, x: S.levels, y: layers, zmin: 0, zmax: 100, colorscale: 'Viridis', xgap: 1, ygap: 1,
+      colorbar: { orientation: 'h', thickness: 8, len: 0.6, x: 0.3, xanchor: 'center', y: -0.02, yanchor: 'top', tickvals: [0, 50, 100], ticksuffix: '%', tickfont: { size: 10 } },
+      hovertemplate: '%{y}, level %{x}: %{z:.1f}% remain<extra></extra>' },
+    { type: 'bar', orientation: 'h', x: col, y: layers, xaxis: 'x2', yaxis: 'y', marker: { color: '#0072B2' },
+      text: col.map(c => c == null ? '' : c.toFixed(c < 10 ? 1 : 0) + '%'), textposition: 'outside', cliponaxis: false, textfont: { size: 10 },
+      hovertemplate: '%{y} at level ' + level + ': %{x:.1f}% remain<extra></extra>' }];
+  const n = layers.length, px = n > 16 ? 5.4 : 6.6;   // room for the longest layer name (axes do not make their own margins here: that costs a redraw)
+  return { data, layout: baseLayout({ margin: { l: Math.min(170, 10 + px * Math.max(...layers.map(l => l.length))), r: 28, t: 34, b: 56 }, bargap: 0.25,
+    xaxis: axis('level', { domain: [0, 0.6], dtick: 1, ticks: '', showgrid: false, side: 'top', title: { text: 'level', standoff: 4, font: { size: 11 } } }),
+    xaxis2: axis('', { domain: [0.66, 1], range: [0, 100], showgrid: true, ticksuffix: '%', tickvals: [0, 50, 100], side: 'top' }),
+    yaxis: axis('', { type: 'category', categoryorder: 'array', categoryarray: [...layers].reverse(), tickmode: 'array', tickvals: layers, ticktext: layers,
+      tickfont: { size: n > 16 ? 9 : 11 }, ticks: '', showgrid: false }) }) };
+}
+function layersMarks(v, level, layer) {
+  const S = v.summary, k = S.layers.indexOf(layer);
+  const shapes = [{ type: 'rect', xref: 'x', yref: 'paper', x0: level - 0.5, x1: level + 0.5, y0: 0, y1: 1, line: { color: '#D55E00', width: 3 } }];
+  const pos = S.layers.length - 1 - k;   // the y axis lists the layers bottom-up
+  if (k >= 0) shapes.push({ type: 'rect', xref: 'paper', yref: 'y', x0: 0, x1: 1, y0: pos - 0.5, y1: pos + 0.5, line: { color: '#D55E00', width: 1.5, dash: 'dot' } });
+  return { shapes };
+}
+
+function figHistogram(v, d, log, atStart) {
+  const H = d.hist;
+  if (H.why) return { why: H.why };
+  const w = H.top / H.bins, mids = Array.from({ length: H.bins }, (_, k) => (k + 0.5) * w);
+  const bar = (key, name, color, op, vis) => ({ type: 'bar', x: mids, y: H[key], width: w, name, marker: { color }, opacity: op, visible: vis,
+    hovertemplate: `${name}: %{y} weights with |w| near %{x:.3g}<extra></extra>` });
+  const data = [bar('trained_pruned', 'trained, pruned', PRUNED, 0.75, true), bar('trained_kept', 'trained, kept', KEPT, 0.75, true)];
+  if (atStart) data.push(bar('init_pruned', 'at the start, pruned', '#CFCFCF', 0.55, true), bar('init_kept', 'at the start, kept', '#56B4E9', 0.55, true));
+  const shapes = H.threshold == null ? [] : [{ type: 'line', yref: 'paper', x0: H.threshold, x1: H.threshold, y0: 0, y1: 1, line: { dash: 'dash', color: '#000', width: 1.5 } }];
+  return { data, layout: baseLayout({ barmode: 'overlay', shapes, margin: { l: 48, r: 10, t: 8, b: 36 },
+    xaxis: axis(atStart ? '|w| (trained; paler: the same weights at the start)' : '|w| after training', { range: [0, H.top] }), yaxis: axis('weights', log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }),
+    annotations: H.threshold == null ? [] : [{ x: H.threshold, yref: 'paper', y: 1, text: 'threshold', showarrow: false, xanchor: 'left', yanchor: 'top', font: { size: 10 } }] }) };
+}
+
+function figScatter(v, d, log) {
+  const P = d.scatter;
+  if (P.why) return { why: P.why };
+  const init = memo(P, 'init', () => Array.from(u16(P.init), q => q / 65535 * P.init_top));
+  const trained = memo(P, 'trained', () => Array.from(u16(P.trained), q => q / 65535 * P.trained_top));
+  const kept = memo(P, 'kept', () => unbits(P.kept, P.n));
+  const ok = (x, y) => !log || (x > 0 && y > 0);   // a log axis cannot place a zero
+  const pick = k => ({ x: init.filter((x, j) => kept[j] === k && ok(x, trained[j])), y: trained.filter((y, j) => kept[j] === k && ok(init[j], y)) });
+  const K = pick(1), D = pick(0);
+  const pts = (p, name, color) => ({ type: 'scatter', mode: 'markers', name, x: p.x, y: p.y,
+    marker: { size: 4, color, opacity: 0.7 }, hovertemplate: `${name}<br>|w| at start %{x:.3g}, trained %{y:.3g}<extra></extra>` });
+  const shapes = P.threshold == null ? [] : [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: P.threshold, y1: P.threshold, line: { dash: 'dash', color: '#000', width: 1.5 } }];
+  return { data: [pts(D, 'pruned', PRUNED), pts(K, 'kept', KEPT)], layout: baseLayout({ shapes, margin: { l: 48, r: 10, t: 8, b: 36 },
+    xaxis: axis(`|w| at the start (${P.n} of ${P.of.toLocaleString()} weights)`, log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }),
+    yaxis: axis('|w| trained', log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }) }) };
+}
+
+// The mask as a picture, plus what a hover over one cell says (computed on the fly, not stored per cell).
+function maskGrid(P) {
+  return memo(P, 'grid', () => {
+    const [o, c, k, k2] = P.shape.length === 4 ? P.shape : [P.shape[0], P.shape[1], 1, 1];
+    const n = o * c * k * k2, m = unbits(P.bits, n);
+    const wq = P.w ? bytes(P.w) : null;
+    if (P.kind === 'matrix') {
+      const z = []; for (let r = 0; r < o; r++) z.push(Array.from(m.subarray(r * c, (r + 1) * c)));
+      return { z, m, wq, at: (r, s) => (r < o && s < c ? r * c + s : -1), w: c, hgt: o };
+    }
+    // conv: one k x k tile per (filter, input channel) with a 1-pixel gap; few input channels: filters wrap into rows
+    const F = P.wrap || 0, g = 1;
+    const tilesX = F ? F * c : c, tilesY = F ? Math.ceil(o / F) : o;
+    const W = tilesX * (k2 + g) - g, Hh = tilesY * (k + g) - g;
+    const z = Array.from({ length: Hh }, () => new Array(W).fill(null));
+    const at = (row, col) => {
+      const ty = Math.floor(row / (k + g)), tx = Math.floor(col / (k2 + g)), r = row % (k + g), s = col % (k2 + g);
+      if (r >= k || s >= k2) return -1;
+      const f = F ? ty * F + Math.floor(tx / c) : ty, ch = F ? tx % c : tx;
+      return f < o ? ((f * c + ch) * k + r) * k2 + s : -1;
+    };
+    for (let row = 0; row < Hh; row++) for (let col = 0; col < W; col++) { const j = at(row, col); if (j >= 0) z[row][col] = m[j]; }
+    return { z, m, wq, at, w: W, hgt: Hh };
+  });
+}
+
+function figMask(v, d, level, layer) {
+  const P = d.picture, S = v.summary;
+  const dark = [[0, '#EDEDED'], [1, '#1B1B1B']];
+  if (P.kind === 'pixels') {
+    const [H, W] = P.shape, rows = [], f = P.kept.map(x => 100 * x / P.units);
+    for (let r = 0; r < H; r++) rows.push(f.slice(r * W, (r + 1) * W));
+    // the colours span this level's own range (to the nearest 10%), so the pattern shows at every level; the colour bar says where
+    const lo = Math.floor(Math.min(...f) / 10) * 10, hi = Math.max(lo + 10, Math.ceil(Math.max(...f) / 10) * 10);
+    const data = [{ type: 'heatmap', z: rows, zmin: lo, zmax: hi, colorscale: 'Viridis', xaxis: 'x', yaxis: 'y',
+      colorbar: { thickness: 8, len: 0.9, x: 0.43, xanchor: 'left', ticksuffix: '%', tickvals: [lo, (lo + hi) / 2, hi], tickfont: { size: 10 } },
+      customdata: P.mean_w ? rows.map((row, r) => row.map((_, c) => P.mean_w[r * W + c])) : null,
+      hovertemplate: `pixel (row %{y}, col %{x}): kept by %{z:.0f}% of the ${P.units} units` + (P.mean_w ? '<br>mean trained |w| of those kept: %{customdata:.3g}' : '') + '<extra></extra>' }];
+    if (v.input) {
+      const mean = memo(v.input, 'mean', () => bytes(v.input.mean)), [mh, mw] = v.input.shape, img = [];
+      for (let r = 0; r < mh; r++) img.push(Array.from(mean.subarray(r * mw, (r + 1) * mw)));
+      data.push({ type: 'heatmap', z: img, colorscale: 'Greys', showscale: false, xaxis: 'x2', yaxis: 'y2',
+        hovertemplate: 'pixel (row %{y}, col %{x}): mean brightness %{z}<extra></extra>' });
+    }
+    const ax = (dom, title) => ({ domain: dom, showticklabels: false, ticks: '', showgrid: false, zeroline: false, constrain: 'domain',
+      title: { text: title, font: { size: 11 }, standoff: 2 } });
+    return { data, layout: baseLayout({ margin: { l: 4, r: 4, t: 4, b: 22 },
+      xaxis: ax([0, 0.41], `units keeping each pixel`), yaxis: Object.assign(ax([0, 1], ''), { autorange: 'reversed', scaleanchor: 'x' }),
+      xaxis2: ax([0.58, 1], v.input ? 'mean image' : ''), yaxis2: Object.assign(ax([0, 1], ''), { autorange: 'reversed', scaleanchor: 'x2', anchor: 'x2' }) }) };
+  }
+  if (P.kind === 'blocks') {
+    const [gr, gc] = P.grid, f = bytes(P.frac), z = [];
+    for (let r = 0; r < gr; r++) z.push(Array.from(f.subarray(r * gc, (r + 1) * gc), q => 100 * q / 255));
+    return { data: [{ type: 'heatmap', z, zmin: 0, zmax: 100, colorscale: 'Greys', reversescale: false, showscale: false,
+      hovertemplate: `units %{y}×${P.block[0]}.., inputs %{x}×${P.block[1]}..: %{z:.0f}% kept<extra></extra>` }],
+      layout: baseLayout({ xaxis: axis('inputs (blocks)', { showgrid: false }), yaxis: axis('units (blocks)', { autorange: 'reversed', showgrid: false }) }) };
+  }
+  if (P.kind === 'none') return { why: P.why };
+  const G = maskGrid(P);
+  const conv = P.kind === 'conv', [o, c, k] = P.shape;
+  let xa, ya;
+  if (conv && !P.wrap) {
+    const every = c > 32 ? 8 : c > 8 ? 4 : 1, everyO = o > 32 ? 8 : o > 8 ? 4 : 1;
+    xa = axis('input channel', { tickvals: Array.from({ length: Math.ceil(c / every) }, (_, j) => j * every * (k + 1) + (k - 1) / 2), ticktext: Array.from({ length: Math.ceil(c / every) }, (_, j) => j * every), showgrid: false, ticks: '', side: 'top' });
+    ya = axis('filter (output channel)', { tickvals: Array.from({ length: Math.ceil(o / everyO) }, (_, j) => j * everyO * (k + 1) + (k - 1) / 2), ticktext: Array.from({ length: Math.ceil(o / everyO) }, (_, j) => j * everyO), showgrid: false, ticks: '', autorange: 'reversed', scaleanchor: 'x' });
+  } else if (conv) {
+    xa = axis(`${o} filters, ${P.wrap} to a row` + (c > 1 ? `, ${c} input channels side by side` : ''), { showticklabels: false, showgrid: false, ticks: '', side: 'top' });
+    ya = axis('', { showticklabels: false, showgrid: false, ticks: '', autorange: 'reversed', scaleanchor: 'x' });
+  } else {
+    xa = axis(`input (${c})`, { showgrid: false, side: 'top' });
+    ya = axis(`unit (${o})`, { showgrid: false, autorange: 'reversed' });
+  }
+  return { data: [{ type: 'heatmap', z: G.z, zmin: 0, zmax: 1, colorscale: dark, showscale: false, hoverinfo: 'none' }],
+    layout: baseLayout({ margin: { l: 40, r: 8, t: 34, b: 8 }, xaxis: xa, yaxis: ya }), hover: (x, y) => maskHover(v, d, level, layer, G, x, y) };
+}
+
+function maskHover(v, d, level, layer, G, x, y) {
+  const P = d.picture, j = G.at(y, x);
+  if (j < 0) return null;
+  let where;
+  if (P.kind === 'matrix') where = `unit ${Math.floor(j / P.shape[1])}, input ${j % P.shape[1]}`;
+  else { const [o, c, k, k2] = P.shape, s = j % k2, r = Math.floor(j / k2) % k, ch = Math.floor(j / (k * k2)) % c, f = Math.floor(j / (c * k * k2)); where = `filter ${f}, input channel ${ch}, kernel (${r}, ${s})`; }
+  const prev = level > 1 && v.detail[level - 1] && v.detail[level - 1][layer] ? maskGrid(v.detail[level - 1][layer].picture) : null;
+  let state = G.m[j] ? 'kept' : (prev && !prev.m[j] ? 'pruned at an earlier level' : `pruned at level ${level}`);
+  let w = '';
+  if (G.wq && (G.m[j] || !prev || prev.m[j])) w = ` · trained |w| ≈ ${unlog(G.wq[j], P.lo, P.hi).toPrecision(2)}`;
+  return `${where}: <b>${state}</b>${w}`;
+}
+
+// ---------------------------------------------------------------- the app
+// Every view is a panel holding a small cache of drawn plots, one per state it has shown (level, layer, options): a change
+// shows the cached plot at once, or draws it; neighbouring states are drawn ahead while the page is idle. A new study view
+// from the kernel (training goes on) or a new size empties the caches.
+const CACHED = 16;   // drawn plots kept per panel, at least
+const idle = globalThis.requestIdleCallback ? f => requestIdleCallback(f, { timeout: 400 }) : f => setTimeout(f, 30);
+
+class App {
+  constructor(model, el) {
+    this.model = model; this.el = el; this.offs = []; this.tab = 'hist'; this.version = 0; this.tick = 0; this.frame = 0; this.timer = 0; this.ahead = [];
+  }
+  get S() { return this.model.get('summary'); }
+  view() { return { summary: this.model.get('summary'), detail: this.model.get('detail') || {}, input: this.model.get('input') }; }
+
+  async start() {
+    if (!document.getElementById(STYLE_ID)) document.head.append(h('style', { id: STYLE_ID }, CSS));
+    this.root = h('div', { class: 'lnb lottery-explorer', 'data-lm-suppress-shortcuts': 'true' }, h('div', { class: 'lnb-loading' }, 'Loading the explorer…'));
+    this.el.replaceChildren(this.root);
+    try { this.Plotly = await plotly(this.model); }
+    catch (e) { this.root.replaceChildren(h('div', { class: 'lnb-msg lnb-err' }, 'The explorer could not load plotly.js: ' + e.message)); return; }
+    this.build();
+    const on = (ev, f) => { this.model.on(ev, f); this.offs.push(() => this.model.off(ev, f)); };
+    on('change:level', () => this.changed());
+    on('change:layer', () => this.changed());
+    on('change:log_scale', () => this.changed());
+    on('change:summary', () => { this.version++; this.rebuildControls(); this.changed(); });
+    on('change:detail', () => { this.version++; this.changed(); });
+    on('change:status', () => { this.drawTraining(); this.changed(); });
+    on('change:offer', () => this.drawTraining());
+    let size = '';
+    this.ro = new ResizeObserver(() => {
+      const now = Object.values(this.panels).map(p => `${p.fig.clientWidth}x${p.fig.clientHeight}`).join();
+      if (now !== size) { size = now; this.version++; this.changed(); }
+    });
+    this.ro.observe(this.root);
+    this.changed();
+  }
+
+  destroy() {
+    this.offs.forEach(f => f()); this.ro && this.ro.disconnect(); clearInterval(this.timer); cancelAnimationFrame(this.frame); this.ahead = [];
+    for (const p of Object.values(this.panels || {})) for (const e of p.cache.values()) this.drop(e);
+  }
+
+  panel(key, title, opts = {}) {
+    const fig = h('div', { class: 'lnb-fig', 'data-view': key }), note = h('div', { class: 'lnb-note' });
+    const head = h('div', { class: 'lnb-head' }, h('span', { class: 'lnb-title' }, title), opts.tabs || null);
+    const el = h('div', { class: 'lnb-panel' + (opts.tall ? ' lnb-tall' : ''), 'data-panel': key }, head, fig, note);
+    const tip = h('div', { class: 'lnb-tip' }); fig.append(tip);
+    return (this.panels[key] = { el, fig, note, title: head.firstChild, tip, key, cache: new Map(), on: null });
+  }
+
+  build() {
+    const m = this.model, S = this.S;
+    this.panels = {};
+    // the slider handles its own keys: JupyterLab's shortcuts would take the arrows away from it
+    const keys = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 1, PageDown: -1 };
+    this.slider = h('input', { type: 'range', min: 0, max: S.levels[S.levels.length - 1], step: 1, value: m.get('level'), 'aria-label': 'level',
+      oninput: e => this.setLevel(+e.target.value),
+      onkeydown: e => {
+        const last = this.S.levels[this.S.levels.length - 1], l = this.model.get('level');
+        const to = e.key in keys ? l + keys[e.key] : e.key === 'Home' ? 0 : e.key === 'End' ? last : null;
+        if (to == null) return;
+        e.preventDefault(); e.stopPropagation(); this.setLevel(to);
+      } });
+    this.playBtn = h('button', { title: 'play through the levels', onclick: () => this.play() }, '▶ Play');
+    const prev = h('button', { title: 'previous level (or the left arrow key on the slider)', onclick: () => this.setLevel(m.get('level') - 1) }, '‹');
+    const next = h('button', { title: 'next level (or the right arrow key on the slider)', onclick: () => this.setLevel(m.get('level') + 1) }, '›');
+    this.levelLabel = h('span', { class: 'lnb-level' });
+    this.chips = h('div', { class: 'lnb-chips' });
+    const bar = h('div', { class: 'lnb-bar' }, this.playBtn, prev, this.slider, next, this.levelLabel);
+    this.train = h('div', { class: 'lnb-train' });
+    const row2 = h('div', { class: 'lnb-row2' }, this.chips, this.train);
+    const pickLayer = name => { if (name && name !== m.get('layer')) { m.set('layer', name); m.save_changes(); } };
+    this.layerSel = h('select', { 'aria-label': 'layer', onchange: e => pickLayer(e.target.value),
+      onkeydown: e => {   // as for the slider: the arrows step through the layers here, not through notebook cells
+        const d = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
+        if (!d || e.altKey) return;
+        e.preventDefault(); e.stopPropagation();
+        const L = this.S.layers, i = L.indexOf(m.get('layer'));
+        pickLayer(L[Math.max(0, Math.min(L.length - 1, i + d))]);
+      } });
+    this.pickLayer = pickLayer;
+    this.logBox = h('input', { type: 'checkbox', onchange: e => { m.set('log_scale', e.target.checked); m.save_changes(); } });
+    this.atStart = h('input', { type: 'checkbox', onchange: () => this.changed() });
+    this.atStartLabel = h('label', { title: 'add the histogram of the same weights at the start of training' }, this.atStart, ' at the start too');
+    const tabs = h('span', { class: 'lnb-tabs' },
+      h('button', { 'aria-pressed': 'true', 'data-tab': 'hist', title: 'how many weights of each size pruning kept', onclick: () => this.setTab('hist') }, 'histogram'),
+      h('button', { 'aria-pressed': 'false', 'data-tab': 'scatter', title: 'each weight at the start against after training', onclick: () => this.setTab('scatter') }, 'scatter'));
+    this.tabs = tabs;
+    const grid = h('div', { class: 'lnb-grid' },
+      this.panel('accuracy', 'Tickets against controls').el,
+      this.panel('curves', 'Training curves at this level').el,
+      this.panel('layers', 'Weights remaining per layer', { tall: true }).el,
+      h('div', { class: 'lnb-layerbar' }, h('label', {}, 'layer ', this.layerSel), h('label', {}, this.logBox, ' log scale'), this.atStartLabel),
+      this.panel('weights', '', { tabs }).el,
+      this.panel('mask', 'The mask').el);
+    this.root.replaceChildren(bar, row2, grid);
+    this.rebuildControls();
+    this.drawTraining();
+  }
+
+  rebuildControls() {
+    const S = this.S, m = this.model;
+    if (!this.layerSel) return;
+    const cur = m.get('layer');
+    this.layerSel.replaceChildren(...S.layers.map(l => h('option', { value: l, selected: l === cur }, short(l))));
+    this.slider.max = S.levels[S.levels.length - 1];
+    this.logBox.checked = !!m.get('log_scale');
+  }
+
+  setLevel(l) {
+    const S = this.S, max = S.levels[S.levels.length - 1];
+    l = Math.max(0, Math.min(max, Math.round(l)));
+    if (l === this.model.get('level')) return;
+    this.model.set('level', l); this.model.save_changes();
+  }
+  setTab(t) {
+    this.tab = t;
+    for (const b of this.tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.tab === t));
+    this.atStartLabel.style.display = t === 'hist' ? '' : 'none';
+    this.changed();
+  }
+  play() {
+    if (this.timer) { clearInterval(this.timer); this.timer = 0; this.playBtn.textContent = '▶ Play'; return; }
+    const max = this.S.levels[this.S.levels.length - 1];
+    if (this.model.get('level') >= max) this.setLevel(0);
+    this.playBtn.textContent = '❚❚ Pause';
+    this.timer = setInterval(() => {
+      const l = this.model.get('level');
+      if (l >= max) { clearInterval(this.timer); this.timer = 0; this.playBtn.textContent = '▶ Play'; return; }
+      this.setLevel(l + 1);
+    }, this.model.get('play_ms') || 1200);
+  }
+
+  // The first change draws at once; more within the same frame (arrow keys held down, Play) are drawn together in the next one.
+  changed() {
+    if (this.frame) { this.pending = true; return; }
+    this.draw();
+    this.frame = requestAnimationFrame(() => { this.frame = 0; if (this.pending) { this.pending = false; this.changed(); } });
+  }
+
+  // What each panel shows in a state: a key naming it, and how to draw it.
+  plans(level, layer) {
+    const v = this.view(), S = v.summary, st = this.model.get('status') || {}, log = !!this.model.get('log_scale');
+    const live = st.live && st.live.level === level ? st.live : null, ver = this.version;
+    const d = (v.detail[level] || {})[layer];
+    const notYet = { why: `Level ${level}'s mask is made when level ${level - 1} has trained: not yet.` };
+    const tab = this.tab, atStart = this.atStart.checked;
+    return {
+      accuracy: { key: `${ver}:${level}`, build: () => figAccuracy(v), marks: () => accuracyMarks(v, level), level },
+      curves: { key: `${ver}:${level}:${live ? live.x.length : ''}`, build: () => figCurves(v, level, live), level },
+      layers: { key: `${ver}:${level}:${layer}`, build: () => figLayers(v, level), marks: () => layersMarks(v, level, layer), level },
+      weights: { key: `${ver}:${level}:${layer}:${tab}:${log}:${atStart}`, level, layer,
+        build: () => !d ? notYet : tab === 'hist' ? figHistogram(v, d, log, atStart) : figScatter(v, d, log) },
+      mask: { key: `${ver}:${level}:${layer}`, level, layer, build: () => !d ? notYet : figMask(v, d, level, layer) },
+    };
+  }
+
+  draw() {
+    if (!this.panels) return;
+    const m = this.model, v = this.view(), S = v.summary;
+    let level = m.get('level'), layer = m.get('layer');
+    if (!S.levels.includes(level)) level = S.levels[0];
+    if (!S.layers.includes(layer)) layer = S.layers[0];
+    if (!this.panels.accuracy.fig.clientWidth) return;   // not on the page yet: the size observer calls back
+    const t0 = performance.now();
+    this.slider.value = level; this.layerSel.value = layer; this.logBox.checked = !!m.get('log_scale');
+    const i = S.levels.indexOf(level), max = S.levels[S.levels.length - 1];
+    this.levelLabel.innerHTML = `<b>level ${level}</b> of ${max} · <b>${pct(S.remaining[i])}</b> of the weights remain`;
+    this.chips.replaceChildren(...(level === 0 ? ['dense'] : S.variants).map(name => {
+      const st = S.style[name], a = level === 0 ? S.dense_acc : S.acc[name][i];
+      const line = st.dash === 'solid' ? 'solid' : st.dash === 'dot' ? 'dotted' : 'dashed';
+      return h('span', { class: 'lnb-chip', title: st.about }, h('span', { class: 'lnb-sw', style: `border-color:${st.color};border-top-style:${line}` }),
+        st.label + ' ', a == null ? h('i', {}, S.units[level] && S.units[level][name] ? 'not trained yet' : 'not in this study') : h('b', {}, pct(a, 2)));
+    }));
+    this.root.dataset.level = level; this.root.dataset.layer = layer;
+    const plans = this.plans(level, layer);
+    for (const [key, plan] of Object.entries(plans)) this.show(this.panels[key], plan);
+    const d = (v.detail[level] || {})[layer], notes = S.notes[level] || {};
+    const P = this.panels;
+    P.weights.title.innerHTML = `<span style="color:${KEPT}">kept</span> and <span style="color:#777">pruned</span>: ${esc(short(layer))}`;
+    P.mask.title.textContent = `The mask of ${short(layer)} at level ${level}` + (d ? `: ${pct(d.kept / d.total)} kept` : '');
+    for (const [p, note] of [[P.accuracy, notes.acc], [P.curves, notes.curves], [P.layers, notes.layers],
+      [P.weights, d ? d.notes[this.tab] : ''], [P.mask, d ? d.notes.picture : '']]) { p.note.innerHTML = md(note || ''); p.note.title = note || ''; }
+    this.root.dataset.drawMs = (performance.now() - t0).toFixed(1);
+    this.drawTrainOffer(level);
+    this.planAhead(level, layer);
+  }
+
+  // Show the plot for `plan` in panel `p`: from the cache, or drawn now.
+  show(p, plan) {
+    let e = p.cache.get(plan.key);
+    if (!e) e = this.make(p, plan);
+    if (p.on !== e) {
+      if (p.on) { p.on.div.classList.remove('lnb-on'); p.on.div.classList.add('lnb-parked'); }
+      e.div.classList.remove('lnb-parked'); e.div.classList.add('lnb-on'); p.on = e;
+    }
+    e.used = ++this.tick;
+    if (plan.marks && e.plotly) {
+      const marks = plan.marks(), sig = JSON.stringify(marks);
+      if (sig !== e.marks) { this.Plotly.relayout(e.div, marks); e.marks = sig; }
+    }
+    const f = p.fig.dataset;
+    f.level = plan.level;
+    if (plan.layer != null) f.layer = plan.layer; else delete f.layer;
+    f.state = e.state; f.traces = e.traces;
+    p.tip.style.display = 'none';
+  }
+
+  make(p, plan) {
+    const t0 = performance.now(), f = plan.build(), div = h('div', { class: 'lnb-plot' });
+    p.fig.insertBefore(div, p.tip);
+    const e = { key: plan.key, div, plotly: !f.why, state: f.why ? 'why' : f.empty ? 'empty' : 'drawn', traces: f.why ? 0 : f.data.length, used: ++this.tick };
+    if (f.why) div.append(h('div', { class: 'lnb-why', html: `<div>${md(f.why)}</div>` }));
+    else {
+      const layout = Object.assign({}, f.layout, { width: p.fig.clientWidth, height: p.fig.clientHeight });
+      if (plan.marks) { const marks = plan.marks(); Object.assign(layout, marks); e.marks = JSON.stringify(marks); }
+      this.Plotly.newPlot(div, f.data, layout, CONFIG);
+      if (f.empty) div.append(h('div', { class: 'lnb-why', html: `<div>${md(f.empty)}</div>` }));
+      if (f.hover) { div.on('plotly_hover', ev => this.tipAt(p, f.hover, ev)); div.on('plotly_unhover', () => { p.tip.style.display = 'none'; }); }
+      if (p.key === 'layers') div.on('plotly_click', ev => this.layerClicked(ev));
+    }
+    e.ms = performance.now() - t0;
+    if (p.on !== e) div.classList.add('lnb-parked');
+    p.cache.set(plan.key, e);
+    // keep the newest few of this version; older versions are dropped at once
+    const old = [...p.cache.values()].filter(x => x !== e && x !== p.on && !x.key.startsWith(`${this.version}:`));
+    old.forEach(x => this.drop(x, p));
+    const live = [...p.cache.values()].filter(x => x !== e && x !== p.on).sort((a, b) => a.used - b.used);
+    while (p.cache.size > Math.max(CACHED, 2 * this.S.levels.length + 8) && live.length) this.drop(live.shift(), p);
+    return e;
+  }
+
+  drop(e, p) {
+    if (p) p.cache.delete(e.key);
+    try { if (e.plotly) this.Plotly.purge(e.div); } catch (err) { /* already gone */ }
+    e.div.remove();
+  }
+
+  // While the page is idle, draw the states a user is likely to go to next: the levels beside this one, then the layers beside it.
+  planAhead(level, layer) {
+    const S = this.S, L = S.layers, k = L.indexOf(layer), max = S.levels[S.levels.length - 1];
+    const near = [[level + 1, layer], [level - 1, layer], [level, L[k + 1]], [level, L[k - 1]], [level + 2, layer], [level - 2, layer]];
+    const rest = S.levels.filter(l => Math.abs(l - level) > 2).sort((a, b) => Math.abs(a - level) - Math.abs(b - level)).map(l => [l, layer]);
+    const states = [...near, ...rest].filter(([l, y]) => l >= 0 && l <= max && y);
+    this.ahead = states.flatMap(([l, y]) => Object.entries(this.plans(l, y)).map(([key, plan]) => [this.panels[key], plan]));
+    if (!this.aheadRunning) this.runAhead();
+  }
+  runAhead() {
+    this.aheadRunning = true;
+    idle(deadline => {
+      while (this.ahead.length && (!deadline || !deadline.timeRemaining || deadline.timeRemaining() > 8)) {
+        const [p, plan] = this.ahead.shift();
+        if (!p.cache.has(plan.key) && p.fig.clientWidth) { this.make(p, plan); break; }
+      }
+      if (this.ahead.length) this.runAhead(); else this.aheadRunning = false;
+    });
+  }
+
+  layerClicked(ev) {
+    const pt = ev.points && ev.points[0], S = this.S; if (!pt) return;
+    const layer = S.layers[S.layers.map(short).indexOf(pt.y)];
+    if (pt.data.type === 'heatmap') this.setLevel(pt.x);
+    if (layer) this.pickLayer(layer);
+  }
+
+  tipAt(p, hover, e) {
+    const pt = e.points && e.points[0];
+    if (!pt) return;
+    const html = hover(Math.round(pt.x), Math.round(pt.y));
+    if (!html) { p.tip.style.display = 'none'; return; }
+    const box = p.fig.getBoundingClientRect(), ev = e.event;
+    p.tip.innerHTML = html; p.tip.style.display = 'block';
+    const x = Math.min(ev.clientX - box.left + 12, box.width - p.tip.offsetWidth - 4);
+    p.tip.style.left = Math.max(0, x) + 'px'; p.tip.style.top = Math.max(0, ev.clientY - box.top - 30) + 'px';
+  }
+
+  // -------------------------------------------------------------- training: watch mode, and controls a study left out
+  send(msg) { this.model.send(msg); }
+  drawTraining() {
+    if (!this.train) return;
+    const m = this.model, st = m.get('status') || {}, mode = m.get('mode');
+    const busy = st.state === 'training' || st.state === 'stopping';
+    const kids = [];
+    if (mode === 'watch') {
+      kids.push(h('button', { class: 'lnb-go', disabled: busy, title: 'train every unit not trained yet, in the background', onclick: () => this.send({ do: 'start' }) }, 'Train'),
+        h('button', { disabled: !busy || st.state === 'stopping', title: 'stop after the epoch in progress; Train continues from there', onclick: () => this.send({ do: 'stop' }) }, 'Stop'));
+    }
+    if (busy) {
+      const [done, total] = st.progress || [0, 1];
+      kids.push(h('progress', { max: total || 1, value: done }));
+      if (mode !== 'watch') kids.push(h('button', { title: 'stop now; finished epochs are kept', onclick: () => this.send({ do: 'cancel' }) }, 'Cancel'));
+    }
+    if (st.text) kids.push(h('span', { class: 'lnb-msg' + (st.error ? ' lnb-err' : ''), html: md(st.text) }));
+    this.trainStatus = kids;
+    this.drawTrainOffer(this.model.get('level'));
+  }
+  drawTrainOffer(level) {
+    if (!this.train) return;
+    const m = this.model, st = m.get('status') || {}, offer = (m.get('offer') || {})[level] || [];
+    const busy = st.state === 'training' || st.state === 'stopping';
+    const kids = [...(this.trainStatus || [])];
+    if (m.get('mode') === 'explore' && offer.length && !busy) {
+      const sel = h('select', { 'aria-label': 'control to train' }, ...offer.map(o => h('option', { value: o.variant }, this.S.style[o.variant] ? this.S.style[o.variant].label : o.variant)));
+      const est = () => { const o = offer.find(o => o.variant === sel.value); return o && o.seconds ? `about ${fmtSecs(o.seconds)}` : ''; };
+      const eta = h('span', { class: 'lnb-msg' }, est());
+      sel.addEventListener('change', () => { eta.textContent = est(); });
+      kids.unshift(h('span', { title: `controls this study did not train; trained now at level ${level} with the study's own schedule` }, 'Not in this study:'), sel,
+        h('button', { class: 'lnb-go', onclick: () => this.send({ do: 'train', level, variant: sel.value }) }, 'Train it now'), eta);
+    }
+    this.train.replaceChildren(...kids);
+  }
+}
+
+async function render({ model, el }) {
+  const app = new App(model, el), live = model.get('mode') !== 'static';
+  if (live) model.send({ do: 'view' });   // the kernel cancels a training nobody can see any more
+  await app.start();
+  return () => { app.destroy(); if (live) model.send({ do: 'unview' }); };
+}
+
+// A model for pages without a kernel: the saved state, and change events for what the page itself sets.
+function staticModel(state) {
+  const ls = {};
+  return {
+    get: k => state[k],
+    set: (k, v) => { const old = state[k]; state[k] = v; if (old !== v) (ls['change:' + k] || []).slice().forEach(f => f()); },
+    save_changes() {}, send() {},
+    on(ev, f) { (ls[ev] = ls[ev] || []).push(f); },
+    off(ev, f) { ls[ev] = (ls[ev] || []).filter(g => g !== f); },
+  };
+}
+
+// Draw every explorer saved in this page (exported files, the HTML docs); plotly.js comes from the page, or gzipped inside it.
+async function boot(opts = {}) {
+  if (!globalThis.Plotly && opts.plotlyGz) {
+    const packed = bytes(document.getElementById(opts.plotlyGz).textContent.trim());
+    const text = await new Response(new Blob([packed]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+    const s = document.createElement('script'); s.textContent = text; document.head.append(s);
+  }
+  for (const el of document.querySelectorAll('.lnb-static:not([data-booted])')) {
+    el.dataset.booted = '1';
+    const state = JSON.parse(document.getElementById(el.dataset.state).textContent);
+    render({ model: staticModel(state), el });
+  }
+}
+
+export default { render, staticModel, boot };

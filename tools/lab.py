@@ -1,0 +1,184 @@
+"""JupyterLab in a real browser, for the browser tests and benchmarks: a server on a loopback port, Debian's chromium
+driven by playwright, notebooks run cell by cell, and the explorer read back from the page.
+
+    with jupyterlab(root) as lab, browser() as b:
+        page = open_notebook(b, lab, 'explore.ipynb')
+        run_cell(page)
+        wait_views(page, level=1, layer='fc1.weight')
+"""
+from __future__ import annotations
+import contextlib, json, os, secrets, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = '/usr/bin/chromium'
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def write_notebook(path:Path, *cells:str):
+    "A notebook of code cells."
+    nb = dict(cells=[dict(cell_type='code', metadata={}, source=c, outputs=[], execution_count=None) for c in cells],
+              metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')), nbformat=4, nbformat_minor=5)
+    path.write_text(json.dumps(nb))
+
+class Lab:
+    def __init__(self, url, token, root, log): self.url, self.token, self.root, self.log = url, token, root, log
+    def api(self, path, method='GET'):
+        req = urllib.request.Request(f'{self.url}{path}?token={self.token}', method=method)
+        with urllib.request.urlopen(req, timeout=10) as r: return json.loads(r.read() or b'null')
+    def notebook_url(self, name): return f'{self.url}/lab/tree/{name}?reset&token={self.token}'   # reset: only this notebook open
+    def stop_kernels(self):
+        for s in self.api('/api/sessions'): self.api(f"/api/sessions/{s['id']}", 'DELETE')
+
+@contextlib.contextmanager
+def jupyterlab(root:Path):
+    "A JupyterLab server for `root`, its kernels importing this checkout's lottery_nb; stopped (by its process id) on exit."
+    root = Path(root); (root/'cfg'/'labconfig').mkdir(parents=True, exist_ok=True)
+    # no "get notified about news" pop-up over the page
+    (root/'cfg'/'labconfig'/'page_config.json').write_text(json.dumps({'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True}}))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]),
+           'JUPYTER_CONFIG_DIR': str(root/'cfg'), 'JUPYTER_RUNTIME_DIR': str(root/'rt')}
+    log = root/'lab.log'
+    proc = subprocess.Popen([sys.executable, '-m', 'jupyter', 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
+                             f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--allow-root', '--LabApp.news_url=',
+                             '--LabServerApp.extra_labextensions_path=[]'], stdout=open(log, 'w'), stderr=subprocess.STDOUT, env=env)
+    lab = Lab(f'http://127.0.0.1:{port}', token, root, log)
+    try:
+        for _ in range(240):
+            try: lab.api('/api/status'); break
+            except Exception: time.sleep(0.5)
+        else: raise RuntimeError('JupyterLab did not start: ' + log.read_text()[-2000:])
+        yield lab
+    finally:
+        proc.terminate()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+@contextlib.contextmanager
+def browser():
+    "Debian's chromium, headless, driven by playwright."
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists(): raise RuntimeError(f'{CHROMIUM} missing: apt-get install chromium')
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try: yield b
+        finally: b.close()
+
+def watch_console(page) -> list[str]:
+    "Collect the page's console errors and warnings, and uncaught exceptions, into the returned list."
+    seen = []
+    page.on('console', lambda m: seen.append(f'{m.type}: {m.text}') if m.type in ('error', 'warning') else None)
+    page.on('pageerror', lambda e: seen.append(f'pageerror: {e}'))
+    return seen
+
+def open_notebook(b, lab:Lab, name:str, viewport=(1366, 768)):
+    "A new page with the notebook `name` open and its kernel idle."
+    page = b.new_page(viewport={'width': viewport[0], 'height': viewport[1]})
+    page.console_seen = watch_console(page)
+    page.goto(lab.notebook_url(name), timeout=180_000)
+    wait_idle(page)
+    return page
+
+def wait_idle(page, timeout=180_000):
+    page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=timeout)
+    page.wait_for_function("document.body.innerText.includes('| Idle')", timeout=timeout)
+
+def run_cell(page, index:int=0):
+    "Run one cell with Shift+Enter, as a user does."
+    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell .jp-InputArea-editor').nth(index).click()
+    page.keyboard.press('Shift+Enter')
+
+# One check of the whole explorer, run in the page: every view shows `level` (and `layer` where it has one), and every
+# figure that says it is drawn has its traces on the page (not empty axes).
+VIEWS_JS = """([level, layer, n]) => {
+  const roots = document.querySelectorAll('.lnb');
+  if (roots.length !== n) return `${roots.length} explorers on the page, not ${n}`;
+  for (const root of roots) {
+    if (+root.dataset.level !== level) return `explorer at level ${root.dataset.level}, not ${level}`;
+    if (layer && root.dataset.layer !== layer) return `explorer on layer ${root.dataset.layer}, not ${layer}`;
+    const views = root.querySelectorAll('[data-view]');
+    if (views.length !== 5) return `${views.length} views`;
+    for (const f of views) {
+      const v = f.dataset.view;
+      if (+f.dataset.level !== level) return `${v} shows level ${f.dataset.level}`;
+      if (['weights', 'mask'].includes(v) && layer && f.dataset.layer !== layer) return `${v} shows layer ${f.dataset.layer}`;
+      const st = f.dataset.state;
+      if (st === 'why') { if (!f.querySelector('.lnb-why').textContent.trim()) return `${v}: an empty explanation`; continue; }
+      const plot = f.querySelector('.lnb-plot.lnb-on');
+      if (!plot) return `${v}: no plot shown`;
+      if (!plot.data || plot.data.length !== +f.dataset.traces) return `${v}: ${plot.data ? plot.data.length : 'no'} traces, ${f.dataset.traces} drawn`;
+      const drawn = plot.querySelectorAll('.cartesianlayer .trace, .hm, .heatmaplayer image').length;
+      if (st === 'drawn' && !drawn) return `${v}: empty axes`;
+    }
+  }
+  return 'ok';
+}"""
+
+def views(page, level:int, layer:str|None=None, n:int=1) -> str:
+    "'ok' if the page's explorers all show `level` and `layer` in every view, else what is wrong."
+    return page.evaluate(VIEWS_JS, [level, layer, n])
+
+def wait_views(page, level:int, layer:str|None=None, n:int=1, timeout:float=60):
+    "Wait until `views(...)` is 'ok'; raise with the last answer if it never is."
+    t0, last = time.time(), None
+    while time.time() - t0 < timeout:
+        last = views(page, level, layer, n)
+        if last == 'ok': return time.time() - t0
+        time.sleep(0.05)
+    raise AssertionError(f'the explorer did not settle on level {level}, layer {layer}: {last}')
+
+def serialization_warnings(page) -> list[str]:
+    "Lines of the notebook's outputs where the kernel complained about a message (NaN in a widget, say)."
+    text = page.locator('.jp-Notebook').inner_text()
+    return [l for l in text.splitlines() if 'serialization failed' in l.lower() or 'not json compliant' in l.lower()]
+
+def arm_clock(page):
+    "Start the clock at the next key press in the page (in the page's own time)."
+    page.evaluate("""() => { window.__lnbT0 = null;
+      document.addEventListener('keydown', () => { window.__lnbT0 = performance.now(); }, { capture: true, once: true }); }""")
+
+SETTLED_JS = """([level, layer]) => new Promise(resolve => {
+  const root = document.querySelector('.lnb'), t = performance.now();
+  const done = () => [...root.querySelectorAll('[data-view]')].every(f => +f.dataset.level === level && (!layer || !['weights', 'mask'].includes(f.dataset.view) || f.dataset.layer === layer));
+  const check = () => {
+    if (done()) requestAnimationFrame(() => resolve(performance.now() - window.__lnbT0));
+    else if (performance.now() - t > 20000) resolve(-1); else requestAnimationFrame(check);
+  };
+  check();
+})"""
+
+def key_latency(page, key:str, level:int, layer:str|None=None, target:str='.lnb input[type=range]') -> float:
+    "Milliseconds from pressing `key` on `target` to the painted frame after every view shows `level` (and `layer`)."
+    page.focus(target)
+    arm_clock(page)
+    page.keyboard.press(key)
+    ms = page.evaluate(SETTLED_JS, [level, layer])
+    if ms < 0: raise AssertionError(f'the views did not reach level {level} {layer or ""}: {views(page, level, layer)}')
+    return ms
+
+LOAD = """
+import itertools, shutil, tempfile
+from lottery_nb.runs import ImpConfig, ImpRun
+for i in itertools.count():
+    d = tempfile.mkdtemp()
+    ImpRun(d + '/s', ImpConfig(rounds=2, fraction=0.5, train=dict(epochs=2, n_train=20000, n_test=2000)), device='cpu', progress=False).run()
+    shutil.rmtree(d)
+"""
+
+@contextlib.contextmanager
+def training_load():
+    "A LeNet-300-100 study training in another process, over and over: the load of a workshop laptop running a tutorial."
+    proc = subprocess.Popen([sys.executable, '-c', LOAD], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])})
+    try:
+        time.sleep(3)
+        if proc.poll() is not None: raise RuntimeError('the training load did not start')
+        yield proc
+    finally:
+        proc.terminate()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
