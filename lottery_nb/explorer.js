@@ -117,9 +117,8 @@ function baseLayout(extra = {}) {
 }
 const axis = (title, extra = {}) => Object.assign({ title: { text: title, standoff: 4, font: { size: 11 } }, gridcolor: '#eee', zeroline: false,
   automargin: false, linecolor: '#999', ticks: 'outside', ticklen: 3 }, extra);
-const dashOf = s => s.dash === 'dashdot' ? 'dashdot' : s.dash;
 
-// Tickets against controls: the same figure at every level; the selected level is marked by `accuracyMarks` (a cheap relayout).
+// Tickets against controls: the same traces at every level; `accuracyMarks` marks the selected one (each level is its own cached plot).
 function figAccuracy(v) {
   const S = v.summary, data = [];
   const x = S.remaining.map(r => r == null ? null : 100 * r);
@@ -127,7 +126,7 @@ function figAccuracy(v) {
     const st = S.style[name];
     const y = S.acc[name].map((a, j) => (j === 0 ? S.dense_acc : a));
     data.push({ type: 'scatter', mode: 'lines+markers', name: st.label, x, y: y.map(a => a == null ? null : 100 * a), connectgaps: false,
-      line: { color: st.color, dash: dashOf(st), width: name === 'ticket' ? 3 : 2 }, marker: { symbol: st.symbol, size: 7, color: st.color },
+      line: { color: st.color, dash: st.dash, width: name === 'ticket' ? 3 : 2 }, marker: { symbol: st.symbol, size: 7, color: st.color },
       hovertemplate: `${esc(st.label)}<br>%{x:.3g}% of weights: %{y:.2f}%<extra></extra>` });
   }
   const ys = data.flatMap(t => t.y).filter(y => y != null), ticks = S.remaining_ticks;
@@ -158,7 +157,7 @@ function figCurves(v, level, live) {
   for (const [name, c] of Object.entries(curves)) {
     const st = S.style[name];
     data.push({ type: 'scatter', mode: 'lines+markers', name: st.label, x: c.x, y: c.y.map(a => a == null ? null : 100 * a),
-      line: { color: st.color, dash: dashOf(st), width: 2 }, marker: { symbol: st.symbol, size: 6, color: st.color },
+      line: { color: st.color, dash: st.dash, width: 2 }, marker: { symbol: st.symbol, size: 6, color: st.color },
       hovertemplate: `${esc(st.label)}, epoch %{x}: %{y:.2f}%<extra></extra>` });
   }
   if (live && live.level === level) live.variants.forEach((name, k) => {
@@ -171,7 +170,7 @@ function figCurves(v, level, live) {
     empty: data.length ? null : (level === 0 ? 'The dense network has not finished training yet.' : `Nothing trained at level ${level} yet.`) };
 }
 
-// Weights remaining per layer: every level (heatmap) and the selected one (bars); the selected level and layer are marked by `layersMarks`.
+// Weights remaining per layer: every level (heatmap) and the selected one (bars); `layersMarks` outlines the selected level and layer.
 function figLayers(v, level) {
   const S = v.summary, layers = S.layers.map(short), i = S.levels.indexOf(level);
   const z = memo(S, 'heat', () => S.heat.map(row => row.map(d => d == null ? null : 100 * d)));
@@ -516,10 +515,6 @@ class App {
       e.div.classList.remove('lnb-parked'); e.div.classList.add('lnb-on'); p.on = e;
     }
     e.used = ++this.tick;
-    if (plan.marks && e.plotly) {
-      const marks = plan.marks(), sig = JSON.stringify(marks);
-      if (sig !== e.marks) { this.Plotly.relayout(e.div, marks); e.marks = sig; }
-    }
     const f = p.fig.dataset;
     f.level = plan.level;
     if (plan.layer != null) f.layer = plan.layer; else delete f.layer;
@@ -528,19 +523,18 @@ class App {
   }
 
   make(p, plan) {
-    const t0 = performance.now(), f = plan.build(), div = h('div', { class: 'lnb-plot' });
+    const f = plan.build(), div = h('div', { class: 'lnb-plot' });
     p.fig.insertBefore(div, p.tip);
     const e = { key: plan.key, div, plotly: !f.why, state: f.why ? 'why' : f.empty ? 'empty' : 'drawn', traces: f.why ? 0 : f.data.length, used: ++this.tick };
     if (f.why) div.append(h('div', { class: 'lnb-why', html: `<div>${md(f.why)}</div>` }));
     else {
       const layout = Object.assign({}, f.layout, { width: p.fig.clientWidth, height: p.fig.clientHeight });
-      if (plan.marks) { const marks = plan.marks(); Object.assign(layout, marks); e.marks = JSON.stringify(marks); }
+      if (plan.marks) Object.assign(layout, plan.marks());   // what marks this plot's level (and layer): its key names them
       this.Plotly.newPlot(div, f.data, layout, CONFIG);
       if (f.empty) div.append(h('div', { class: 'lnb-why', html: `<div>${md(f.empty)}</div>` }));
       if (f.hover) { div.on('plotly_hover', ev => this.tipAt(p, f.hover, ev)); div.on('plotly_unhover', () => { p.tip.style.display = 'none'; }); }
       if (p.key === 'layers') div.on('plotly_click', ev => this.layerClicked(ev));
     }
-    e.ms = performance.now() - t0;
     if (p.on !== e) div.classList.add('lnb-parked');
     p.cache.set(plan.key, e);
     // keep the newest few of this version; older versions are dropped at once
