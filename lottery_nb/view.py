@@ -201,6 +201,7 @@ def picture(mask:torch.Tensor, weights:torch.Tensor|None, input_shape:tuple|None
 
 # %% ../nbs/06a_view.ipynb #23b28abe
 def _init_note(h:dict) -> str:
+    "Whether the weights a level keeps were larger at the start too, in words."
     if not (len(h['init_kept']) and len(h['init_pruned'])): return ''
     k, p = h['init_kept'].mean(), h['init_pruned'].mean()
     return (f" At the start the kept ones were {'larger' if k > p else 'no larger'} on average: mean |w| {k:.3g} against {p:.3g}"
