@@ -166,18 +166,17 @@ class ImpRun:
         "The mask a unit trained under, in the model's layer order."
         if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
         own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        return self._ordered({k: v.bool() for k, v in self._read(own if own.exists() else self.out/f'level_{level:02d}'/'mask.safetensors', load_tensors).items()})
-    def has_mask(self, level:int) -> bool: return level == 0 or (self.out/f'level_{level:02d}'/'mask.safetensors').exists()
+        return self._ordered({k: v.bool() for k, v in self._read(own if own.exists() else self._mask_path(level), load_tensors).items()})
+    def _mask_path(self, level:int) -> Path: return self.out/f'level_{level:02d}'/'mask.safetensors'   # the IMP mask of a level
+    def has_mask(self, level:int) -> bool: return level == 0 or self._mask_path(level).exists()
     def final_weights(self, level:int, variant:str) -> dict:
         "A finished unit's trained weights (a state dict)."
         return self._ordered(self._read(unit_dir(self.out, level, variant)/'final.safetensors', load_tensors))
     def start_weights(self) -> dict:
         "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (rebuilt from the seed if the study left it out)."
         if self.cfg.rewinds: return self.tensors('theta_rewind')
-        if (self.out/'theta_0.safetensors').exists(): return self.tensors('theta_0')
-        cache = self.__dict__.setdefault('_files', {})
-        if 'theta_0' not in cache: cache['theta_0'] = get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
-        return cache['theta_0']
+        rebuild = lambda p: load_tensors(p) if p.exists() else get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
+        return self._read(self.out/'theta_0.safetensors', rebuild)
 
     def summary(self) -> str:
         "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
@@ -210,7 +209,7 @@ class ImpRun:
 
     def _level_mask(self, level:int) -> dict:
         "The IMP mask of `level`, computed from the previous level's trained ticket (and saved) the first time."
-        path = self.out/f'level_{level:02d}'/'mask.safetensors'
+        path = self._mask_path(level)
         if path.exists(): return self._ordered({k: v.bool() for k, v in load_tensors(path).items()})
         prev = parent_of(level)
         model = get_model(seed=0, **self.cfg.arch())

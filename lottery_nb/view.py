@@ -152,15 +152,19 @@ def _hist(h:dict, bins:int=60) -> dict:
     return dict(top=top, bins=bins, threshold=h['threshold'],
                 **{k: np.histogram(h[k], edges)[0].tolist() for k in ('trained_kept', 'trained_pruned', 'init_kept', 'init_pruned')})
 
+def _surviving(h:dict) -> tuple:
+    "A layer's surviving weights from `weight_histogram`: |w| at the start, |w| trained, and whether each was kept."
+    return (np.concatenate([h['init_kept'], h['init_pruned']]), np.concatenate([h['trained_kept'], h['trained_pruned']]),
+            np.r_[np.ones(len(h['init_kept']), bool), np.zeros(len(h['init_pruned']), bool)])
+
 def _scatter_corr(h:dict) -> float:
     "The correlation of |w| at the start and trained over a layer's surviving weights."
-    init, trained = np.concatenate([h['init_kept'], h['init_pruned']]), np.concatenate([h['trained_kept'], h['trained_pruned']])
+    init, trained, _ = _surviving(h)
     return float(np.corrcoef(init, trained)[0, 1]) if len(init) > 2 and init.std() and trained.std() else math.nan
 
 def _scatter(h:dict, seed:int) -> dict:
     "A random sample of `MAX_POINTS` surviving weights: |w| at the start and trained (uint16), and whether each was kept."
-    init, trained = np.concatenate([h['init_kept'], h['init_pruned']]), np.concatenate([h['trained_kept'], h['trained_pruned']])
-    kept = np.r_[np.ones(len(h['init_kept']), bool), np.zeros(len(h['init_pruned']), bool)]
+    init, trained, kept = _surviving(h)
     pick = np.random.default_rng(seed).permutation(len(init))[:MAX_POINTS]
     it, tt = float(init.max()) if len(init) else 1.0, float(trained.max()) if len(trained) else 1.0
     return dict(n=len(pick), of=len(init), init=quantize(init[pick], it), init_top=it, trained=quantize(trained[pick], tt), trained_top=tt,

@@ -149,13 +149,17 @@ def refresh(self:Explorer):
             self.offer = self.offers()
 
 # %% ../nbs/07_widgets.ipynb #c263a4e6
+def _static(view:dict, level:int, layer:str, weights:bool=True, log_scale:bool=False) -> dict:
+    "The state of an explorer drawn without a kernel, from a study's `view` (its summary, detail and input)."
+    detail = view['detail'] if weights else {l: strip_weights(x) for l, x in view['detail'].items()}
+    return dict(summary=view['summary'], detail=detail, input=view['input'], level=level, layer=layer, log_scale=log_scale,
+                mode='static', status={}, offer={})
+
 @patch
 def state(self:Explorer, weights:bool=True # keep the |w| that mask hovers show (the largest part)
          ) -> dict:
     "Everything the browser needs to draw this explorer without a kernel (as `static_state`)."
-    d = self.detail if weights else {l: strip_weights(x) for l, x in self.detail.items()}
-    return dict(summary=self.summary, detail=d, input=self.input, level=self.level, layer=self.layer, log_scale=self.log_scale,
-                mode='static', status={}, offer={})
+    return _static(dict(summary=self.summary, detail=self.detail, input=self.input), self.level, self.layer, weights, self.log_scale)
 
 @patch
 def _repr_mimebundle_(self:Explorer, **kw):
@@ -209,6 +213,7 @@ def _begin(self:Explorer, what:str, work):
         except Cancelled: self._set_status(state='idle', live=None, error=False, text=f"{what}: cancelled; finished epochs are kept, so training it again continues from there")
         except Exception as e: self._set_status(state='idle', live=None, error=True, text=f"{what}: stopped by an error: {e}")
         finally:
+            _TRAINING.pop(Path(self.run.out).resolve(), None)
             self.refresh()
             self._snapshot()
     self._set_status(state='training', error=False, progress=[0, 1], live=None, text=f"{what}: loading the data…")
@@ -329,9 +334,7 @@ def static_state(run:ImpRun, level:int|None=None, layer:str|None=None, weights:b
     level = min(1, levels[-1]) if level is None else level
     if level not in levels: raise LotteryError(f"no level {level} in this study: levels {levels[0]}..{levels[-1]}")
     if layer is not None and layer not in layers: raise LotteryError(f"no layer {layer!r} in this study: choose one of {', '.join(layers)}")
-    detail = v['detail'] if weights else {l: strip_weights(x) for l, x in v['detail'].items()}
-    return dict(summary=v['summary'], detail=detail, input=v['input'], level=level, layer=layer or layers[0], log_scale=False,
-                mode='static', status={}, offer={})
+    return _static(v, level, layer or layers[0], weights)
 
 def export_html(run:ImpRun|str|Path, # the study, or its directory
                 out:str|Path, # the .html file to write
