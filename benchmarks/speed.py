@@ -10,19 +10,41 @@ holding a mask at zero, and three variants of a round trained together against o
 Speed is measured on CIFAR-shaped (3x32x32) uint8 noise: the pixels do not change the cost of a step.
 Prints every figure and writes them as JSON to benchmarks/results/speed-<device type>.json (updated part by part).
 """
-import argparse, os, time
+import argparse, os, time, traceback
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 import torch
 from lottery_nb.core import default_device, device_name, save_json, load_json
 from lottery_nb.data import Data, Split, get_spec, get_data
 from lottery_nb.models import get_model
-from lottery_nb.train import Trainer, preset, fast_bf16
+from lottery_nb.train import Trainer, preset, count_ops
 from lottery_nb.together import TogetherTrainer
 from lottery_nb.masks import prune, random_mask, reinit_state, extract_ticket
 import baseline
 
 NOTE = 'synthetic CIFAR-shaped uint8 images (the pixels do not change the cost of a step)'
+
+class Results:
+    "The benchmark's figures, written to `path` each time one is added, so a part that fails or a session that ends loses nothing measured."
+    def __init__(self, path:Path):
+        self.path = path
+        self.d = load_json(path) if path.exists() else {}
+    def put(self, *keys, value):
+        d = self.d
+        for k in keys[:-1]: d = d.setdefault(k, {})
+        d[keys[-1]] = value
+        save_json(self.d, self.path)
+        return value
+
+@contextmanager
+def part(res:Results, *keys):
+    "Run one part of the benchmark; if it fails, print why, record the error and go on with the next."
+    try: yield
+    except Exception as e:
+        print(f"  FAILED: {' '.join(keys)}: {type(e).__name__}: {e}")
+        traceback.print_exc()
+        res.put(*keys, 'error', value=f"{type(e).__name__}: {e}")
 
 def synthetic(n:int, device, seed=0):
     "CIFAR-shaped uint8 noise with random labels: as a lottery_nb `Data` on `device`, and as the HWC arrays the baseline reads."
@@ -34,15 +56,18 @@ def synthetic(n:int, device, seed=0):
 def _sync(device):
     if device.type == 'cuda': torch.cuda.synchronize()
 
-def time_trainer(t, bs:int, steps:int, warmup:int) -> float:
-    "Seconds per step of a trainer's own epoch loop (batching, augmentation, forward, backward, step, mask): `warmup` untimed, then `steps` timed."
-    full = t.data
-    cut = lambda n: Data(full.spec, Split(full.train.x[:n], full.train.y[:n], full.spec), full.test)
-    t.data = cut(bs * warmup); t.train_epoch(); _sync(t.device)
-    t.data = cut(bs * steps)
-    t0 = time.perf_counter(); t.train_epoch(); _sync(t.device)
-    t.data = full
-    return (time.perf_counter() - t0) / steps
+def paths(t) -> dict:
+    "Which paths a trainer's step took: its plan, whether the CUDA graph was captured, whether it ran compiled, fused networks."
+    p = t.plan
+    return dict(precision=p.precision, channels_last=p.channels_last, graphs=bool(getattr(t.step, 'captured', False)),
+                compiled=t.fwd is not t.model, fused_networks=getattr(t, 'n', 1))
+
+def time_trainer(t, steps:int, warmup:int) -> dict:
+    "Seconds per step of a trainer's own epoch loop (batch gather and augmentation, forward, backward, step, mask): `warmup` untimed, then `steps` timed."
+    t.train_epoch(warmup); _sync(t.device)   # also makes the ready data, compiles, captures the CUDA graph
+    t0 = time.perf_counter(); t.train_epoch(steps); _sync(t.device)
+    sec = (time.perf_counter() - t0) / steps
+    return dict(batch_size=t.cfg.batch_size, seconds_per_step=sec, images_per_second=t.cfg.batch_size / sec, **paths(t))
 
 def time_apply_mask(t, reps:int=200) -> float:
     "Seconds per call of the trainer's mask enforcement alone."
@@ -52,53 +77,69 @@ def time_apply_mask(t, reps:int=200) -> float:
     _sync(t.device)
     return (time.perf_counter() - t0) / reps
 
-def speed(dev, steps:int, warmup:int, workers:int, compile_:bool) -> dict:
+def speed(res:Results, dev, steps:int, warmup:int, workers:int, compile_:bool):
+    "Every speed figure, each written as soon as it is measured."
     bs0, bsf = 128, preset('fast').batch_size
     data, hwc, labels = synthetic(max(bs0, bsf) * (steps + warmup), dev)
     mean, std = get_spec('cifar10').mean, get_spec('cifar10').std
-    ds = baseline.ArrayDataset(hwc[:bs0 * (steps + warmup)], labels[:bs0 * (steps + warmup)], baseline.train_transform(32, mean, std))
-    base = baseline.time_steps(get_model('resnet20'), baseline.loader(ds, bs0, workers, True, dev), dev, steps, warmup)
-    ours = lambda bs, **kw: time_trainer(Trainer(get_model('resnet20'), data, preset('fast', batch_size=bs, **kw), progress=False), bs, steps, warmup)
-    ours128, oursf = ours(bs0), ours(bsf)
-    r = dict(baseline=dict(batch_size=bs0, workers=workers, seconds_per_step=base, images_per_second=bs0 / base),
-             lottery_nb=dict(batch_size=bs0, seconds_per_step=ours128, images_per_second=bs0 / ours128),
-             lottery_nb_fast=dict(batch_size=bsf, seconds_per_step=oursf, images_per_second=bsf / oursf))
-    if compile_:
-        c = ours(bsf, compile=True)
-        r['lottery_nb_fast_compiled'] = dict(batch_size=bsf, seconds_per_step=c, images_per_second=bsf / c)
-    # the cost of holding an 80%-sparse mask at zero, and three variants of a round trained together
+    with part(res, 'speed', 'baseline'):
+        ds = baseline.ArrayDataset(hwc[:bs0 * (steps + warmup)], labels[:bs0 * (steps + warmup)], baseline.train_transform(32, mean, std))
+        base = baseline.time_steps(get_model('resnet20'), baseline.loader(ds, bs0, workers, True, dev), dev, steps, warmup)
+        res.put('speed', 'baseline', value=dict(batch_size=bs0, workers=workers, seconds_per_step=base, images_per_second=bs0 / base))
+    ours = lambda bs, masks=None, **kw: (Trainer(get_model('resnet20'), data, preset('fast', batch_size=bs, **kw), mask=masks, progress=False))
+    for key, bs, kw in (('lottery_nb', bs0, {}), ('lottery_nb_fast', bsf, {}), *((('lottery_nb_fast_compiled', bsf, dict(compile=True)),) if compile_ else ())):
+        with part(res, 'speed', key): res.put('speed', key, value=time_trainer(ours(bs, **kw), steps, warmup))
     net = get_model('resnet20')
     mask = prune(net, 0.8, 'global')
-    t1 = Trainer(get_model('resnet20'), data, preset('fast'), mask=mask, progress=False)
-    one = time_trainer(t1, bsf, steps, warmup)
-    r['mask'] = dict(seconds_per_step=one, apply_mask_seconds=time_apply_mask(t1))
+    with part(res, 'speed', 'mask'):
+        t1 = ours(bsf, mask)
+        r = time_trainer(t1, steps, warmup)
+        res.put('speed', 'mask', value=dict(seconds_per_step=r['seconds_per_step'], apply_mask_seconds=time_apply_mask(t1)))
     ticket = extract_ticket(get_model('resnet20').state_dict(), mask=mask)[0]
     reinit = extract_ticket(reinit_state(dict(name='resnet20'), 1), mask=mask)[0]
     rmask = random_mask(mask, 2)
-    models = [get_model('resnet20') for _ in range(3)]
-    for m, sd in zip(models, (ticket, reinit, extract_ticket(get_model('resnet20').state_dict(), mask=rmask)[0])): m.load_state_dict(sd)
-    t3 = TogetherTrainer(models, data, preset('fast'), masks=[mask, mask, rmask], progress=False)
-    three = time_trainer(t3, bsf, steps, warmup)
-    r['together'] = dict(batch_size=bsf, one_seconds_per_step=one, three_together_seconds_per_step=three, ratio=three / one)
-    return r
+    for bs in (bs0, bsf):   # a round's ticket, re-init and random-pruning variants, fused, against one network
+        with part(res, 'speed', f'together_{bs}'):
+            models = [get_model('resnet20') for _ in range(3)]
+            for m, sd in zip(models, (ticket, reinit, extract_ticket(get_model('resnet20').state_dict(), mask=rmask)[0])): m.load_state_dict(sd)
+            one = time_trainer(ours(bs, mask), steps, warmup)
+            three = time_trainer(TogetherTrainer(models, data, preset('fast', batch_size=bs), masks=[mask, mask, rmask], progress=False), steps, warmup)
+            res.put('speed', f'together_{bs}', value=dict(batch_size=bs, one=one, three=three, ratio=three['seconds_per_step'] / one['seconds_per_step']))
+    with part(res, 'speed', 'ops'):   # operations per training step (about the kernels a GPU launches without a graph)
+        counts = {}
+        for k in (1, 3):
+            t = (ours(bs0, mask) if k == 1 else TogetherTrainer([get_model('resnet20', seed=s) for s in range(3)], data, preset('fast', batch_size=bs0),
+                                                                 masks=[mask] * 3, progress=False))
+            xb, yb = next(t.ready_train().batches(bs0, channels_last=t.plan.channels_last))
+            t._step(xb, yb); counts[f'resnet20_x{k}'] = count_ops(t._step, xb, yb)
+        res.put('speed', 'ops', value=counts)
 
 def print_speed(r:dict, dev_name:str):
-    b, o, f = r['baseline'], r['lottery_nb'], r['lottery_nb_fast']
     ep = lambda x: 50_000 / x['images_per_second']
-    print(f"ResNet-20 training on {dev_name} (torch {torch.__version__}; bf16 {'on' if r['bf16'] else 'off'} for lottery_nb), {r['steps']} timed steps each")
-    print(f"  baseline (Dataset + DataLoader, {b['workers']} workers, per-sample PIL crop/flip, fp32), batch {b['batch_size']}:"
-          f" {b['images_per_second']:8,.0f} img/s  {ep(b):7.1f} s per 50k-image epoch")
-    print(f"  lottery_nb trainer, batch {o['batch_size']}:{'':40} {o['images_per_second']:8,.0f} img/s  {ep(o):7.1f} s per 50k-image epoch"
-          f"  = {o['images_per_second'] / b['images_per_second']:.2f}x the baseline")
-    print(f"  lottery_nb trainer, batch {f['batch_size']} (the fast preset):{'':22} {f['images_per_second']:8,.0f} img/s  {ep(f):7.1f} s per 50k-image epoch"
-          f"  = {f['images_per_second'] / b['images_per_second']:.2f}x the baseline")
-    if (c := r.get('lottery_nb_fast_compiled')):
-        print(f"  lottery_nb trainer, batch {c['batch_size']}, torch.compile:{'':24} {c['images_per_second']:8,.0f} img/s  {ep(c):7.1f} s per 50k-image epoch"
-              f"  = {c['images_per_second'] / b['images_per_second']:.2f}x the baseline")
-    m, t = r['mask'], r['together']
-    print(f"  holding an 80%-sparse mask at zero: {m['apply_mask_seconds'] * 1e3:.3f} ms per step ({m['apply_mask_seconds'] / m['seconds_per_step']:.2%} of a step)")
-    print(f"  ticket + re-init + random trained together, batch {t['batch_size']}: {t['three_together_seconds_per_step'] * 1e3:.1f} ms per step"
-          f" vs {t['one_seconds_per_step'] * 1e3:.1f} ms for one = {t['ratio']:.2f}x the time of one (in turn: 3x)")
+    how = lambda x: (f"[{x['precision']}{', channels-last' if x['channels_last'] else ''}{', CUDA graph' if x['graphs'] else ''}"
+                     f"{', compiled' if x['compiled'] else ''}{', %d fused' % x['fused_networks'] if x['fused_networks'] > 1 else ''}]")
+    print(f"ResNet-20 training on {dev_name} (torch {torch.__version__}), {r['steps']} timed steps each")
+    b = r.get('baseline', {})
+    if 'images_per_second' in b:
+        print(f"  baseline (Dataset + DataLoader, {b['workers']} workers, per-sample PIL crop/flip, fp32), batch {b['batch_size']}:"
+              f" {b['images_per_second']:8,.0f} img/s  {ep(b):7.1f} s per 50k-image epoch")
+    for key, label in (('lottery_nb', ''), ('lottery_nb_fast', ' (the fast preset)'), ('lottery_nb_fast_compiled', ', torch.compile')):
+        o = r.get(key)
+        if o and 'images_per_second' in o:
+            vs = f"  = {o['images_per_second'] / b['images_per_second']:.2f}x the baseline" if 'images_per_second' in b else ''
+            print(f"  lottery_nb trainer, batch {o['batch_size']}{label}: {o['images_per_second']:8,.0f} img/s  {ep(o):7.1f} s per 50k-image epoch{vs}  {how(o)}")
+    if 'apply_mask_seconds' in r.get('mask', {}):
+        m = r['mask']
+        print(f"  holding an 80%-sparse mask at zero: {m['apply_mask_seconds'] * 1e3:.3f} ms per step ({m['apply_mask_seconds'] / m['seconds_per_step']:.2%} of a step)")
+    for bs in (128, 512):
+        t = r.get(f'together_{bs}', {})
+        if 'ratio' in t:
+            print(f"  ticket + re-init + random trained together, batch {bs}: {t['three']['seconds_per_step'] * 1e3:.1f} ms per step"
+                  f" vs {t['one']['seconds_per_step'] * 1e3:.1f} ms for one = {t['ratio']:.2f}x the time of one (in turn: 3x)  {how(t['three'])}")
+    if 'resnet20_x1' in r.get('ops', {}):
+        print(f"  operations per step: one ResNet-20 {r['ops']['resnet20_x1']}, three fused {r['ops']['resnet20_x3']}")
+    for k, v in r.items():
+        if isinstance(v, dict) and 'error' in v: print(f"  {k}: FAILED ({v['error']})")
     print(f"  ({NOTE})")
 
 def accuracy(dev, data_dir, workers:int, fast_epochs:int, paper_epochs:int, n_train=None, n_test=None) -> dict:
@@ -171,20 +212,21 @@ def main():
     if a.smoke: a.steps, a.warmup, a.fast_epochs, a.paper_epochs, a.rounds, a.n_train = 1, 1, 1, 1, 1, 512
     dev = default_device(a.device)
     cuda = dev.type == 'cuda'
-    path = Path(a.out)/f'speed-{dev.type}.json'
-    res = load_json(path) if path.exists() else {}
-    res.update(device=device_name(dev), torch=torch.__version__, cpu_count=os.cpu_count())
+    res = Results(Path(a.out)/f'speed-{dev.type}.json')
+    res.put('device', value=device_name(dev)); res.put('torch', value=torch.__version__); res.put('cpu_count', value=os.cpu_count())
     if not a.skip_speed:
         steps, warmup = a.steps or (200 if cuda else 10), a.warmup or (30 if cuda else 2)
-        r = speed(dev, steps, warmup, a.workers, cuda and not a.no_compile)
-        res['speed'] = dict(date=str(date.today()), steps=steps, warmup=warmup, bf16=fast_bf16(dev), data=NOTE, **r)
-        print_speed(res['speed'], res['device']); save_json(res, path)
+        res.put('speed', value=dict(date=str(date.today()), steps=steps, warmup=warmup, data=NOTE))
+        speed(res, dev, steps, warmup, a.workers, cuda and not a.no_compile)
+        print_speed(res.d['speed'], res.d['device'])
     if a.accuracy or a.all:
-        res['accuracy'] = dict(date=str(date.today()), **accuracy(dev, a.data_dir, a.workers, a.fast_epochs, a.paper_epochs, a.n_train, small.get('n_test')))
-        print_accuracy(res['accuracy']); save_json(res, path)
+        with part(res, 'accuracy'):
+            res.put('accuracy', value=dict(date=str(date.today()), **accuracy(dev, a.data_dir, a.workers, a.fast_epochs, a.paper_epochs, a.n_train, small.get('n_test'))))
+            print_accuracy(res.d['accuracy'])
     if a.study or a.all:
-        res['study'] = dict(date=str(date.today()), **study(dev, a.data_dir, Path(a.study_dir), a.rounds, **(dict(epochs=1, warmup_epochs=0, **small) if a.smoke else {})))
-        print_study(res['study']); save_json(res, path)
-    print(f"written to {path}")
+        with part(res, 'study'):
+            res.put('study', value=dict(date=str(date.today()), **study(dev, a.data_dir, Path(a.study_dir), a.rounds, **(dict(epochs=1, warmup_epochs=0, **small) if a.smoke else {}))))
+            print_study(res.d['study'])
+    print(f"written to {res.path}")
 
 if __name__ == '__main__': main()

@@ -14,7 +14,7 @@ import lottery_nb
 from .core import LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs, check_mask, check_fraction
 from .data import get_data, get_spec, find_files
 from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state
-from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig
+from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig, load_train_state
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
                               STRATEGIES, prunable)
 from .runs import ImpConfig, ImpRun, CONTROLS, arch_for
@@ -83,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument('--resume', action='store_true', help="continue an interrupted study in --out")
     tg = im.add_mutually_exclusive_group()
     tg.add_argument('--together', dest='together', action='store_true', default=None,
-                    help="train each level's ticket and controls together as one stacked network (the default on CUDA)")
+                    help="train each level's ticket and controls together as one fused model (the default on CUDA)")
     tg.add_argument('--apart', dest='together', action='store_false', help="train them one after another (the default on a CPU)")
     su = sub.add_parser('summary', help="print an IMP study's accuracy per level and variant",
                         description="Print the test accuracy of every finished unit of a study (e.g. the shipped data/lenet300-fmnist-imp).")
@@ -129,6 +129,7 @@ def _prepare_out(out:Path, cfg:dict, resume:bool):
         if not resume:
             raise LotteryError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
         old = {k: v for k, v in load_json(cfg_path).items() if k in cfg}
+        if isinstance(old.get('train'), dict): old['train'] = asdict(TrainConfig(**old['train']))   # settings added since, at their defaults
         if diffs := diff_configs(old, cfg):
             raise LotteryError(f"cannot resume {out}: it was made with another config ({'; '.join(diffs)})")
     elif resume and out.exists() and any(out.iterdir()):
@@ -168,7 +169,8 @@ def cmd_train(a:argparse.Namespace) -> int:
     t = Trainer(model, data, tc, mask=mask, cbs=[EpochCheckpoint(out/'state.pt'), save_hist], progress=not a.quiet,
                 desc=f"{cfg['arch']['name']} {cfg['dataset']}")
     if a.resume and (out/'state.pt').exists():
-        t.load_state_dict(torch.load(out/'state.pt', map_location=dev, weights_only=False))
+        try: t.load_state_dict(load_train_state(out/'state.pt'))
+        except LotteryError as e: raise LotteryError(f"cannot resume: {e}. Delete it to train from the start") from e
         print(f"resuming {out} after epoch {t.epoch} of {tc.epochs}", file=sys.stderr)
     try: t.fit()
     except KeyboardInterrupt:

@@ -6,14 +6,14 @@ Docs: https://lottery-nb.github.io/lottery_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #8eba332a
 from __future__ import annotations
-import os, json, tempfile
+import os, sys, json, tempfile
 from pathlib import Path
 from types import SimpleNamespace
 import torch
 
 # %% auto #0
-__all__ = ['SCALES', 'LotteryError', 'default_device', 'device_name', 'atomic_write', 'save_json', 'load_json', 'diff_configs',
-           'check_mask', 'check_fraction', 'Scale', 'pick_scale']
+__all__ = ['SCALES', 'LotteryError', 'default_device', 'device_name', 'note', 'first_line', 'atomic_write', 'save_json',
+           'load_json', 'diff_configs', 'check_mask', 'check_fraction', 'Scale', 'pick_scale']
 
 # %% ../nbs/00_core.ipynb #e3c970d7
 class LotteryError(Exception):
@@ -38,6 +38,20 @@ def device_name(device:torch.device) -> str:
     "A human name for `device`, e.g. 'NVIDIA H100 80GB HBM3' or 'cpu (2 threads)'."
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
     return f"{device.type} ({torch.get_num_threads()} threads)"
+
+# %% ../nbs/00_core.ipynb #b2d4f6a8
+_said = set()
+
+def note(msg:str) -> bool:
+    "Print `msg` to stderr as one 'lottery_nb: ...' line, the first time it is said in this process; whether it was printed."
+    if msg in _said: return False
+    _said.add(msg)
+    print(f"lottery_nb: {msg}", file=sys.stderr)
+    return True
+
+def first_line(e:BaseException) -> str:
+    "The first line of an exception's message (its type's name if it has none), for a one-line note or error."
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 # %% ../nbs/00_core.ipynb #f4f7d4bb
 def atomic_write(path:str|Path, # where the file should end up

@@ -15,7 +15,7 @@ from .core import LotteryError, default_device
 
 # %% auto #0
 __all__ = ['DATASETS', 'DatasetSpec', 'get_spec', 'read_idx', 'read_cifar_batch', 'candidate_roots', 'find_files', 'download',
-           'load_split', 'random_crop', 'random_flip', 'Split', 'Data', 'get_data']
+           'load_split', 'random_crop', 'random_flip', 'Split', 'Ready', 'Data', 'get_data']
 
 # %% ../nbs/01_data.ipynb #568bd42d
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def random_flip(x:torch.Tensor, generator:torch.Generator|None=None) -> torch.Te
 class Split:
     "One split of a dataset held as uint8 tensors on a device, handing out normalised (optionally augmented) batches."
     def __init__(self, x:torch.Tensor, y:torch.Tensor, spec:DatasetSpec):
-        self.x, self.y, self.spec = x, y, spec
+        self.x, self.y, self.spec, self._ready = x, y, spec, {}
         self.mean = torch.tensor(spec.mean, device=x.device).view(1, -1, 1, 1)
         self.std = torch.tensor(spec.std, device=x.device).view(1, -1, 1, 1)
 
@@ -220,6 +220,13 @@ class Split:
         "How many batches of `bs` one pass gives."
         return len(self) // bs if drop_last and len(self) >= bs else -(-len(self) // bs)
 
+    def ready(self, dtype:torch.dtype=torch.float32, # the dtype a step computes in: float32, or bfloat16/float16 under autocast
+              pad:int=0, # zero padding kept around every image for random crops (4: the standard augmentation)
+             ) -> 'Ready':
+        "This split as a training step wants it (see `Ready`), made the first time and kept."
+        if (dtype, pad) not in self._ready: self._ready[dtype, pad] = Ready(self, dtype, pad)
+        return self._ready[dtype, pad]
+
     def batches(self, bs:int, # batch size
                 shuffle:bool=False, # visit images in a random order
                 augment:bool=False, # apply `augment` to each batch
@@ -227,13 +234,51 @@ class Split:
                 drop_last:bool=False, # drop the last incomplete batch (for training)
                ):
         "Yield (images, labels) batches: images normalised float32 (B, C, H, W), labels int64."
-        n = len(self)
+        return self.ready(pad=4 if augment else 0).batches(bs, shuffle, augment, generator, drop_last)
+
+# %% ../nbs/01_data.ipynb #c41f9e22
+class Ready:
+    "A split as a training step wants it, made once: normalised, in the step's dtype, zero-padded for crops, channels-last."
+    def __init__(self, split:Split, dtype:torch.dtype=torch.float32, pad:int=0):
+        self.split, self.dtype, self.pad, self.y = split, dtype, pad, split.y
+        x = F.pad(split.x, (pad,) * 4) if pad else split.x   # black uint8 borders, normalised like any black pixel
+        self.x = torch.cat([split.normalize(c).to(dtype).permute(0, 2, 3, 1).contiguous() for c in x.split(8192)])   # (N, H, W, C)
+        H, W = split.x.shape[2:]
+        self._rows, self._cols = torch.arange(H, device=self.device), torch.arange(W, device=self.device)
+
+    def __len__(self): return len(self.y)
+    def __repr__(self): return f"Ready({self.split.spec.title}, {len(self)} images, {self.dtype}, pad {self.pad}, on {self.device})"
+    @property
+    def device(self): return self.x.device
+
+    def _crop(self, idx:torch.Tensor, generator=None) -> torch.Tensor:
+        "Random crops of images `idx`, mirrored where the dataset allows, as one gather: (B, H, W, C)."
+        B, p, dev = len(idx), self.pad, self.device
+        dy = torch.randint(0, 2*p + 1, (B, 1), device=dev, generator=generator)
+        dx = torch.randint(0, 2*p + 1, (B, 1), device=dev, generator=generator)
+        cols = dx + self._cols
+        if self.split.spec.flip:   # a mirror image reads its crop's columns right to left
+            flip = torch.rand(B, device=dev, generator=generator) < 0.5
+            cols = torch.where(flip[:, None], cols.flip(1), cols)
+        return self.x[idx[:, None, None], (dy + self._rows)[:, :, None], cols[:, None, :]]
+
+    def batches(self, bs:int, # batch size
+                shuffle:bool=False, # visit images in a random order
+                augment:bool=False, # random crop and flip (needs `pad`)
+                generator:torch.Generator|None=None, # on this split's device; seeds order and augmentation
+                drop_last:bool=False, # drop the last incomplete batch (for training)
+                channels_last:bool=False, # hand out channels-last views (else contiguous NCHW copies)
+               ):
+        "Yield (images (B, C, H, W) in `dtype`, labels): the batches `Split.batches` gives, with the same generator."
+        if augment and not self.pad: raise LotteryError("augmentation crops from padded images: use split.ready(pad=4)")
+        n, p = len(self), self.pad
         order = torch.randperm(n, device=self.device, generator=generator) if shuffle else None
-        for i in range(self.n_batches(bs, drop_last)):
+        for i in range(self.split.n_batches(bs, drop_last)):
             idx = slice(i*bs, (i+1)*bs) if order is None else order[i*bs:(i+1)*bs]
-            xb, yb = self.x[idx], self.y[idx]
-            if augment: xb = self.augment(xb, generator)
-            yield self.normalize(xb), yb
+            if augment: xb = self._crop(idx if order is not None else torch.arange(n, device=self.device)[idx], generator)
+            else: xb = self.x[idx, p:self.x.shape[1] - p, p:self.x.shape[2] - p]
+            xb = xb.permute(0, 3, 1, 2)
+            yield (xb if channels_last else xb.contiguous()), self.y[idx]
 
 # %% ../nbs/01_data.ipynb #3eb8bc35
 @dataclass

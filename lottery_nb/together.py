@@ -1,4 +1,4 @@
-"""Several networks of one architecture trained at once: their weights stacked, one vectorised forward and backward for all, each network trained exactly as it would be alone.
+"""Several networks of one architecture trained at once as one fused model: grouped convolutions, batch norm over all their channels, one batched matmul per linear layer; each network trained exactly as it would be alone.
 
 Docs: https://lottery-nb.github.io/lottery_nb/together.html.md"""
 
@@ -9,71 +9,187 @@ from __future__ import annotations
 import copy
 import torch
 import torch.nn as nn
-from torch.func import functional_call, stack_module_state, vmap
+import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import LotteryError
 from .data import Data
-from .train import Trainer, TrainConfig
+from .models import PadShortcut
+from .train import Trainer, TrainConfig, StepPlan
 
 # %% auto #0
-__all__ = ['Stacked', 'TogetherTrainer', 'train_together']
+__all__ = ['FUSERS', 'PER_CHANNEL', 'FusedConv2d', 'FusedBatchNorm', 'FusedLinear', 'FusedPadShortcut', 'Fused',
+           'TogetherTrainer', 'train_together']
 
-# %% ../nbs/03a_together.ipynb #9fcfdef9
-def _key(name:str) -> str: return name.replace('.', '__')   # parameter names may not contain dots
-
-class Stacked(nn.Module):
-    "`models` of one architecture as one module: each tensor stacked on a new first axis, one vmapped forward for all."
-    def __init__(self, models:list[nn.Module]):
+# %% ../nbs/03a_together.ipynb #fcc68e4a
+class FusedConv2d(nn.Module):
+    "K convolutions of one shape as one grouped convolution: weight (K*O, I/g, kh, kw), K*g groups."
+    def __init__(self, convs:list[nn.Conv2d]):
         super().__init__()
-        if not models: raise LotteryError("Stacked needs at least one model")
-        shapes = [{k: (tuple(v.shape), v.dtype) for k, v in m.state_dict().items()} for m in models]
-        for i, s in enumerate(shapes[1:], 1):
-            if s != shapes[0]:
-                k = next(k for k in {**shapes[0], **s} if s.get(k) != shapes[0].get(k))
-                raise LotteryError(f"model {i} is not the architecture of model 0, so they cannot be trained together "
-                                   f"({k}: {s[k][0] if k in s else 'missing'} vs {shapes[0][k][0] if k in shapes[0] else 'missing'})")
-        self.n, self.names = len(models), list(shapes[0])
-        params, buffers = stack_module_state(models)
-        self.param_names, self.buffer_names = list(params), list(buffers)
-        for k, v in params.items(): self.register_parameter(_key(k), nn.Parameter(v.detach()))
-        for k, v in buffers.items(): self.register_buffer(_key(k), v)
-        self._base = [copy.deepcopy(models[0]).to('meta')]   # in a list: not a submodule, so its empty tensors stay out of parameters()
+        c = convs[0]
+        if c.padding_mode != 'zeros': raise LotteryError(f"cannot fuse a convolution with padding_mode={c.padding_mode!r}")
+        self.k, self.in_channels, self.out_channels, self.groups = len(convs), c.in_channels, c.out_channels, c.groups
+        self.stride, self.padding, self.dilation = c.stride, c.padding, c.dilation
+        self.weight = nn.Parameter(torch.cat([m.weight.detach() for m in convs]))
+        self.bias = nn.Parameter(torch.cat([m.bias.detach() for m in convs])) if c.bias is not None else None
 
-    def train(self, mode:bool=True):
-        super().train(mode); self._base[0].train(mode)   # BatchNorm's mode lives on the base network
-        return self
+    def extra_repr(self): return f"{self.k} x Conv2d({self.in_channels}, {self.out_channels}, {tuple(self.weight.shape[2:])}), weight {tuple(self.weight.shape)}"
 
     def forward(self, x):
-        "Outputs of every network for the same input `x`: shape (K, batch, ...)."
-        p = {k: getattr(self, _key(k)) for k in self.param_names}
-        b = {k: getattr(self, _key(k)) for k in self.buffer_names}
-        return vmap(lambda p, b, x: functional_call(self._base[0], (p, b), (x,)), in_dims=(0, 0, None))(p, b, x)
+        if x.shape[1] == self.in_channels and self.k > 1:   # the images every network reads: K*O filters over them
+            if self.groups == 1: return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+            x = x.repeat(1, self.k, 1, 1)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.k * self.groups)
 
-    def member(self, i:int) -> dict:
-        "Network `i`'s state dict, with its own names, in its own order."
-        return {k: getattr(self, _key(k))[i].detach().clone() for k in self.names}
+# %% ../nbs/03a_together.ipynb #a2043321
+class FusedBatchNorm(nn.Module):
+    "K batch norms as one over K*C channels, with each network's running statistics and batch count."
+    def __init__(self, bns:list[nn.modules.batchnorm._BatchNorm]):
+        super().__init__()
+        b = bns[0]
+        if b.momentum is None: raise LotteryError("cannot fuse a BatchNorm with momentum=None (a cumulative average)")
+        self.k, self.num_features, self.eps, self.momentum = len(bns), b.num_features, b.eps, b.momentum
+        cat = lambda name: torch.cat([getattr(m, name).detach() for m in bns])
+        self.weight, self.bias = (nn.Parameter(cat('weight')), nn.Parameter(cat('bias'))) if b.affine else (None, None)
+        if b.track_running_stats:
+            self.register_buffer('running_mean', cat('running_mean')); self.register_buffer('running_var', cat('running_var'))
+            self.register_buffer('num_batches_tracked', torch.stack([m.num_batches_tracked for m in bns]))
+        else: self.running_mean = self.running_var = self.num_batches_tracked = None
 
-    def stack_masks(self, masks:list) -> dict|None:
-        "One mask for the stack from each network's mask (None: dense), keyed by the stack's parameter names."
-        if len(masks) != self.n: raise LotteryError(f"{len(masks)} masks for {self.n} networks")
-        if all(m is None for m in masks): return None
-        names = list(dict.fromkeys(k for m in masks if m for k in m))
-        unknown = [k for k in names if k not in self.param_names]
-        if unknown: raise LotteryError(f"the masks name parameters the networks do not have: {', '.join(unknown[:3])}")
-        shape = lambda k: getattr(self, _key(k)).shape[1:]
-        bad = [k for m in masks if m for k in m if m[k].shape != shape(k)]
-        if bad: raise LotteryError(f"mask of another shape than its parameter: {bad[0]}")
-        return {_key(k): torch.stack([m[k].cpu().bool() if m and k in m else torch.ones(shape(k), dtype=torch.bool) for m in masks])
-                for k in names}
+    def extra_repr(self): return f"{self.k} x BatchNorm({self.num_features}), over {self.k * self.num_features} channels"
 
-# %% ../nbs/03a_together.ipynb #5391b0b7
+    def forward(self, x):
+        if x.shape[1] == self.num_features and self.k > 1: x = x.repeat(1, self.k, *[1] * (x.dim() - 2))
+        if self.training and self.num_batches_tracked is not None: self.num_batches_tracked.add_(1)
+        batch_stats = self.training or self.running_mean is None
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, batch_stats, self.momentum, self.eps)
+
+# %% ../nbs/03a_together.ipynb #8a2093fd
+class FusedLinear(nn.Module):
+    "K linear layers of one shape as one batched matmul: weight (K, O, I), bias (K, O)."
+    def __init__(self, lins:list[nn.Linear]):
+        super().__init__()
+        l = lins[0]
+        self.k, self.in_features, self.out_features = len(lins), l.in_features, l.out_features
+        self.weight = nn.Parameter(torch.stack([m.weight.detach() for m in lins]))
+        self.bias = nn.Parameter(torch.stack([m.bias.detach() for m in lins])) if l.bias is not None else None
+
+    def extra_repr(self): return f"{self.k} x Linear({self.in_features}, {self.out_features})"
+
+    def forward(self, x):
+        K, O, I = self.k, self.out_features, self.in_features
+        if x.dim() != 2: raise LotteryError(f"a fused linear layer takes (batch, features), not {tuple(x.shape)}")
+        if x.shape[1] == I:   # the input every network reads: one matmul with K*O rows
+            return F.linear(x, self.weight.view(K * O, I), None if self.bias is None else self.bias.view(K * O))
+        xk = x.view(len(x), K, I).transpose(0, 1)   # (K, batch, I)
+        out = (torch.bmm(xk, self.weight.transpose(1, 2)) if self.bias is None else
+               torch.baddbmm(self.bias.unsqueeze(1), xk, self.weight.transpose(1, 2)))
+        return out.transpose(0, 1).reshape(len(x), K * O)
+
+# %% ../nbs/03a_together.ipynb #abc745d6
+class FusedPadShortcut(nn.Module):
+    "K of ResNet's zero-padding shortcuts: each network's channels padded on their own."
+    def __init__(self, pads:list[PadShortcut]):
+        super().__init__()
+        self.k, self.stride, self.extra = len(pads), pads[0].stride, pads[0].extra
+    def forward(self, x):
+        x = x[:, :, ::self.stride, ::self.stride]
+        B, KC, H, W = x.shape
+        x = F.pad(x.reshape(B, self.k, KC // self.k, H, W), (0, 0, 0, 0, self.extra // 2, self.extra - self.extra // 2))
+        return x.reshape(B, -1, H, W)
+
+# %% ../nbs/03a_together.ipynb #0293c4ac
+FUSERS = {nn.Conv2d: FusedConv2d, nn.BatchNorm1d: FusedBatchNorm, nn.BatchNorm2d: FusedBatchNorm, nn.Linear: FusedLinear,
+          PadShortcut: FusedPadShortcut}   # a layer with weights -> its fused form
+PER_CHANNEL = (nn.ReLU, nn.Identity, nn.AdaptiveAvgPool2d, nn.AvgPool2d, nn.MaxPool2d, nn.Flatten, nn.Dropout)   # act on each channel alone
+
+def _fuse(mods:list[nn.Module], path:str='') -> nn.Module:
+    "The fused form of the K modules `mods` (one place `path` in K networks)."
+    m = mods[0]
+    if type(m) in FUSERS: return FUSERS[type(m)](mods)
+    if isinstance(m, PER_CHANNEL): return copy.deepcopy(m)
+    if not m._modules or list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)):
+        raise LotteryError(f"cannot train these networks together: {path or 'the model'} ({type(m).__name__}) has no fused form; "
+                           f"train them apart, or add one to lottery_nb.together.FUSERS")
+    fused = copy.copy(m)   # the container itself (its forward and settings), over fused children
+    fused._parameters, fused._buffers = {}, {}
+    fused._modules = {name: None if c is None else _fuse([x._modules[name] for x in mods], f'{path}.{name}' if path else name)
+                      for name, c in m._modules.items()}
+    return fused
+
+# %% ../nbs/03a_together.ipynb #9eecacb0
+def _architecture_check(models:list[nn.Module]):
+    "Raise a clear error unless every model has model 0's tensors, by name, shape and dtype."
+    if not models: raise LotteryError("training together needs at least one model")
+    shapes = [{k: (tuple(v.shape), v.dtype) for k, v in m.state_dict().items()} for m in models]
+    for i, s in enumerate(shapes[1:], 1):
+        if s != shapes[0]:
+            k = next(k for k in {**shapes[0], **s} if s.get(k) != shapes[0].get(k))
+            raise LotteryError(f"model {i} is not the architecture of model 0, so they cannot be trained together "
+                               f"({k}: {s[k][0] if k in s else 'missing'} vs {shapes[0][k][0] if k in shapes[0] else 'missing'})")
+
+class Fused(nn.Module):
+    "`models` of one architecture as one fused model: outputs (K, batch, ...), each network's weights in and out by its own names."
+    def __init__(self, models:list[nn.Module],
+                 example:torch.Tensor|None=None, # a few input images: check the fused model computes what the networks do alone
+                ):
+        super().__init__()
+        _architecture_check(list(models))
+        self.n, self.shapes = len(models), {k: tuple(v.shape) for k, v in models[0].state_dict().items()}
+        self.net = _fuse(list(models))
+        if example is not None: self.verify(models, example)
+
+    def forward(self, x):
+        "Every network's outputs for the same images `x`: shape (K, batch, ...)."
+        out = self.net(x)
+        return out.view(len(out), self.n, -1).transpose(0, 1)
+
+# %% ../nbs/03a_together.ipynb #8ac1db21
+@patch
+def member(self:Fused, i:int) -> dict:
+    "Network `i`'s state dict, with its own names, in its own order."
+    sd = self.net.state_dict()
+    return {k: sd[k].view(self.n, *s)[i].detach().clone() for k, s in self.shapes.items()}
+
+@patch
+def stack_masks(self:Fused, masks:list) -> dict|None:
+    "One mask for the fused model from each network's mask (None: dense), keyed by the fused model's parameter names."
+    if len(masks) != self.n: raise LotteryError(f"{len(masks)} masks for {self.n} networks")
+    if all(m is None for m in masks): return None
+    params = dict(self.net.named_parameters())
+    names = list(dict.fromkeys(k for m in masks if m for k in m))
+    unknown = [k for k in names if k not in params]
+    if unknown: raise LotteryError(f"the masks name parameters the networks do not have: {', '.join(unknown[:3])}")
+    bad = [k for m in masks if m for k in m if tuple(m[k].shape) != self.shapes[k]]
+    if bad: raise LotteryError(f"mask of another shape than its parameter: {bad[0]}")
+    ones = lambda k: torch.ones(self.shapes[k], dtype=torch.bool)
+    return {f'net.{k}': torch.stack([m[k].cpu().bool() if m and k in m else ones(k) for m in masks]).view(params[k].shape) for k in names}
+
+# %% ../nbs/03a_together.ipynb #d7d3333a
+@patch
+@torch.no_grad()
+def verify(self:Fused, models:list[nn.Module], x:torch.Tensor, tol:float=1e-4):
+    "Check that the fused model computes on images `x` what each of `models` computes alone (float32, eval mode); a clear error if not."
+    modes = [m.training for m in models] + [self.training]
+    try:
+        for m in [*models, self]: m.eval()
+        x = x.to(next(self.parameters()).device, torch.float32)
+        alone, fused = torch.stack([m(x) for m in models]), self(x)
+    finally:
+        for m, mode in zip([*models, self], modes): m.train(mode)
+    err = (fused - alone).abs().max().item()
+    if not err <= tol * max(1.0, alone.abs().max().item()):
+        raise LotteryError(f"these networks cannot be trained together: fused, they compute other outputs than alone (largest "
+                           f"difference {err:.3g}); their forward mixes networks' channels somewhere. Train them apart.")
+
+# %% ../nbs/03a_together.ipynb #c62b135d
 class TogetherTrainer(Trainer):
-    "Train `models` (one architecture) together on the same batches, each as `Trainer` would train it alone."
+    "Train `models` (one architecture) together on the same batches as one `Fused` model, each as `Trainer` would train it alone."
     def __init__(self, models:list[nn.Module], data:Data, cfg:TrainConfig|None=None,
                  masks:list|None=None, # one mask (or None) per network
-                 cbs=(), progress:bool=True, desc:str='together'):
-        stacked = Stacked(models)
-        super().__init__(stacked, data, cfg, mask=None if masks is None else stacked.stack_masks(list(masks)),
-                         cbs=cbs, progress=progress, desc=desc)
+                 cbs=(), progress:bool=True, desc:str='together', plan:StepPlan|None=None):
+        fused = Fused(models, example=data.test.normalize(data.test.x[:2]))   # checked against the networks alone first
+        super().__init__(fused, data, cfg, mask=None if masks is None else fused.stack_masks(list(masks)),
+                         cbs=cbs, progress=progress, desc=desc, plan=plan)
 
     @property
     def n(self) -> int: return self.model.n
@@ -85,10 +201,10 @@ class TogetherTrainer(Trainer):
         per = ('train_loss', 'test_loss', 'test_acc')
         return [{k: (v[i] if k in per else v) for k, v in h.items()} for h in self.history]
 
-# %% ../nbs/03a_together.ipynb #39e08487
+# %% ../nbs/03a_together.ipynb #bc7ab5c3
 def train_together(models:list[nn.Module], data:Data, cfg:TrainConfig|None=None, masks:list|None=None,
-                   cbs=(), progress:bool=True) -> list[tuple[dict, list]]:
+                   cbs=(), progress:bool=True, plan:StepPlan|None=None) -> list[tuple[dict, list]]:
     "Train `models` together; each network's (state dict, history)."
-    t = TogetherTrainer(models, data, cfg, masks, cbs, progress)
+    t = TogetherTrainer(models, data, cfg, masks, cbs, progress, plan=plan)
     t.fit()
     return [(t.member_state(i), t.member_history(i)) for i in range(t.n)]

@@ -1,4 +1,4 @@
-"""One training loop for every network in a study: SGD with momentum and weight decay, presets from the literature, bf16 and channels-last on CUDA, callbacks at every step and epoch, and a per-epoch history.
+"""One training loop for every network in a study: SGD with momentum and weight decay, presets from the literature, mixed precision, channels-last and CUDA graphs where the device has them, callbacks at every step and epoch, and a per-epoch history.
 
 Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
@@ -6,20 +6,24 @@ Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #7215ce01
 from __future__ import annotations
-import functools, os, time
+import functools, importlib.util, itertools, os, shutil, time
 from contextlib import nullcontext
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import LotteryError, atomic_write, check_mask
+from fastcore.basics import patch
+from torch.utils._python_dispatch import TorchDispatchMode
+from .core import LotteryError, atomic_write, check_mask, note, first_line
 from .data import Data
 from .models import load_state
 
 # %% auto #0
-__all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'fast_bf16', 'autocast_for',
-           'loss_per_net', 'evaluate', 'Trainer', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
+__all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'DeviceCaps', 'device_caps',
+           'fast_bf16', 'StepPlan', 'plan_step', 'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph',
+           'GraphedStep', 'count_ops', 'Trainer', 'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint',
+           'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -40,9 +44,10 @@ class TrainConfig:
     n_train:int|None = None      # train on a random subset of this many images (None: all)
     n_test:int|None = None       # evaluate on a random subset of this many images (None: all)
     seed:int = 0                 # data order and augmentation
-    bf16:bool = True             # bf16 autocast (CUDA, and CPUs with native bf16: see `fast_bf16`)
+    bf16:bool = True             # mixed precision where the device has it: bf16 if native, else fp16 with a grad scaler on CUDA (see `plan_step`)
     channels_last:bool = True    # channels-last memory format (CUDA, and CPUs running bf16)
-    compile:bool = False         # torch.compile the model (CUDA only)
+    compile:bool = False         # torch.compile the model (needs Triton on CUDA, a C++ compiler on a CPU; falls back to eager)
+    graphs:bool = True           # capture the training step as a CUDA graph (CUDA only; falls back to eager)
     eval_batch_size:int = 1024   # images per evaluation batch
 
     def __post_init__(self):
@@ -120,23 +125,80 @@ class LambdaCallback(Callback):
             setattr(self, k, f)
 
 # %% ../nbs/03_train.ipynb #59911c9f
-@functools.cache
-def fast_bf16(device:torch.device) -> bool:
-    "Whether `device` computes in bf16 natively: any CUDA GPU, or a CPU with AVX512-BF16 or AMX ($LOTTERY_NB_BF16=0: never, as on a laptop without)."
-    if os.environ.get('LOTTERY_NB_BF16') == '0': return False
-    if device.type == 'cuda': return True
-    if device.type != 'cpu': return False
-    try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError): return False
+@dataclass(frozen=True)
+class DeviceCaps:
+    "What a device does that decides how a training step runs there: read from it by `device_caps`, or written out in tests."
+    type:str               # 'cuda', 'cpu' or 'mps'
+    bf16:bool = False      # computes bf16 natively (GPUs from Ampere on; CPUs with AVX512-BF16 or AMX)
+    graphs:bool = False    # captures CUDA graphs
+    compiler:str = ''      # why torch.compile cannot run here ('' when it can)
 
-def autocast_for(device:torch.device, bf16:bool=True):
-    "bf16 autocast when asked for and `device` does bf16 natively, otherwise nothing."
-    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 and fast_bf16(device) else nullcontext()
+def _compiler_missing(kind:str) -> str:
+    "Why torch.compile cannot run on a device of type `kind` here ('' when it can)."
+    if kind not in ('cuda', 'cpu'): return f"torch.compile is not tried on {kind}"
+    if kind == 'cuda' and importlib.util.find_spec('triton') is None: return "torch.compile needs Triton on CUDA, and it is not installed"
+    cc = ('cc', 'gcc', 'clang') if kind == 'cuda' else ('g++', 'c++', 'clang++')
+    if not any(shutil.which(c) for c in (os.environ.get('CC' if kind == 'cuda' else 'CXX'), *cc) if c):
+        return f"torch.compile needs a C{'' if kind == 'cuda' else '++'} compiler, and none is on the PATH"
+    return ''
+
+@functools.cache
+def device_caps(device:torch.device) -> DeviceCaps:
+    "What `device` can do ($LOTTERY_NB_BF16=0: no bf16, as on a laptop without it)."
+    device = torch.device(device)
+    bf16_ok = os.environ.get('LOTTERY_NB_BF16') != '0'
+    if device.type == 'cuda':   # asks the GPU itself, so only a GPU reaches it; every plan it can lead to is tested from hand-written caps
+        return DeviceCaps('cuda', bf16_ok and torch.cuda.get_device_capability(device) >= (8, 0), True, _compiler_missing('cuda'))
+    if device.type == 'cpu':
+        try: native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError): native = False
+        return DeviceCaps('cpu', bf16_ok and native, False, _compiler_missing('cpu'))
+    return DeviceCaps(device.type, compiler=_compiler_missing(device.type))
+
+def fast_bf16(device:torch.device) -> bool:
+    "Whether `device` computes in bf16 natively."
+    return device_caps(torch.device(device)).bf16
+
+# %% ../nbs/03_train.ipynb #c92e3a14
+_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}   # autocast's precisions; anything else is float32
+
+@dataclass(frozen=True)
+class StepPlan:
+    "How a `Trainer` computes its step: precision, memory layout, CUDA graphs, compile, and why anything asked for is off."
+    precision:str = 'fp32'       # 'bf16', 'fp16' (autocast with a grad scaler) or 'fp32'
+    channels_last:bool = False   # conv weights and images channels-last
+    graphs:bool = False          # the step captured as a CUDA graph and replayed
+    compile:bool = False         # the model through torch.compile
+    notes:tuple = ()             # one line for each thing asked for and turned down
+
+    @property
+    def dtype(self) -> torch.dtype:
+        "The dtype the step's images come in: what autocast would cast them to."
+        return _DTYPES.get(self.precision, torch.float32)
+
+def plan_step(cfg:TrainConfig, caps:DeviceCaps, conv:bool, # whether the model is a conv net
+             ) -> StepPlan:
+    "How to run `cfg`'s step on a device that can do `caps`."
+    notes = []
+    precision = 'fp32' if not cfg.bf16 else 'bf16' if caps.bf16 else 'fp16' if caps.type == 'cuda' else 'fp32'
+    if precision == 'fp16': notes.append("this GPU has no native bf16: training in fp16 autocast with a grad scaler")
+    graphs = cfg.graphs and caps.graphs and precision != 'fp16'
+    if cfg.graphs and caps.graphs and not graphs: notes.append("no CUDA graphs under fp16: the grad scaler decides on the host whether a step is skipped")
+    if cfg.compile and caps.compiler: notes.append(f"{caps.compiler}: training without it")
+    return StepPlan(precision, cfg.channels_last and conv and (caps.type == 'cuda' or precision == 'bf16'),
+                    graphs, cfg.compile and not caps.compiler, tuple(notes))
+
+# %% ../nbs/03_train.ipynb #a3627e58
+def autocast_for(device:torch.device, precision:str='fp32', # 'bf16', 'fp16' or 'fp32' (no autocast)
+                ):
+    "Autocast to `precision` on `device`, or nothing for 'fp32'. Its cache is off: CUDA graphs need that, and nothing here reuses a cast."
+    if precision not in _DTYPES: return nullcontext()
+    return torch.autocast(device.type, dtype=_DTYPES[precision], cache_enabled=False)
 
 def loss_per_net(out, yb, reduction:str='mean', # 'mean' or 'sum' over the batch
                  **kw, # passed to `F.cross_entropy`, e.g. label_smoothing
                 ):
-    "Cross-entropy of outputs (batch, classes); of K stacked networks' outputs (K, batch, classes), one value per network."
+    "Cross-entropy of outputs (batch, classes); of K networks trained together (K, batch, classes), one value per network."
     if out.dim() == 2: return F.cross_entropy(out.float(), yb, reduction=reduction, **kw)
     per = F.cross_entropy(out.float().permute(1, 2, 0), yb[:, None].expand(-1, out.shape[0]), reduction='none', **kw)
     return per.mean(0) if reduction == 'mean' else per.sum(0)
@@ -147,18 +209,85 @@ def _per_image(t, n:int):
 
 @torch.no_grad()
 def evaluate(model:nn.Module, split, # a `lottery_nb.data.Split`
-             bs:int=1024, bf16:bool=True, channels_last:bool=False) -> tuple:
-    "Mean cross-entropy and accuracy of `model` on every image of `split` (lists of K for K stacked networks)."
+             bs:int=1024, plan:StepPlan|None=None, # precision and layout (default: float32)
+            ) -> tuple:
+    "Mean cross-entropy and accuracy of `model` on every image of `split` (lists of K for K networks trained together)."
+    plan = plan or StepPlan()
     was_training = model.training
     model.eval()
     loss, correct = torch.zeros((), device=split.device), torch.zeros((), device=split.device, dtype=torch.long)
-    for xb, yb in split.batches(bs):
-        if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
-        with autocast_for(split.device, bf16): out = model(xb)
+    for xb, yb in split.ready(plan.dtype).batches(bs, channels_last=plan.channels_last):
+        with autocast_for(split.device, plan.precision): out = model(xb)
         loss = loss + loss_per_net(out, yb, 'sum')
         correct = correct + (out.argmax(-1) == yb).sum(-1)
     model.train(was_training)
     return _per_image(loss, len(split)), _per_image(correct, len(split))
+
+# %% ../nbs/03_train.ipynb #c584907a
+class CudaGraph:
+    "`fn`'s kernels recorded once as a CUDA graph and replayed. A CPU has no CUDA graphs, so no CPU test reaches the two CUDA calls here."
+    def capture(self, fn):
+        "Record `fn` (nothing runs yet) and return its outputs: tensors that every `replay` writes anew."
+        torch.cuda.synchronize()   # the warm-up steps' work is done before the capture starts
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph): return fn()
+    def replay(self): self.graph.replay()
+
+class EagerGraph:
+    "`CudaGraph`'s contract without CUDA: capture runs `fn` once, each later replay runs it again into the same output tensor."
+    def capture(self, fn):
+        self.fn, self.out, self.fresh = fn, fn(), True
+        return self.out
+    def replay(self):
+        if self.fresh: self.fresh = False   # the capture already did this step's work
+        else: self.out.copy_(self.fn())
+
+class GraphedStep:
+    "`step(xb, yb)` captured as a graph after `warmup` ordinary calls, then replayed with each batch copied into its inputs."
+    def __init__(self, step, # the step function: (images, labels) -> loss tensor
+                 graph=CudaGraph, # makes the object that captures and replays: `CudaGraph`, or `EagerGraph` on a CPU
+                 warmup:int=3, # calls that run `step` as it is before the capture
+                ):
+        self.fn, self.make_graph, self.warmup = step, graph, warmup
+        self.failed = False
+        self.reset()
+
+    def reset(self):
+        "Capture again at the next calls: after the tensors the step reads (optimiser state, mask layers) were replaced."
+        self.graph, self.calls = None, 0
+
+    @property
+    def captured(self) -> bool: return self.graph is not None
+
+    def __call__(self, xb, yb):
+        if self.graph is not None:
+            self.x.copy_(xb); self.y.copy_(yb)
+            self.graph.replay()
+            return self.out.clone()   # the graph writes its output tensor again at the next replay
+        self.calls += 1
+        if self.failed or self.calls <= self.warmup: return self.fn(xb, yb)
+        self.x, self.y = xb.clone(), yb.clone()
+        try:
+            graph = self.make_graph()
+            self.out = graph.capture(lambda: self.fn(self.x, self.y))
+        except Exception as e:
+            self.failed = True
+            note(f"the training step could not be captured as a CUDA graph ({type(e).__name__}: {first_line(e)}); training without graphs")
+            return self.fn(xb, yb)
+        self.graph = graph
+        return self(xb, yb)
+
+# %% ../nbs/03_train.ipynb #a1b2c3d5
+class _OpCounter(TorchDispatchMode):
+    def __init__(self): super().__init__(); self.n = 0
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if not any(r.alias_info is not None and not r.alias_info.is_write for r in func._schema.returns): self.n += 1   # not a view
+        return func(*args, **(kwargs or {}))
+
+def count_ops(fn, *args, **kwargs) -> int:
+    "How many operations that compute or allocate `fn(*args, **kwargs)` dispatches (views left out): on a GPU, about the kernels it launches."
+    with _OpCounter() as c: fn(*args, **kwargs)
+    return c.n
 
 # %% ../nbs/03_train.ipynb #6c1648ad
 def _fmt(x, d): return '/'.join(f'{v:.{d}f}' for v in x) if isinstance(x, list) else f'{x:.{d}f}'
@@ -170,108 +299,172 @@ class Trainer:
                  cbs:list|tuple=(), # `Callback`s
                  progress:bool=True, # show a progress bar (notebook or terminal)
                  desc:str='train', # the progress bar's label
+                 plan:StepPlan|None=None, # how the step runs (default: `plan_step` for the data's device)
                 ):
         self.cfg, self.data, self.cbs, self.progress, self.desc = cfg or TrainConfig(), data, list(cbs), progress, desc
         self.device = data.device
-        self.model = model.to(self.device)
-        self.bf16 = self.cfg.bf16 and fast_bf16(self.device)
-        # channels-last pays on CUDA, and on a CPU only together with bf16 (oneDNN's bf16 kernels prefer it);
-        # it needs 4-D conv weights (stacked networks' are 5-D: see lottery_nb.together)
-        dims = {p.dim() for p in model.parameters()}
-        cl = self.cfg.channels_last and (self.device.type == 'cuda' or self.bf16) and max(dims) <= 4
-        if cl: self.model = self.model.to(memory_format=torch.channels_last)
-        self.channels_last = cl
-        self.fwd = torch.compile(self.model) if self.cfg.compile and self.device.type == 'cuda' else self.model
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
+        conv = any(p.dim() == 4 for p in model.parameters())   # a conv net: channels-last pays, and it is augmented by default
+        self.plan = plan or plan_step(self.cfg, device_caps(self.device), conv)
+        for why in self.plan.notes: note(why)
+        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = True   # every batch has one shape: cuDNN times its kernels once
+        self.model = model.to(self.device, memory_format=torch.channels_last if self.plan.channels_last else torch.preserve_format)
+        self.fwd = torch.compile(self.model) if self.plan.compile else self.model
+        self._compiling = self.plan.compile
+        self.lr = torch.tensor(float(self.cfg.lr), device=self.device)   # the schedule fills it in, so a captured step reads each new value
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=self.lr, momentum=self.cfg.momentum, fused=True,
                                    nesterov=self.cfg.nesterov and self.cfg.momentum > 0, weight_decay=self.cfg.weight_decay)
+        self.scaler = torch.amp.GradScaler(self.device.type) if self.plan.precision == 'fp16' else None
         self.iters_per_epoch = data.train.n_batches(self.cfg.batch_size, drop_last=True)
-        self.augment = self.cfg.augment if self.cfg.augment is not None else max(dims) >= 4   # conv nets: 4-D weights
+        self.augment = self.cfg.augment if self.cfg.augment is not None else conv
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
+        self.step = (GraphedStep(self._step, CudaGraph if self.device.type == 'cuda' else EagerGraph) if self.plan.graphs
+                     else self._step)
+        self._masked = None
         self.set_mask(mask)
         self.epoch, self.iteration, self.history, self.stop, self.loss, self.bar = 0, 0, [], False, None, None
-
-    def set_mask(self, mask:dict|None):
-        "Hold the weights where `mask` is False at zero from now on (and zero them now)."
-        params, mask = dict(self.model.named_parameters()), mask or {}
-        check_mask(mask, params)
-        self.mask = {k: m.to(self.device, torch.bool) for k, m in mask.items()}
-        self._masked = [(params[k], m.to(params[k].dtype)) for k, m in self.mask.items()]
-        self.apply_mask()
-
-    @torch.no_grad()
-    def apply_mask(self):
-        "Zero the pruned weights (called after every optimiser step)."
-        if self._masked: torch._foreach_mul_([p for p, _ in self._masked], [m for _, m in self._masked])
+        self.lr_now = self.cfg.lr * lr_factor(self.cfg, 0, self.iters_per_epoch)
 
     def _call(self, event):
         for cb in self.cbs: getattr(cb, event)(self)
 
-    def _set_lr(self):
-        for g in self.opt.param_groups: g['lr'] = self.cfg.lr * lr_factor(self.cfg, self.iteration, self.iters_per_epoch)
+    def _recapture(self):
+        if isinstance(self.step, GraphedStep): self.step.reset()
 
-    def train_epoch(self):
-        "One pass over the training split."
-        self.model.train()
-        total, n = torch.zeros((), device=self.device), 0
-        for xb, yb in self.data.train.batches(self.cfg.batch_size, shuffle=True, augment=self.augment,
-                                              generator=self.gen, drop_last=True):
-            self._set_lr()
-            if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
-            with autocast_for(self.device, self.bf16): out = self.fwd(xb)
-            loss = loss_per_net(out, yb, label_smoothing=self.cfg.label_smoothing)
-            self.opt.zero_grad(set_to_none=True)
-            loss.sum().backward()
-            self.opt.step()
-            self.apply_mask()
-            self.iteration += 1
-            self.loss = loss.detach()
-            total = total + self.loss * len(yb); n += len(yb)
-            self._call('after_step')
-            if self.bar is not None: self.bar.update(1)
-        return _per_image(total, max(n, 1))
+# %% ../nbs/03_train.ipynb #f8b7c3ad
+@patch
+def set_mask(self:Trainer, mask:dict|None):
+    "Hold the weights where `mask` is False at zero from now on (and zero them now)."
+    params, mask = dict(self.model.named_parameters()), mask or {}
+    check_mask(mask, params)
+    new = {k: m.to(self.device, torch.bool) for k, m in mask.items()}
+    if self._masked is not None and list(new) == list(self.mask):   # the same layers: new values in place, where a captured step reads them
+        for (_, m), keep in zip(self._masked, new.values()): m.copy_(keep)
+    else:
+        self._masked = [(params[k], m.to(params[k].dtype)) for k, m in new.items()]
+        self._recapture()
+    self.mask = new
+    self.apply_mask()
 
-    def fit(self) -> list[dict]:
-        "Train until `cfg.epochs` (or a callback sets `stop`); returns the per-epoch history."
-        from tqdm.auto import tqdm
-        self.stop = False
-        self.bar = tqdm(total=self.cfg.epochs * self.iters_per_epoch, initial=self.iteration, desc=self.desc,
-                        leave=True, dynamic_ncols=True, mininterval=1.0) if self.progress else None
-        self._call('before_fit')
-        try:
-            while self.epoch < self.cfg.epochs and not self.stop:
-                t0 = time.perf_counter()
-                train_loss = self.train_epoch()
-                if self.device.type == 'cuda': torch.cuda.synchronize()
-                secs = time.perf_counter() - t0
-                test_loss, test_acc = evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.bf16, self.channels_last)
-                self.epoch += 1
-                self.history.append(dict(epoch=self.epoch, iteration=self.iteration, train_loss=train_loss,
-                                         test_loss=test_loss, test_acc=test_acc,
-                                         lr=self.opt.param_groups[0]['lr'], seconds=secs))
-                if self.bar is not None: self.bar.set_postfix(epoch=self.epoch, loss=_fmt(train_loss, 3), acc=_fmt(test_acc, 4))
-                self._call('after_epoch')
-            self._call('after_fit')
-        finally:
-            if self.bar is not None: self.bar.close()
-            self.bar = None
-        return self.history
+@patch
+@torch.no_grad()
+def apply_mask(self:Trainer):
+    "Zero the pruned weights (called after every optimiser step)."
+    if self._masked: torch._foreach_mul_([p for p, _ in self._masked], [m for _, m in self._masked])
 
-    def state_dict(self) -> dict:
-        "Everything needed to continue this training exactly: weights, optimiser, position, history, RNG."
-        return dict(model=self.model.state_dict(), opt=self.opt.state_dict(), epoch=self.epoch, iteration=self.iteration,
-                    history=self.history, gen=self.gen.get_state(), config=asdict(self.cfg),
-                    mask={k: v.cpu() for k, v in self.mask.items()})
+# %% ../nbs/03_train.ipynb #a9c8d4be
+@patch
+def _step(self:Trainer, xb, yb) -> torch.Tensor:
+    "One SGD step on a batch: forward, loss, backward, update, pruned weights back to zero. The loss, one per network."
+    with autocast_for(self.device, self.plan.precision): out = self.fwd(xb)
+    loss = loss_per_net(out, yb, label_smoothing=self.cfg.label_smoothing)
+    self.opt.zero_grad(set_to_none=True)
+    if self.scaler is None:
+        loss.sum().backward()
+        self.opt.step()
+    else:   # fp16: the loss scaled up so small gradients survive, and a step with inf or NaN gradients skipped
+        self.scaler.scale(loss.sum()).backward()
+        self.scaler.step(self.opt)
+        self.scaler.update()
+    self.apply_mask()
+    return loss.detach()
 
-    def load_state_dict(self, sd:dict):
-        "Continue from a `state_dict()` saved earlier with the same config."
-        load_state(self.model, sd['model'], 'trainer state')
-        self.opt.load_state_dict(sd['opt'])
-        self.epoch, self.iteration, self.history = sd['epoch'], sd['iteration'], list(sd['history'])
-        self.gen.set_state(sd['gen'])
-        self.set_mask(sd.get('mask') or None)
+@patch
+def _first_compiled_step(self:Trainer, xb, yb) -> torch.Tensor:
+    "The first step through torch.compile; if compiling fails, say why and go on without it from where the step began."
+    self._compiling = False
+    before = [b.clone() for b in self.model.buffers()]   # BatchNorm's statistics, in case the forward ran before the failure
+    try: return self.step(xb, yb)
+    except Exception as e:
+        note(f"torch.compile failed ({type(e).__name__}: {first_line(e)}); training without it")
+        for b, old in zip(self.model.buffers(), before): b.copy_(old)
+        self.opt.zero_grad(set_to_none=True)
+        self.fwd = self.model
+        return self.step(xb, yb)
+
+# %% ../nbs/03_train.ipynb #bad9e5cf
+@patch
+def _set_lr(self:Trainer):
+    self.lr_now = self.cfg.lr * lr_factor(self.cfg, self.iteration, self.iters_per_epoch)
+    self.lr.fill_(self.lr_now)
+
+@patch
+def ready_train(self:Trainer):
+    "The training split as this trainer's step takes it (made once, see `lottery_nb.data.Ready`)."
+    return self.data.train.ready(self.plan.dtype, 4 if self.augment else 0)
+
+@patch
+def train_epoch(self:Trainer, steps:int|None=None, # stop after this many batches (a benchmark times a few)
+               ):
+    "One pass over the training split; the mean training loss (one per network)."
+    self.model.train()
+    total, n = torch.zeros((), device=self.device), 0
+    batches = self.ready_train().batches(self.cfg.batch_size, shuffle=True, augment=self.augment, generator=self.gen,
+                                         drop_last=True, channels_last=self.plan.channels_last)
+    for xb, yb in itertools.islice(batches, steps):
+        self._set_lr()
+        self.loss = self._first_compiled_step(xb, yb) if self._compiling else self.step(xb, yb)
+        self.iteration += 1
+        total = total + self.loss * len(yb); n += len(yb)
+        self._call('after_step')
+        if self.bar is not None: self.bar.update(1)
+    return _per_image(total, max(n, 1))
+
+# %% ../nbs/03_train.ipynb #cbea06d0
+@patch
+def fit(self:Trainer) -> list[dict]:
+    "Train until `cfg.epochs` (or a callback sets `stop`); returns the per-epoch history."
+    from tqdm.auto import tqdm
+    self.stop = False
+    self.bar = tqdm(total=self.cfg.epochs * self.iters_per_epoch, initial=self.iteration, desc=self.desc,
+                    leave=True, dynamic_ncols=True, mininterval=1.0) if self.progress else None
+    self._call('before_fit')
+    try:
+        while self.epoch < self.cfg.epochs and not self.stop:
+            t0 = time.perf_counter()
+            train_loss = self.train_epoch()
+            if self.device.type == 'cuda': torch.cuda.synchronize()
+            secs = time.perf_counter() - t0
+            test_loss, test_acc = evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.plan)
+            self.epoch += 1
+            self.history.append(dict(epoch=self.epoch, iteration=self.iteration, train_loss=train_loss,
+                                     test_loss=test_loss, test_acc=test_acc, lr=self.lr_now, seconds=secs))
+            if self.bar is not None: self.bar.set_postfix(epoch=self.epoch, loss=_fmt(train_loss, 3), acc=_fmt(test_acc, 4))
+            self._call('after_epoch')
+        self._call('after_fit')
+    finally:
+        if self.bar is not None: self.bar.close()
+        self.bar = None
+    return self.history
+
+# %% ../nbs/03_train.ipynb #dcfb17e1
+@patch
+def state_dict(self:Trainer) -> dict:
+    "Everything needed to continue this training exactly: weights, optimiser, position, history, RNG."
+    return dict(model=self.model.state_dict(), opt=self.opt.state_dict(), epoch=self.epoch, iteration=self.iteration,
+                history=self.history, gen=self.gen.get_state(), config=asdict(self.cfg),
+                mask={k: v.cpu() for k, v in self.mask.items()}, **({'scaler': self.scaler.state_dict()} if self.scaler else {}))
+
+@patch
+def load_state_dict(self:Trainer, sd:dict):
+    "Continue from a `state_dict()` saved earlier with the same config, on any device (each part is moved where it belongs)."
+    load_state(self.model, sd['model'], 'trainer state')
+    self.opt.load_state_dict(sd['opt'])   # momentum buffers go to the weights' device
+    for g in self.opt.param_groups: g.update({k: v for k, v in self.opt.defaults.items() if k != 'params'})   # the schedule's lr tensor, fused
+    self.epoch, self.iteration, self.history = sd['epoch'], sd['iteration'], list(sd['history'])
+    self.gen.set_state(sd['gen'].cpu())   # a generator's state is a CPU byte tensor, whatever device it draws on
+    if self.scaler is not None and sd.get('scaler'): self.scaler.load_state_dict(sd['scaler'])
+    self.set_mask(sd.get('mask') or None)
+    self._recapture()   # the optimiser's buffers are new tensors
+
+def load_train_state(path:str|Path) -> dict:
+    "A trainer's state file, read onto the CPU whatever device wrote it; `Trainer.load_state_dict` moves each part where it belongs."
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except FileNotFoundError as e: raise LotteryError(f"{path} does not exist") from e
+    except Exception as e:
+        raise LotteryError(f"{path} is not a readable training state ({first_line(e)})") from e
 
 # %% ../nbs/03_train.ipynb #911372a3
-def fit(model:nn.Module, data:Data, cfg:TrainConfig|None=None, mask:dict|None=None, cbs=(), progress:bool=True) -> list[dict]:
+def fit(model:nn.Module, data:Data, cfg:TrainConfig|None=None, mask:dict|None=None, cbs=(), progress:bool=True) -> list[dict]:  # noqa: F811 (the module's fit; Trainer.fit was patched above)
     "Train `model` on `data` under `cfg` (see `Trainer`); returns the per-epoch history."
     return Trainer(model, data, cfg, mask, cbs, progress).fit()
 

@@ -40,3 +40,14 @@ def small_study(tmp_path_factory, fmnist_dir):
         cfg = ImpConfig(rounds=rounds, fraction=fraction, controls=controls, train=dict(epochs=1, n_train=n_train, n_test=500, augment=False))
         return ImpRun(tmp_path_factory.mktemp('study')/'run', cfg, data_dir=fmnist_dir, device='cpu', progress=False).run()
     return make
+
+@pytest.fixture
+def save_as_on_a_gpu():
+    "`torch.save` as a GPU machine writes a file: every tensor tagged cuda:0 (so loading it as written needs a GPU)."
+    import torch, torch.serialization as ts
+    def save(obj, path):
+        entry = (0, lambda storage: 'cuda:0', lambda storage, location: None)
+        ts._package_registry.insert(0, entry)
+        try: torch.save(obj, path)
+        finally: ts._package_registry.remove(entry)
+    return save

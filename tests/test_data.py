@@ -102,3 +102,28 @@ def test_batches_cover_the_split_and_are_normalised(cifar_dir):
     expect = (data.train.x[:100].float() / 255 - torch.tensor(spec.mean).view(1, 3, 1, 1)) / torch.tensor(spec.std).view(1, 3, 1, 1)
     assert torch.allclose(xb, expect)
     assert sum(1 for _ in data.train.batches(32, drop_last=True)) == 100 // 32
+
+@pytest.mark.parametrize('name', ['cifar10', 'mnist'])
+def test_ready_batches_are_the_augmented_batches_of_the_split_value_for_value(name, cifar_dir, tmp_path):
+    "What a step trains on (normalised once, padded, channels-last, cropped and mirrored in one gather) is the documented augmentation."
+    if name == 'cifar10': data = get_data('cifar10', root=cifar_dir[0], device='cpu')
+    else:   # MNIST's digits are not mirrored: a dataset without flips draws no flips
+        from lottery_nb.data import Data, Split
+        spec, g = get_spec('mnist'), torch.Generator().manual_seed(0)
+        x, y = torch.randint(0, 256, (70, 1, 28, 28), dtype=torch.uint8, generator=g), torch.randint(0, 10, (70,), generator=g)
+        data = Data(spec, Split(x, y, spec), Split(x[:10], y[:10], spec))
+    ready = data.train.ready(torch.float32, pad=4)
+    assert data.train.ready(torch.float32, pad=4) is ready
+    g, g_ref = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    order = torch.randperm(len(data.train), generator=g_ref)
+    got = list(ready.batches(16, shuffle=True, augment=True, generator=g, drop_last=True, channels_last=True))
+    for i, (xb, yb) in enumerate(got):
+        idx = order[i*16:(i+1)*16]
+        assert torch.equal(xb, data.train.normalize(data.train.augment(data.train.x[idx], g_ref)))
+        assert torch.equal(yb, data.train.y[idx]) and xb.is_contiguous(memory_format=torch.channels_last)
+    assert g.get_state().equal(g_ref.get_state()), 'the same draws, in the same order'
+    xb16, _ = next(data.train.ready(torch.bfloat16, pad=4).batches(16, shuffle=True, augment=True, generator=torch.Generator().manual_seed(3)))
+    assert xb16.dtype == torch.bfloat16 and torch.equal(xb16, got[0][0].to(torch.bfloat16))
+    plain, _ = next(data.train.ready(torch.float32, pad=4).batches(16))
+    assert torch.equal(plain, data.train.normalize(data.train.x[:16])), 'without augmentation: the centre, as it is'
+    with pytest.raises(LotteryError, match='padded'): next(data.train.ready().batches(16, augment=True))

@@ -145,3 +145,29 @@ def test_a_shipped_study_rebuilds_theta0_from_its_seed(tmp_path):
     assert not (run.out/'theta_0.safetensors').exists()
     sd = get_model(seed=run.cfg.seed, **run.cfg.arch()).state_dict()
     assert all(torch.equal(run.start_weights()[k], sd[k]) for k in sd)
+
+def test_a_unit_interrupted_on_a_gpu_resumes_on_a_cpu_to_the_uninterrupted_result(tmp_path, fmnist_dir, save_as_on_a_gpu):
+    "The state.pt a GPU machine leaves (every tensor tagged cuda:0) continues here, as a study copied off a cluster would."
+    cfg = small(rounds=1, controls=())
+    straight = ImpRun(tmp_path/'straight', cfg, data_dir=fmnist_dir, device='cpu', progress=False).run()
+    run = ImpRun(tmp_path/'cut', cfg, data_dir=fmnist_dir, device='cpu', progress=False)
+    class StopMidTicket(Callback):
+        def after_epoch(self, t):
+            if t.unit == (1, 'ticket'): run.stop()
+    run.run(cbs=[StopMidTicket()])
+    state = run.out/'level_01'/'ticket'/'state.pt'
+    save_as_on_a_gpu(torch.load(state, weights_only=True), state)
+    with pytest.raises(RuntimeError, match='CUDA'): torch.load(state, weights_only=True)
+    ImpRun(tmp_path/'cut', None, data_dir=fmnist_dir, device='cpu', progress=False).run()
+    a, b = straight.final_weights(1, 'ticket'), open_run(tmp_path/'cut').final_weights(1, 'ticket')
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+def test_a_state_that_does_not_fit_says_how_to_start_the_unit_again(tmp_path, fmnist_dir):
+    run = ImpRun(tmp_path/'r', small(rounds=1, controls=()), data_dir=fmnist_dir, device='cpu', progress=False)
+    class Stop(Callback):
+        def after_epoch(self, t): run.stop()
+    run.run(cbs=[Stop()])
+    state = run.out/'level_00'/'dense'/'state.pt'
+    sd = torch.load(state, weights_only=True); sd['model'] = {'__'.join(k.split('.')): v for k, v in sd['model'].items()}   # an older layout
+    torch.save(sd, state)
+    with pytest.raises(LotteryError, match='Delete it to train this unit again'): ImpRun(tmp_path/'r', None, data_dir=fmnist_dir, device='cpu', progress=False).run()

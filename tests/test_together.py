@@ -1,13 +1,14 @@
 "Properties of lottery_nb.together: networks trained together end where they would alone, keep their masks, resume exactly, and a study trained together is a study like any other."
 import copy, subprocess
+from dataclasses import replace
 import pytest
 import torch
 from lottery_nb.core import LotteryError
 from lottery_nb.data import get_data
 from lottery_nb.models import get_model
-from lottery_nb.train import Trainer, preset, LambdaCallback
-from lottery_nb.masks import prune
-from lottery_nb.together import Stacked, TogetherTrainer, train_together
+from lottery_nb.train import Trainer, preset, LambdaCallback, StepPlan, count_ops
+from lottery_nb.masks import prune, random_mask
+from lottery_nb.together import Fused, TogetherTrainer, train_together
 from lottery_nb.runs import ImpRun, ImpConfig
 
 def lenet(seed=0): return get_model('lenet300_100', in_channels=1, img_size=28, seed=seed)
@@ -17,14 +18,15 @@ def small(fmnist_dir): return get_data('fashion_mnist', root=fmnist_dir, device=
 
 CFG = dict(epochs=1, n_train=None, n_test=None, bf16=False, warmup_epochs=0)   # float32: a tight comparison
 
-def test_each_network_trained_together_ends_where_it_would_alone(small):
+@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+def test_each_network_trained_together_ends_where_it_would_alone(small, precision):
     nets = [lenet(s) for s in range(3)]
     masks = [prune(nets[0], 0.7, 'global'), None, prune(nets[2], 0.5, 'layerwise')]
-    alone = []
+    alone, plan = [], StepPlan(precision)
     for n, m in zip(nets, masks):
-        t = Trainer(copy.deepcopy(n), small, preset('workshop', **CFG), mask=m, progress=False); t.fit()
+        t = Trainer(copy.deepcopy(n), small, preset('workshop', **CFG), mask=m, progress=False, plan=plan); t.fit()
         alone.append((t.model.state_dict(), t.history))
-    together = train_together([copy.deepcopy(n) for n in nets], small, preset('workshop', **CFG), masks=masks, progress=False)
+    together = train_together([copy.deepcopy(n) for n in nets], small, preset('workshop', **CFG), masks=masks, progress=False, plan=plan)
     for (wa, ha), (wt, ht) in zip(alone, together):
         assert list(wa) == list(wt)
         assert all(torch.allclose(wa[k], wt[k], atol=1e-5) for k in wa)   # only the order of float additions differs
@@ -56,8 +58,8 @@ def test_training_together_resumes_exactly(small):
     assert drop(whole.history) == drop(second.history)
 
 def test_networks_of_other_shapes_or_misfit_masks_are_refused():
-    with pytest.raises(LotteryError, match='not the architecture'): Stacked([lenet(), get_model('lenet300_100', in_channels=1, img_size=28, hidden=(100, 50))])
-    st = Stacked([lenet(), lenet(1)])
+    with pytest.raises(LotteryError, match='not the architecture'): Fused([lenet(), get_model('lenet300_100', in_channels=1, img_size=28, hidden=(100, 50))])
+    st = Fused([lenet(), lenet(1)])
     with pytest.raises(LotteryError, match='do not have'): st.stack_masks([{'conv9.weight': torch.ones(3, dtype=torch.bool)}, None])
     with pytest.raises(LotteryError, match='another shape'): st.stack_masks([{'fc1.weight': torch.ones(3, 3, dtype=torch.bool)}, None])
     with pytest.raises(LotteryError, match='2 networks'): st.stack_masks([None])
@@ -85,3 +87,69 @@ def test_imp_command_takes_together_and_apart(tmp_path, fmnist_dir):
     assert r.returncode == 0 and 'trained_with' not in ImpRun(tmp_path/'a', None).metrics(1, 'reinit')
     r = subprocess.run([*args, '--apart', '--together', '--out', str(tmp_path/'x')], capture_output=True, text=True)
     assert r.returncode == 2 and not (tmp_path/'x').exists()
+
+@pytest.mark.parametrize('precision, tol', [('fp32', 1e-5), ('bf16', 1e-3)])
+def test_fused_resnets_take_their_first_step_as_each_would_alone(fmnist_dir, precision, tol):
+    "Grouped convolutions, batch norm over K*C channels and batched linears: each network's weights, mask, statistics and gradients its own."
+    data = get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=64, n_test=64)
+    nets = [get_model('resnet20', in_channels=1, seed=s) for s in range(3)]
+    ticket = prune(nets[0], 0.8, 'global'); masks = [ticket, random_mask(ticket, 1), None]
+    cfg, plan = preset('workshop', epochs=1, batch_size=64, n_train=None, n_test=None), StepPlan(precision, channels_last=precision == 'bf16')
+    alone = [Trainer(copy.deepcopy(n), data, cfg, mask=m, progress=False, plan=plan) for n, m in zip(nets, masks)]
+    for t in alone: t.fit()
+    tog = TogetherTrainer([copy.deepcopy(n) for n in nets], data, cfg, masks=masks, progress=False, plan=plan); tog.fit()
+    for i, (a, m) in enumerate(zip(alone, masks)):
+        mine, theirs = tog.member_state(i), a.model.state_dict()
+        assert list(mine) == list(theirs)
+        worst = max((mine[k].float() - theirs[k].float()).abs().max().item() for k in theirs)
+        assert worst < tol, (i, worst)
+        assert mine['layer3.2.bn2.num_batches_tracked'] == 1
+        for k, keep in (m or {}).items(): assert (mine[k][~keep] == 0).all(), k
+
+def test_layers_that_cannot_be_fused_are_refused_by_name():
+    class Odd(torch.nn.Module):   # its forward mixes the networks' channels outside any layer
+        def __init__(self): super().__init__(); self.conv, self.fc = torch.nn.Conv2d(1, 4, 3), torch.nn.Linear(1, 2)
+        def forward(self, x): return self.fc(self.conv(x).mean((1, 2, 3))[:, None])
+    with pytest.raises(LotteryError, match='cannot be trained together'): Fused([Odd(), Odd()], example=torch.randn(2, 1, 8, 8))
+    with pytest.raises(LotteryError, match=r'0 \(LSTM\) has no fused form'): Fused([torch.nn.Sequential(torch.nn.LSTM(3, 3))] * 2)
+    bn = torch.nn.BatchNorm2d(3, momentum=None)
+    with pytest.raises(LotteryError, match='momentum=None'): Fused([torch.nn.Sequential(bn), torch.nn.Sequential(bn)])
+
+def test_three_fused_networks_cost_the_kernels_of_one(fmnist_dir):
+    "Why fusing pays on a GPU, where a small network's step is launch-bound: K networks, about one network's operations."
+    data = get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=128, n_test=64)
+    xb, yb = next(data.train.ready().batches(64))
+    counts = []
+    for k in (1, 3):
+        nets = [get_model('resnet20', in_channels=1, seed=s) for s in range(k)]
+        t = (Trainer(nets[0], data, preset('paper', n_train=None), progress=False, plan=StepPlan()) if k == 1 else
+             TogetherTrainer(nets, data, preset('paper', n_train=None), progress=False, plan=StepPlan()))
+        t.step(xb, yb)
+        counts.append(count_ops(t.step, xb, yb))
+    assert counts[1] < 1.2 * counts[0], counts
+
+def test_training_together_through_a_graphed_step_is_training_together(small):
+    cfg = preset('workshop', epochs=1, n_train=None, n_test=None)
+    nets, mask = [lenet(s) for s in range(2)], prune(lenet(0), 0.5, 'global')
+    a = TogetherTrainer([copy.deepcopy(n) for n in nets], small, cfg, masks=[mask, None], progress=False, plan=StepPlan()); a.fit()
+    b = TogetherTrainer([copy.deepcopy(n) for n in nets], small, cfg, masks=[mask, None], progress=False, plan=StepPlan(graphs=True)); b.fit()
+    assert b.step.captured and a.history == [dict(h, seconds=x['seconds']) for h, x in zip(b.history, a.history)]
+    assert all(torch.equal(a.member_state(i)[k], b.member_state(i)[k]) for i in range(2) for k in a.member_state(i))
+
+@pytest.mark.slow
+def test_fused_networks_compile_and_train_as_they_do_eagerly(fmnist_dir):
+    "torch.compile (inductor, on this CPU) of the fused model: grouped convolutions, fused batch norm and batched matmuls, in float32 and bf16 channels-last."
+    data = get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=64, n_test=128)
+    nets = [get_model('resnet20', in_channels=1, seed=s) for s in range(2)]
+    x = data.train.ready().x[:8].permute(0, 3, 1, 2).contiguous()
+    fused = Fused([copy.deepcopy(n) for n in nets]).train()
+    assert (torch.compile(copy.deepcopy(fused))(x) - fused(x)).abs().max() < 1e-4, 'the compiled forward computes the same'
+    cfg = preset('workshop', epochs=1, batch_size=64, n_train=None, n_test=None)
+    # one step: inductor's backward sums in another order, which moves ResNet-20's first step by about 1e-3 (a lone network's too)
+    for plan, tol in ((StepPlan('fp32'), 1e-2), (StepPlan('bf16', channels_last=True), 5e-2)):
+        runs = [TogetherTrainer([copy.deepcopy(n) for n in nets], data, cfg, progress=False, plan=replace(plan, compile=c)) for c in (False, True)]
+        for t in runs: t.fit()
+        assert runs[1].fwd is not runs[1].model, 'it compiled'
+        for i in range(2):
+            a, b = runs[0].member_state(i), runs[1].member_state(i)
+            assert max((a[k].float() - b[k].float()).abs().max().item() for k in a) < tol, plan

@@ -5,7 +5,10 @@ import torch
 from lottery_nb.core import LotteryError
 from lottery_nb.data import get_data
 from lottery_nb.models import get_model
-from lottery_nb.train import Trainer, preset, lr_factor, LambdaCallback, fit, save_checkpoint, load_checkpoint
+from dataclasses import replace
+from lottery_nb.train import (Trainer, preset, lr_factor, LambdaCallback, fit, save_checkpoint, load_checkpoint, load_train_state,
+                              DeviceCaps, StepPlan, plan_step, device_caps, GraphedStep, EagerGraph, count_ops)
+from lottery_nb.masks import AGP
 
 @pytest.fixture(scope='module')
 def fmnist(fmnist_dir):
@@ -74,7 +77,7 @@ def test_resuming_from_saved_state_gives_the_uninterrupted_result(fmnist_dir, tm
     first.fit()
     torch.save(first.state_dict(), tmp_path/'s.pt')
     second = Trainer(lenet(1), data, cfg, progress=False)
-    second.load_state_dict(torch.load(tmp_path/'s.pt', weights_only=False))
+    second.load_state_dict(load_train_state(tmp_path/'s.pt'))
     second.fit()
     assert second.history == [dict(h, seconds=s['seconds']) for h, s in zip(straight.history, second.history)]
     assert all(torch.equal(a, b) for a, b in zip(straight.model.state_dict().values(), second.model.state_dict().values()))
@@ -87,3 +90,128 @@ def test_checkpoints_round_trip_and_corrupt_ones_fail_clearly(tmp_path):
     (tmp_path/'bad.pth.tar').write_bytes((tmp_path/'c.pth.tar').read_bytes()[:1000])
     with pytest.raises(LotteryError, match='bad.pth.tar'): load_checkpoint(tmp_path/'bad.pth.tar')
     with pytest.raises(LotteryError, match='does not exist'): load_checkpoint(tmp_path/'none.pth.tar')
+
+def stop_after(n): return LambdaCallback(after_epoch=lambda t: setattr(t, 'stop', t.epoch == n))
+
+@pytest.fixture(scope='module')
+def small(fmnist_dir): return get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=2048, n_test=256)
+
+def test_a_state_written_on_a_gpu_resumes_on_a_cpu_exactly(small, tmp_path, save_as_on_a_gpu):
+    cfg = preset('fast', epochs=3, batch_size=128, lr=0.1, warmup_epochs=1)
+    straight = Trainer(lenet(1), small, cfg, progress=False); straight.fit()
+    first = Trainer(lenet(1), small, cfg, progress=False, cbs=[stop_after(1)]); first.fit()
+    save_as_on_a_gpu(first.state_dict(), tmp_path/'state.pt')
+    with pytest.raises(RuntimeError, match='CUDA'): torch.load(tmp_path/'state.pt', weights_only=True)   # as it was written: a GPU's
+    second = Trainer(lenet(1), small, cfg, progress=False)
+    second.load_state_dict(load_train_state(tmp_path/'state.pt')); second.fit()
+    assert [h['test_acc'] for h in second.history] == [h['test_acc'] for h in straight.history]
+    assert all(torch.equal(a, b) for a, b in zip(straight.model.state_dict().values(), second.model.state_dict().values()))
+
+def test_an_unreadable_state_is_one_clear_error(tmp_path):
+    (tmp_path/'state.pt').write_bytes(b'PK\x03\x04 not really')
+    with pytest.raises(LotteryError, match='not a readable training state'): load_train_state(tmp_path/'state.pt')
+    with pytest.raises(LotteryError, match='does not exist'): load_train_state(tmp_path/'none.pt')
+
+H100, V100 = DeviceCaps('cuda', bf16=True, graphs=True), DeviceCaps('cuda', bf16=False, graphs=True)
+
+@pytest.mark.parametrize('caps, cfg, conv, plan', [
+    (H100, {}, True, StepPlan('bf16', channels_last=True, graphs=True)),
+    (H100, {}, False, StepPlan('bf16', graphs=True)),
+    (H100, dict(graphs=False, channels_last=False), True, StepPlan('bf16')),
+    (V100, {}, True, StepPlan('fp16', channels_last=True)),                    # fp16 with a grad scaler: no graphs
+    (V100, dict(bf16=False), True, StepPlan('fp32', channels_last=True, graphs=True)),
+    (DeviceCaps('cpu', bf16=True), {}, True, StepPlan('bf16', channels_last=True)),
+    (DeviceCaps('cpu'), {}, True, StepPlan()),
+    (DeviceCaps('mps'), {}, True, StepPlan()),
+    (DeviceCaps('cpu'), dict(compile=True), True, StepPlan(compile=True)),
+    (DeviceCaps('cuda', True, True, 'torch.compile needs Triton on CUDA, and it is not installed'), dict(compile=True), True,
+     StepPlan('bf16', channels_last=True, graphs=True)),
+])
+def test_each_device_gets_the_step_its_hardware_does_best(caps, cfg, conv, plan):
+    got = plan_step(preset('fast', **cfg), caps, conv)
+    assert replace(got, notes=()) == plan
+    assert bool(got.notes) == (caps is V100 and cfg.get('bf16', True) or bool(cfg.get('compile') and caps.compiler))
+
+def test_this_cpu_is_read_as_it_is():
+    caps = device_caps(torch.device('cpu'))
+    assert caps.type == 'cpu' and not caps.graphs
+    assert caps.bf16 == (bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and __import__('os').environ.get('LOTTERY_NB_BF16') != '0')
+
+def test_a_graphed_step_trains_exactly_as_the_plain_step_even_when_the_mask_changes(small):
+    "Through GraphedStep (on a CPU its EagerGraph), with AGP pruning mid-training: the lr tensor, the batch copy and the in-place mask."
+    cfg = preset('fast', epochs=3, batch_size=128, lr=0.1, warmup_epochs=1)
+    runs = []
+    for graphs in (False, True):
+        t = Trainer(lenet(4), small, cfg, progress=False, plan=StepPlan(graphs=graphs), cbs=[AGP(0.8, start=0, end=2)])
+        t.fit(); runs.append(t)
+    plain, graphed = runs
+    assert isinstance(graphed.step, GraphedStep) and graphed.step.captured
+    assert [h['test_acc'] for h in plain.history] == [h['test_acc'] for h in graphed.history]
+    assert all(torch.equal(a, b) for a, b in zip(plain.model.state_dict().values(), graphed.model.state_dict().values()))
+    for k, keep in graphed.mask.items(): assert (graphed.model.state_dict()[k][~keep] == 0).all(), k
+
+def test_a_capture_that_fails_falls_back_to_plain_steps_with_one_line(small, capsys):
+    class Refuses(EagerGraph):
+        def capture(self, fn): raise RuntimeError('operation not permitted when stream is capturing')
+    cfg = preset('fast', epochs=1, batch_size=128, lr=0.1, warmup_epochs=0)
+    plain = Trainer(lenet(5), small, cfg, progress=False, plan=StepPlan()); plain.fit()
+    t = Trainer(lenet(5), small, cfg, progress=False, plan=StepPlan(graphs=True))
+    t.step = GraphedStep(t._step, Refuses)
+    t.fit()
+    assert t.step.failed and not t.step.captured
+    assert capsys.readouterr().err.count('could not be captured as a CUDA graph') == 1
+    assert all(torch.equal(a, b) for a, b in zip(plain.model.state_dict().values(), t.model.state_dict().values()))
+
+def test_fp16_with_a_grad_scaler_learns_and_resumes_exactly(small, tmp_path):
+    "The branch a GPU without bf16 (a V100) takes, run on a CPU: fp16 autocast, a grad scaler, its state saved with the trainer."
+    cfg = preset('fast', epochs=2, batch_size=128, lr=0.1, warmup_epochs=0)
+    straight = Trainer(lenet(6), small, cfg, progress=False, plan=StepPlan('fp16')); straight.fit()
+    assert straight.scaler is not None and straight.history[-1]['test_acc'] > 0.7
+    first = Trainer(lenet(6), small, cfg, progress=False, plan=StepPlan('fp16'), cbs=[stop_after(1)]); first.fit()
+    torch.save(first.state_dict(), tmp_path/'s.pt')
+    second = Trainer(lenet(6), small, cfg, progress=False, plan=StepPlan('fp16'))
+    second.load_state_dict(load_train_state(tmp_path/'s.pt')); second.fit()
+    assert second.scaler.get_scale() == straight.scaler.get_scale()
+    assert all(torch.equal(a, b) for a, b in zip(straight.model.state_dict().values(), second.model.state_dict().values()))
+
+def test_a_compile_that_fails_falls_back_to_eager_from_where_it_began(small, monkeypatch, capsys):
+    cfg = preset('workshop', epochs=1, batch_size=64, n_train=None, n_test=None)
+    data = small
+    plain = Trainer(get_model('resnet20', in_channels=1, seed=2), data, cfg, progress=False, plan=StepPlan()); plain.fit()
+    def broken_compile(model, **kw):
+        def fwd(x):
+            model(x)   # the forward runs (BatchNorm statistics move) before the compiler gives up
+            raise RuntimeError('InductorError: no C++ compiler')
+        return fwd
+    monkeypatch.setattr(torch, 'compile', broken_compile)
+    t = Trainer(get_model('resnet20', in_channels=1, seed=2), data, cfg, progress=False, plan=StepPlan(compile=True)); t.fit()
+    assert 'torch.compile failed (RuntimeError: InductorError: no C++ compiler)' in capsys.readouterr().err
+    assert t.fwd is t.model
+    assert all(torch.equal(a, b) for a, b in zip(plain.model.state_dict().values(), t.model.state_dict().values()))
+
+@pytest.mark.slow
+def test_torch_compile_trains_on_a_cpu_as_eager_does(small):
+    "The compile path for real (inductor, with this machine's C++ compiler): the same training within float tolerance."
+    cfg = preset('fast', epochs=1, batch_size=128, lr=0.1, warmup_epochs=0)
+    eager = Trainer(lenet(7), small, cfg, progress=False, plan=StepPlan()); eager.fit()
+    comp = Trainer(lenet(7), small, cfg, progress=False, plan=StepPlan(compile=True)); comp.fit()
+    assert comp.fwd is not comp.model, 'it compiled'
+    assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(eager.model.state_dict().values(), comp.model.state_dict().values()))
+    assert abs(eager.history[-1]['test_acc'] - comp.history[-1]['test_acc']) < 0.01
+
+def test_a_resnet_step_is_a_few_hundred_operations(small):
+    "What a CUDA graph replaces: counted on the step a GPU would run (forward, backward, one fused SGD kernel, the mask)."
+    t = Trainer(get_model('resnet20', in_channels=1), small, preset('paper', n_train=None), progress=False, plan=StepPlan())
+    xb, yb = next(t.ready_train().batches(128, augment=True, generator=t.gen))
+    t.step(xb, yb)
+    assert 150 < count_ops(t.step, xb, yb) < 300
+
+def test_what_compile_needs_is_looked_for_not_assumed(monkeypatch):
+    from lottery_nb.train import _compiler_missing
+    import lottery_nb.train as train, importlib.util
+    assert _compiler_missing('cpu') == '' and _compiler_missing('cuda') == ''   # this machine has g++, gcc and Triton
+    assert 'not tried on mps' in _compiler_missing('mps')
+    monkeypatch.setattr(train.shutil, 'which', lambda name: None)
+    assert 'C++ compiler' in _compiler_missing('cpu') and 'C compiler' in _compiler_missing('cuda')
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name: None)
+    assert 'Triton' in _compiler_missing('cuda')
