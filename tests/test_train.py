@@ -1,5 +1,5 @@
 "Properties of lottery_nb.train: real training works, masks hold, presets are the literature's, stopping loses nothing."
-import math
+import math, os
 import pytest
 import torch
 from lottery_nb.core import LotteryError
@@ -135,7 +135,7 @@ def test_each_device_gets_the_step_its_hardware_does_best(caps, cfg, conv, plan)
 def test_this_cpu_is_read_as_it_is():
     caps = device_caps(torch.device('cpu'))
     assert caps.type == 'cpu' and not caps.graphs
-    assert caps.bf16 == (bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and __import__('os').environ.get('LOTTERY_NB_BF16') != '0')
+    assert caps.bf16 == (bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and os.environ.get('LOTTERY_NB_BF16') != '0')
 
 def test_a_graphed_step_trains_exactly_as_the_plain_step_even_when_the_mask_changes(small):
     "Through GraphedStep (on a CPU its EagerGraph), with AGP pruning mid-training: the lr tensor, the batch copy and the in-place mask."
@@ -176,15 +176,14 @@ def test_fp16_with_a_grad_scaler_learns_and_resumes_exactly(small, tmp_path):
 
 def test_a_compile_that_fails_falls_back_to_eager_from_where_it_began(small, monkeypatch, capsys):
     cfg = preset('workshop', epochs=1, batch_size=64, n_train=None, n_test=None)
-    data = small
-    plain = Trainer(get_model('resnet20', in_channels=1, seed=2), data, cfg, progress=False, plan=StepPlan()); plain.fit()
+    plain = Trainer(get_model('resnet20', in_channels=1, seed=2), small, cfg, progress=False, plan=StepPlan()); plain.fit()
     def broken_compile(model, **kw):
         def fwd(x):
             model(x)   # the forward runs (BatchNorm statistics move) before the compiler gives up
             raise RuntimeError('InductorError: no C++ compiler')
         return fwd
     monkeypatch.setattr(torch, 'compile', broken_compile)
-    t = Trainer(get_model('resnet20', in_channels=1, seed=2), data, cfg, progress=False, plan=StepPlan(compile=True)); t.fit()
+    t = Trainer(get_model('resnet20', in_channels=1, seed=2), small, cfg, progress=False, plan=StepPlan(compile=True)); t.fit()
     assert 'torch.compile failed (RuntimeError: InductorError: no C++ compiler)' in capsys.readouterr().err
     assert t.fwd is t.model
     assert all(torch.equal(a, b) for a, b in zip(plain.model.state_dict().values(), t.model.state_dict().values()))
