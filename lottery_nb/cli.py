@@ -14,7 +14,7 @@ import lottery_nb
 from .core import LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs, check_mask, check_fraction
 from .data import get_data, get_spec, find_files
 from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state
-from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig, load_train_state
+from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
                               STRATEGIES, prunable)
 from .runs import ImpConfig, ImpRun, CONTROLS, arch_for
@@ -168,9 +168,7 @@ def cmd_train(a:argparse.Namespace) -> int:
     save_hist = LambdaCallback(after_epoch=lambda t: save_json(t.history, out/'history.json'))
     t = Trainer(model, data, tc, mask=mask, cbs=[EpochCheckpoint(out/'state.pt'), save_hist], progress=not a.quiet,
                 desc=f"{cfg['arch']['name']} {cfg['dataset']}")
-    if a.resume and (out/'state.pt').exists():
-        try: t.load_state_dict(load_train_state(out/'state.pt'))
-        except LotteryError as e: raise LotteryError(f"cannot resume: {e}. Delete it to train from the start") from e
+    if a.resume and t.resume(out/'state.pt'):
         print(f"resuming {out} after epoch {t.epoch} of {tc.epochs}", file=sys.stderr)
     try: t.fit()
     except KeyboardInterrupt:

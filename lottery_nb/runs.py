@@ -15,7 +15,7 @@ import lottery_nb
 from .core import LotteryError, atomic_write, save_json, load_json, diff_configs, check_fraction
 from .data import get_data, get_spec
 from .models import get_model, load_state
-from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback, load_train_state
+from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback
 from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffled_mask, reinit_state,
                               extract_ticket, Snapshot, fraction_for, prunable)
@@ -110,9 +110,7 @@ def parent_of(level:int) -> str: return 'dense' if level == 1 else 'ticket'   # 
 
 def _resume_and_fit(t:Trainer, state:Path) -> bool:
     "Continue `t` from its per-epoch `state` file if there is one, train, and say whether it finished (False: stopped early, `state` keeps the finished epochs)."
-    if state.exists():
-        try: t.load_state_dict(load_train_state(state))
-        except LotteryError as e: raise LotteryError(f"cannot resume from {state}: {e}. Delete it to train this unit again from its start") from e
+    t.resume(state)
     t.fit()
     return t.epoch >= t.cfg.epochs
 

@@ -456,6 +456,15 @@ def load_state_dict(self:Trainer, sd:dict):
     self.set_mask(sd.get('mask') or None)
     self._recapture()   # the optimiser's buffers are new tensors
 
+@patch
+def resume(self:Trainer, path:str|Path) -> bool:
+    "Continue from the state file at `path` if there is one (and say whether there was); one that cannot be resumed is one error saying to delete it."
+    path = Path(path)
+    if not path.exists(): return False
+    try: self.load_state_dict(load_train_state(path))
+    except LotteryError as e: raise LotteryError(f"cannot resume from {path}: {e}. Delete it to start this training again") from e
+    return True
+
 def load_train_state(path:str|Path) -> dict:
     "A trainer's state file, read onto the CPU whatever device wrote it; `Trainer.load_state_dict` moves each part where it belongs."
     try: return torch.load(path, map_location='cpu', weights_only=True)

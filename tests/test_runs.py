@@ -170,4 +170,4 @@ def test_a_state_that_does_not_fit_says_how_to_start_the_unit_again(tmp_path, fm
     state = run.out/'level_00'/'dense'/'state.pt'
     sd = torch.load(state, weights_only=True); sd['model'] = {'__'.join(k.split('.')): v for k, v in sd['model'].items()}   # an older layout
     torch.save(sd, state)
-    with pytest.raises(LotteryError, match='Delete it to train this unit again'): ImpRun(tmp_path/'r', None, data_dir=fmnist_dir, device='cpu', progress=False).run()
+    with pytest.raises(LotteryError, match='Delete it to start this training again'): ImpRun(tmp_path/'r', None, data_dir=fmnist_dir, device='cpu', progress=False).run()
