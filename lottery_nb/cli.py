@@ -13,15 +13,15 @@ import torch
 import lottery_nb
 from .core import LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs, check_mask, check_fraction
 from .data import get_data, get_spec, find_files
-from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state
-from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig
+from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name
+from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig, has_state, drop_state
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
                               STRATEGIES, prunable)
 from .runs import ImpConfig, ImpRun, CONTROLS, arch_for
 
 # %% auto #0
 __all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_of_checkpoint', 'run_config', 'cmd_train', 'format_history',
-           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'cmd_export_html', 'main']
+           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'cmd_check', 'cmd_export_html', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
 _OVERRIDES = ('epochs', 'lr', 'batch-size', 'n-train', 'n-test')
@@ -33,7 +33,7 @@ def _data_args(p):
     p.add_argument('--device', default=None, help="cuda, mps or cpu (default: the best available)")
 
 def _model_args(p):
-    p.add_argument('--model', default='resnet20', help="resnet20, resnet32, resnet44, resnet56 (any 6n+2) or lenet300_100 (default: resnet20)")
+    p.add_argument('--model', default=None, help="resnet20, resnet32, resnet44, resnet56 (any 6n+2) or lenet300_100 (default: resnet20, or the checkpoint's)")
     p.add_argument('--width', type=float, default=None, help="ResNet channel multiplier (default 1)")
     p.add_argument('--shortcut', choices=('conv', 'pad'), default=None, help="ResNet shortcut: 1x1 conv + BN (default) or zero padding")
 
@@ -43,6 +43,10 @@ def _train_args(p):
     for f in _OVERRIDES: p.add_argument(f'--{f}', default=None, help=f"override the preset's {f.replace('-', '_')}")
     p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE', help="override any training setting, e.g. --set weight_decay=1e-4 milestones=80,120")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
+
+def _trust_arg(p):
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help="load checkpoints even if they ask to import code (only for files you trust: loading them can run anything)")
 
 def parser() -> argparse.ArgumentParser:
     "The `lottery-nb` argument parser."
@@ -56,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--save-untrained', action='store_true', help="also save the initial weights theta_0 as untrained.pth.tar")
     t.add_argument('--resume-from', default=None, metavar='CKPT', help="start from this checkpoint's weights (a ticket from `extract`) with its mask enforced")
     t.add_argument('--resume', action='store_true', help="continue an interrupted run in --out")
+    _trust_arg(t)
     pr = sub.add_parser('prune', help="prune a trained checkpoint to a sparsity (step 2)",
                         description="Prune the weights of a checkpoint to a target sparsity; with --method agp, prune gradually while fine-tuning.")
     pr.add_argument('--checkpoint', required=True, help="the trained checkpoint (ours or Distiller's)")
@@ -63,12 +68,13 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument('--method', default='global', choices=(*STRATEGIES, 'agp'), help="global (default), magnitude/layerwise, filters (L1 filter pruning), or agp")
     pr.add_argument('--output-rate', type=float, default=None, help="prune the output layer to this sparsity instead (e.g. half the target, as the LTH paper)")
     pr.add_argument('--out', required=True, help="the pruned checkpoint to write")
-    _data_args(pr); _train_args(pr)
+    _data_args(pr); _train_args(pr); _trust_arg(pr)
     ex = sub.add_parser('extract', help="extract the winning ticket from untrained and pruned checkpoints (step 3, lottery.py)",
                         description="Make a ticket: the untrained weights where the pruned checkpoint's weights are non-zero (or its stored mask).")
     ex.add_argument('--untrained', required=True, help="checkpoint of the untrained network (theta_0)")
     ex.add_argument('--pruned', required=True, help="checkpoint of the trained, pruned network")
     ex.add_argument('--out', required=True, help="the ticket checkpoint to write")
+    _trust_arg(ex)
     im = sub.add_parser('imp', help="iterative magnitude pruning with controls, resumable",
                         description="Train, prune, rewind, repeat: an IMP study with controls, written to --out.")
     _data_args(im); _model_args(im); _train_args(im)
@@ -88,6 +94,11 @@ def parser() -> argparse.ArgumentParser:
     su = sub.add_parser('summary', help="print an IMP study's accuracy per level and variant",
                         description="Print the test accuracy of every finished unit of a study (e.g. the shipped data/lenet300-fmnist-imp).")
     su.add_argument('study', help="the study's directory")
+    ck = sub.add_parser('check', help="check every file of an IMP study against its checksums; list what is damaged",
+                        description="Read every file of a study and compare it with the checksum recorded when it was written. "
+                                    "Exit 0 when the study is sound, 1 when something is damaged (`imp --resume` mends it), 2 when it is no study.")
+    ck.add_argument('study', help="the study's directory")
+    ck.add_argument('--record', action='store_true', help="also record checksums for sound files that have none (a study from before checksums)")
     eh = sub.add_parser('export-html', help="write a study's explorer as one HTML file that opens in any browser",
                         description="Write the explorer of a study as one self-contained HTML file (plotly.js inside): level slider, "
                                     "linked views and hovers as in JupyterLab, with no Python, kernel or network. Share it with a class.")
@@ -118,13 +129,14 @@ def run_config(a:argparse.Namespace) -> dict:
     "The JSON-able description of the training run that `a` asks for."
     dataset = get_spec(a.dataset or 'fashion_mnist').name
     cfg = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
-    arch = arch_for(a.model, dataset, **{k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None})
+    arch = arch_for(a.model or 'resnet20', dataset, **{k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None})
     return dict(dataset=dataset, arch=arch, preset=a.preset, train=asdict(cfg))
 
 # %% ../nbs/09_cli.ipynb #682f07fb
-def _prepare_out(out:Path, cfg:dict, resume:bool):
-    "Check that `out` can take this run (new, or resumable with the same config) and write its config."
+def _check_out(out:Path, cfg:dict, resume:bool):
+    "Check that `out` can take this run: new, or resumable with the same config (nothing is written)."
     cfg_path = out/'config.json'
+    if out.exists() and not out.is_dir(): raise LotteryError(f"--out {out} is a file: choose a directory")
     if cfg_path.exists():
         if not resume:
             raise LotteryError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
@@ -134,7 +146,14 @@ def _prepare_out(out:Path, cfg:dict, resume:bool):
             raise LotteryError(f"cannot resume {out}: it was made with another config ({'; '.join(diffs)})")
     elif resume and out.exists() and any(out.iterdir()):
         raise LotteryError(f"cannot resume {out}: it has no config.json, so it is not a lottery-nb run")
-    save_json({**cfg, 'lottery_nb': lottery_nb.__version__, 'torch': torch.__version__}, cfg_path)
+
+def _write_config(out:Path, cfg:dict):
+    "Write the run's config.json (once its inputs are known good)."
+    save_json({**cfg, 'lottery_nb': lottery_nb.__version__, 'torch': torch.__version__}, out/'config.json')
+
+def _load_checkpoint(a:argparse.Namespace, path) -> dict:
+    "A checkpoint named on the command line, trusted only with --trust-checkpoint."
+    return load_checkpoint(path, trust=getattr(a, 'trust_checkpoint', False))
 
 def _load_start(ck:dict, arch:dict, path:str|Path) -> tuple[torch.nn.Module, dict]:
     "A model holding checkpoint `ck`'s weights, and the mask to enforce (the stored one, or the weights' zeros)."
@@ -147,36 +166,41 @@ def _load_start(ck:dict, arch:dict, path:str|Path) -> tuple[torch.nn.Module, dic
 def cmd_train(a:argparse.Namespace) -> int:
     "Train a network (or, with --resume-from, a ticket) as `a` says; write checkpoints, history and config to `a.out`."
     cfg = run_config(a)
-    start = load_checkpoint(a.resume_from) if a.resume_from else None
+    start = _load_checkpoint(a, a.resume_from) if a.resume_from else None
     if start:
         cfg['arch'], cfg['dataset'] = arch_of_checkpoint(start, a.dataset)
+        if a.model and model_name(a.model) != model_name(cfg['arch']['name']):
+            raise LotteryError(f"{a.resume_from} holds a {cfg['arch']['name']}, but --model {a.model} was given: drop --model (the checkpoint decides)")
         cfg['resume_from'] = str(Path(a.resume_from).resolve())
     out = Path(a.out or f"runs/{cfg['arch']['name']}-{cfg['dataset']}-s{a.seed}")
     dev = default_device(a.device)
     if not a.download: find_files(get_spec(cfg['dataset']), a.data_dir)  # fail before writing anything
     model, mask = _load_start(start, cfg['arch'], a.resume_from) if start else (get_model(seed=a.seed, **cfg['arch']), None)
-    if a.resume and (out/'trained.pth.tar').exists() and not (out/'state.pt').exists():
-        _prepare_out(out, cfg, True)
+    state = out/'state.safetensors'
+    if a.resume and (out/'trained.pth.tar').exists() and not has_state(state):
+        _check_out(out, cfg, True)
         print(f"{out} is already finished; nothing to do."); return 0
-    _prepare_out(out, cfg, a.resume)
+    _check_out(out, cfg, a.resume)
     tc = TrainConfig(**cfg['train'])
     data = get_data(cfg['dataset'], a.data_dir, dev, tc.n_train, tc.n_test, download=a.download)
+    save_hist = LambdaCallback(after_epoch=lambda t: save_json(t.history, out/'history.json'))
+    t = Trainer(model, data, tc, mask=mask, cbs=[EpochCheckpoint(state), save_hist], progress=not a.quiet,
+                desc=f"{cfg['arch']['name']} {cfg['dataset']}")
+    resumed = a.resume and t.resume(state)   # a state that cannot be resumed fails here, before anything is written
+    _write_config(out, cfg)   # the inputs are known good: from here on, --resume continues this run
     print(f"{cfg['arch']['name']} ({count_params(model):,} parameters" + (f", {density(mask):.2%} remaining" if mask else '') +
           f") on {data}, preset {a.preset!r}, device {device_name(dev)}", file=sys.stderr)
-    if a.save_untrained and not (out/'untrained.pth.tar').exists():
-        save_checkpoint(out/'untrained.pth.tar', model, cfg['arch'], epoch=0, dataset=cfg['dataset'], kind='untrained', mask=mask)
-    save_hist = LambdaCallback(after_epoch=lambda t: save_json(t.history, out/'history.json'))
-    t = Trainer(model, data, tc, mask=mask, cbs=[EpochCheckpoint(out/'state.pt'), save_hist], progress=not a.quiet,
-                desc=f"{cfg['arch']['name']} {cfg['dataset']}")
-    if a.resume and t.resume(out/'state.pt'):
-        print(f"resuming {out} after epoch {t.epoch} of {tc.epochs}", file=sys.stderr)
+    if resumed: print(f"resuming {out} after epoch {t.epoch} of {tc.epochs}", file=sys.stderr)
+    if a.save_untrained and not (out/'untrained.pth.tar').exists():   # theta_0, built again: `model` may hold resumed weights
+        init = _load_start(start, cfg['arch'], a.resume_from)[0] if start else get_model(seed=a.seed, **cfg['arch'])
+        save_checkpoint(out/'untrained.pth.tar', init, cfg['arch'], epoch=0, dataset=cfg['dataset'], kind='untrained', mask=mask)
     try: t.fit()
     except KeyboardInterrupt:
         print(f"\ninterrupted; epochs 1-{t.epoch} are saved in {out}. Continue with the same command and --resume.", file=sys.stderr)
         return 130
     save_checkpoint(out/'trained.pth.tar', model, cfg['arch'], epoch=t.epoch, dataset=cfg['dataset'], kind='trained',
                     history=t.history, mask=t.mask or None)
-    (out/'state.pt').unlink(missing_ok=True)
+    drop_state(state)
     print(format_history(t.history))
     print(f"saved {out}/trained.pth.tar" + (f" and {out}/untrained.pth.tar" if a.save_untrained else ''))
     return 0
@@ -203,7 +227,7 @@ def cmd_prune(a:argparse.Namespace) -> int:
     "Prune a checkpoint to `a.sparsity`; write the pruned checkpoint with its mask."
     check_fraction(a.sparsity, 'sparsity')
     if a.output_rate is not None: check_fraction(a.output_rate, 'output rate')
-    ck = load_checkpoint(a.checkpoint)
+    ck = _load_checkpoint(a, a.checkpoint)
     arch, dataset = arch_of_checkpoint(ck, a.dataset)
     model, mask = _load_start(ck, arch, a.checkpoint)
     out = Path(a.out)
@@ -230,7 +254,7 @@ def cmd_prune(a:argparse.Namespace) -> int:
 # %% ../nbs/09_cli.ipynb #5d9e8f11
 def cmd_extract(a:argparse.Namespace) -> int:
     "Write the ticket: the untrained weights on the pruned checkpoint's mask; print the per-layer sparsity."
-    u, p = load_checkpoint(a.untrained), load_checkpoint(a.pruned)
+    u, p = _load_checkpoint(a, a.untrained), _load_checkpoint(a, a.pruned)
     usd, psd = clean_state_dict(u['state_dict']), clean_state_dict(p['state_dict'])
     diff = sorted(set(usd) ^ set(psd))
     shape = [k for k in usd if k in psd and usd[k].shape != psd[k].shape]
@@ -255,7 +279,7 @@ def imp_config(a:argparse.Namespace) -> ImpConfig:
     except ValueError as e: raise LotteryError(f"--rewind-to takes an iteration (500) or epochs (2ep), not {a.rewind_to!r}") from e
     controls = () if a.controls.strip().lower() in ('', 'none') else tuple(c.strip() for c in a.controls.split(','))
     model_kw = {k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None}
-    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model, model_kwargs=model_kw, preset=a.preset,
+    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model or 'resnet20', model_kwargs=model_kw, preset=a.preset,
                      train=train_overrides(a), rounds=a.rounds, fraction=a.fraction, output_rate=a.output_rate, method=a.method,
                      one_shot=a.one_shot, controls=controls, seed=a.seed, **rewind)
 
@@ -263,6 +287,7 @@ def cmd_imp(a:argparse.Namespace) -> int:
     "Run (or resume) an IMP study; print its summary."
     cfg = imp_config(a)   # checks dataset, model and options
     out = Path(a.out)
+    if out.exists() and not out.is_dir(): raise LotteryError(f"--out {out} is a file: choose a directory for the study")
     if (out/'run.json').exists() and not a.resume:
         raise LotteryError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")
     if not (out/'run.json').exists() and out.exists() and any(out.iterdir()):
@@ -284,7 +309,27 @@ def cmd_summary(a:argparse.Namespace) -> int:
     run = open_run(a.study, progress=False)
     print(f"{run.cfg.model} on {get_spec(run.cfg.dataset).title}, {run.cfg.method} pruning of {run.cfg.fraction:.0%} per level ({run.out})")
     print(run.summary())
+    if damage := run.verify():
+        print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); "
+              f"`lottery-nb imp --out {run.out} --resume` mends {'them' if len(damage) > 1 else 'it'}", file=sys.stderr)
     return 0
+
+def cmd_check(a:argparse.Namespace) -> int:
+    "Check every file of a study against its checksums; exit 1 if anything is damaged."
+    from lottery_nb.runs import open_run
+    run = open_run(a.study, progress=False)
+    damage, n = run.verify(), len(run._expected())
+    recorded = run.record() if a.record else []
+    for d in damage: print(d)
+    if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
+    if not damage:
+        unsure = [] if a.record else [p for p, *_ in run._expected() if p.exists() and run._rel(p) not in run._manifest()]
+        print(f"{run.out}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and checked against the model; "
+                                                        "--record records theirs)" if unsure else ''))
+        return 0
+    print(f"{len(damage)} of {n} files are damaged: `lottery-nb imp --out {run.out} --resume` trains exactly the damaged units again "
+          "(bitwise as they were) and rebuilds the rest", file=sys.stderr)
+    return 1
 
 def cmd_export_html(a:argparse.Namespace) -> int:
     "Write a study's explorer as one HTML file."
@@ -293,7 +338,8 @@ def cmd_export_html(a:argparse.Namespace) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): open it in any browser")
     return 0
 
-COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary, 'export-html': cmd_export_html}
+COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary, 'check': cmd_check,
+            'export-html': cmd_export_html}
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `lottery-nb`: returns the exit status (0 ok, 2 bad input, 130 interrupted)."

@@ -6,14 +6,16 @@ Docs: https://lottery-nb.github.io/lottery_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #8eba332a
 from __future__ import annotations
-import os, sys, json, tempfile
+import dataclasses, errno, math, os, shutil, sys, json, tempfile
 from pathlib import Path
 from types import SimpleNamespace
 import torch
+from safetensors import SafetensorError
 
 # %% auto #0
-__all__ = ['SCALES', 'LotteryError', 'default_device', 'device_name', 'note', 'first_line', 'atomic_write', 'save_json',
-           'load_json', 'diff_configs', 'check_mask', 'check_fraction', 'Scale', 'pick_scale']
+__all__ = ['SCALES', 'LotteryError', 'default_device', 'device_name', 'note', 'first_line', 'file_mode', 'atomic_write',
+           'save_json', 'load_json', 'diff_configs', 'check_mask', 'check_fraction', 'coerce_field', 'check_fields',
+           'Scale', 'pick_scale']
 
 # %% ../nbs/00_core.ipynb #e3c970d7
 class LotteryError(Exception):
@@ -54,22 +56,41 @@ def first_line(e:BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 # %% ../nbs/00_core.ipynb #f4f7d4bb
+def file_mode() -> int:
+    "The mode a new file gets here: 0o666 less the process's umask (a study is meant to be shared)."
+    try: return 0o666 & ~int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+    except (OSError, StopIteration, ValueError):   # not Linux: read the umask by setting it (and back at once)
+        old = os.umask(0o022); os.umask(old)
+        return 0o666 & ~old
+
+def _write_failed(path:Path, e:Exception) -> LotteryError:
+    "One clear error for a write that failed: a full disk is said as such (torch.save says it as 'unexpected pos')."
+    try: free = shutil.disk_usage(path.parent).free
+    except OSError: free = None
+    full = getattr(e, 'errno', None) == errno.ENOSPC or 'No space left' in str(e) or (free is not None and free < 1 << 20)
+    if full: return LotteryError(f"could not write {path}: no space left on its disk ({free or 0:,} bytes free); "
+                                 "free some space and run the same command again (what finished is kept)")
+    return LotteryError(f"could not write {path}: {getattr(e, 'strerror', None) or first_line(e)}")
+
 def atomic_write(path:str|Path, # where the file should end up
                  write, # function called with a temporary path to write to
                 ) -> Path:
     "Write `path` through `write(tmp_path)` and rename into place, so a crash leaves the old file or the new one."
     path = Path(path)
+    if path.is_dir(): raise LotteryError(f"cannot write {path}: it is a directory")
     try: path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e: raise LotteryError(f"cannot create directory {path.parent}: a file of that name is in the way") from e
     except OSError as e: raise LotteryError(f"cannot create directory {path.parent}: {e.strerror}") from e
     try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     except OSError as e: raise LotteryError(f"cannot write in {path.parent}: {e.strerror}") from e
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())   # mkstemp makes it 0600; the finished file gets the umask's mode, as open() would give it
         os.replace(tmp, path)
-    except OSError as e:
+    except (OSError, RuntimeError, SafetensorError) as e:   # torch.save and safetensors say a failed write as RuntimeError / SafetensorError
         Path(tmp).unlink(missing_ok=True)
-        raise LotteryError(f"could not write {path}: {e.strerror or e}") from e
+        raise _write_failed(path, e) from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -108,7 +129,47 @@ def check_mask(mask:dict, # parameter name -> bool tensor
 
 def check_fraction(x:float, what:str='fraction'):
     "Raise a clear error unless `x` is in [0, 1)."
-    if not 0 <= x < 1: raise LotteryError(f"{what} must be in [0, 1), not {x}")
+    if not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x < 1: raise LotteryError(f"{what} must be in [0, 1), not {x!r}")
+
+def coerce_field(name:str, # the field's name, for the message
+                 kind:str, # its annotation as written: 'int', 'float|None', 'tuple', ...
+                 v, # its value: strings (from a command line) are parsed as `kind`
+                ):
+    "`v` as a value of a config field annotated `kind`, or one clear error that says what the field takes."
+    opts = [k.strip() for k in str(kind).split('|')]
+    if v is None and 'None' in opts: return None
+    if isinstance(v, str) and v.strip().lower() in ('none', 'null') and 'None' in opts: return None
+    for k in opts:
+        if k == 'None': continue   # taken above
+        try:
+            if k == 'bool':
+                if isinstance(v, bool): return v
+                if isinstance(v, str) and v.strip().lower() in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'): return v.strip().lower() in ('1', 'true', 'yes', 'on')
+            elif k == 'int':
+                if isinstance(v, str): v2 = int(v.strip())
+                elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v): continue
+                else: v2 = int(v)
+                return v2
+            elif k == 'float':
+                if isinstance(v, bool) or not isinstance(v, (int, float, str)): continue
+                x = float(v)
+                if not math.isfinite(x): raise LotteryError(f"{name} must be a finite number, not {v!r}")
+                return x
+            elif k == 'tuple':
+                if isinstance(v, str): return tuple(int(s) if s.lstrip('-').isdigit() else s for s in v.replace(',', ' ').split())
+                if isinstance(v, (list, tuple)): return tuple(v)
+            elif k == 'dict':
+                if isinstance(v, dict): return v
+            elif k == 'str':
+                if isinstance(v, str): return v
+            else: return v   # a type this checker does not know: as it is
+        except (ValueError, OverflowError): continue
+    said = dict(int='an int', float='a number', tuple='a list', dict='a dict', str='a string', bool='true or false')
+    raise LotteryError(f"{name} takes {' or '.join(said.get(k, k) for k in opts)}, not {v!r}")
+
+def check_fields(obj):
+    "Coerce every field of dataclass `obj` to its annotated type, in place, or raise one clear error (see `coerce_field`)."
+    for f in dataclasses.fields(obj): setattr(obj, f.name, coerce_field(f.name, f.type, getattr(obj, f.name)))
 
 # %% ../nbs/00_core.ipynb #9e8a14c0
 SCALES = ('ci', 'workshop', 'fast', 'paper')

@@ -91,17 +91,42 @@ def read_idx(path:str|Path) -> torch.Tensor:
     return torch.frombuffer(bytearray(body), dtype=torch.uint8).view(*dims)
 
 # %% ../nbs/01_data.ipynb #8ca16557
+def _latin1(s:str, encoding:str='latin1') -> bytes:
+    "How a Python 3 pickle of protocol 2 spells bytes (`_codecs.encode(str, 'latin1')`), without `codecs.encode`'s other codecs."
+    if encoding.replace('-', '').lower() not in ('latin1', 'iso88591'): raise pickle.UnpicklingError(f"codec {encoding!r}")
+    return s.encode('latin1')
+
+def _cifar_globals() -> dict:
+    "The only things a genuine CIFAR-10 batch asks to import: numpy's array, its dtype and its rebuilder (under numpy 1's and 2's names)."
+    import numpy as np
+    rebuild = np.ndarray.__reduce__(np.zeros(1))[0]   # numpy's own `_reconstruct`
+    return {('numpy.core.multiarray', '_reconstruct'): rebuild, ('numpy._core.multiarray', '_reconstruct'): rebuild,
+            ('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype, ('_codecs', 'encode'): _latin1}
+
+class _CifarUnpickler(pickle.Unpickler):
+    "Unpickles the dicts, lists, bytes and numpy arrays of a CIFAR-10 batch, and refuses every other import."
+    def find_class(self, module, name):
+        if (f := _cifar_globals().get((module, name))) is None:
+            raise pickle.UnpicklingError(f"it asks to import {module}.{name}, which a CIFAR-10 batch never does")
+        return f
+
 def read_cifar_batch(path:str|Path) -> tuple[torch.Tensor, torch.Tensor]:
-    "Parse one pickled CIFAR-10 batch into uint8 images (N, 3, 32, 32) and int64 labels."
+    "Parse one pickled CIFAR-10 batch into uint8 images (N, 3, 32, 32) and int64 labels, running no code the file asks for."
     path = Path(path)
     try:
-        with open(path, 'rb') as f: d = pickle.load(f, encoding='bytes')
+        with open(path, 'rb') as f: d = _CifarUnpickler(f, encoding='bytes').load()
+    except pickle.UnpicklingError as e:
+        if 'asks to import' in str(e): raise LotteryError(f"{path} is not a genuine CIFAR-10 batch: {e}; it was not loaded") from None
+        raise LotteryError(f"{path} is not a readable CIFAR-10 batch ({e}); it may be truncated: delete it and get it again") from e
+    except Exception as e:
+        raise LotteryError(f"{path} is not a readable CIFAR-10 batch ({type(e).__name__}: {e}); it may be truncated: "
+                           "delete it and get it again") from e
+    try:
         data, labels = d.get(b'data', d.get('data')), d.get(b'labels', d.get('labels'))
         x = torch.as_tensor(data, dtype=torch.uint8).reshape(-1, 3, 32, 32)
         y = torch.as_tensor(labels, dtype=torch.int64)
     except Exception as e:
-        raise LotteryError(f"{path} is not a readable CIFAR-10 batch ({type(e).__name__}: {e}); it may be truncated: "
-                           "delete it and get it again") from e
+        raise LotteryError(f"{path} is not a CIFAR-10 batch: it holds no uint8 'data' of 3x32x32 images with 'labels' ({type(e).__name__}: {e})") from e
     if len(x) != len(y) or len(y) == 0:
         raise LotteryError(f"{path} holds {len(x)} images but {len(y)} labels")
     return x, y

@@ -490,7 +490,8 @@ class App {
       const st = S.style[name], a = level === 0 ? S.dense_acc : S.acc[name][i];
       const line = st.dash === 'solid' ? 'solid' : st.dash === 'dot' ? 'dotted' : 'dashed';
       return h('span', { class: 'lnb-chip', title: st.about }, h('span', { class: 'lnb-sw', style: `border-color:${st.color};border-top-style:${line}` }),
-        st.label + ' ', a == null ? h('i', {}, S.units[level] && S.units[level][name] ? 'not trained yet' : 'not in this study') : h('b', {}, pct(a, 2)));
+        st.label + ' ', (S.units[level] || {})[name] === 'damaged' ? h('b', { class: 'lnb-damaged', style: 'color:#c0392b' }, 'damaged')
+          : a == null ? h('i', {}, S.units[level] && S.units[level][name] ? 'not trained yet' : 'not in this study') : h('b', {}, pct(a, 2)));
     }));
     this.root.dataset.level = level; this.root.dataset.layer = layer;
     const plans = this.plans(level, layer);

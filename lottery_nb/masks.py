@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 from .core import LotteryError, check_mask, check_fraction
+from .files import check_finite
 from .train import Callback
 
 # %% auto #0
@@ -73,6 +74,15 @@ def _lowest(scores:torch.Tensor, k:int) -> torch.Tensor:
 
 def _scores(w, m): return torch.where(m, w.abs().float(), torch.full_like(w, -1, dtype=torch.float))
 
+def _check_prune(weights:dict, mask:dict, fraction:float, rates:dict|None) -> dict:
+    "The per-layer rates, after checking every input of a pruning strategy (one clear error for any that is wrong)."
+    check_fraction(fraction); rates = rates or {}
+    for r in rates.values(): check_fraction(r, 'a layer rate')
+    if bad := [n for n in rates if n not in mask]: raise LotteryError(f"rates name layers that are not pruned: {', '.join(bad[:3])}")
+    check_mask(mask, weights)
+    check_finite({n: weights[n] for n in mask}, 'the weights to prune')
+    return rates
+
 def _prune_one(w, m, fraction):
     alive = int(m.sum())
     k = (m.numel() - alive) + round(fraction * alive)
@@ -84,8 +94,7 @@ def prune_layerwise(weights:dict, # name -> weight tensor
                     rates:dict|None=None, # name -> fraction for that layer instead (0 leaves it dense)
                    ) -> dict:
     "Remove `fraction` of each layer's surviving weights, smallest magnitude first."
-    check_fraction(fraction); rates = rates or {}
-    for r in rates.values(): check_fraction(r, 'a layer rate')
+    rates = _check_prune(weights, mask, fraction, rates)
     return {n: _prune_one(weights[n], m, rates.get(n, fraction)) for n, m in mask.items()}
 
 def prune_global(weights:dict, mask:dict,
@@ -93,7 +102,7 @@ def prune_global(weights:dict, mask:dict,
                  rates:dict|None=None, # name -> fraction pruned layer-wise instead (e.g. the output layer at half rate)
                 ) -> dict:
     "Remove the `fraction` of surviving weights with the smallest magnitude over all layers at once."
-    check_fraction(fraction); rates = rates or {}
+    rates = _check_prune(weights, mask, fraction, rates)
     out = prune_layerwise(weights, {n: m for n, m in mask.items() if n in rates}, 0, rates) if rates else {}
     names = [n for n in mask if n not in rates]
     if names:
@@ -109,7 +118,7 @@ def prune_filters(weights:dict, mask:dict,
                   rates:dict|None=None, # name -> fraction for that layer instead
                  ) -> dict:
     "Remove `fraction` of each convolution's surviving filters, smallest L1 norm first."
-    check_fraction(fraction); rates = rates or {}
+    rates = _check_prune(weights, mask, fraction, rates)
     out = {}
     for n, m in mask.items():
         w = weights[n]
@@ -141,6 +150,8 @@ def fraction_for(target_sparsity:float, # the sparsity wanted at the end, in [0,
                  current_density:float=1.0) -> float:
     "The per-round fraction of survivors to remove so that `rounds` rounds reach `target_sparsity`."
     check_fraction(target_sparsity, 'sparsity')
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1: raise LotteryError(f"rounds must be a whole number of at least 1, not {rounds!r}")
+    if not 0 < current_density <= 1: raise LotteryError(f"current_density must be in (0, 1], not {current_density!r}")
     if 1 - target_sparsity > current_density + 1e-12: raise LotteryError(f"sparsity {target_sparsity} is below the current {1 - current_density:.4f}: pruning only removes weights")
     return 1 - ((1 - target_sparsity) / current_density) ** (1 / rounds)
 

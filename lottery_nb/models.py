@@ -11,10 +11,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .core import LotteryError
+from .files import check_finite
 
 # %% auto #0
-__all__ = ['conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'init_weights', 'LeNet', 'get_model', 'count_params',
-           'clean_state_dict', 'load_state', 'arch_from_state']
+__all__ = ['conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'init_weights', 'LeNet', 'model_name', 'get_model',
+           'count_params', 'clean_state_dict', 'load_state', 'arch_from_state']
 
 # %% ../nbs/02_models.ipynb #e56d013e
 def conv3x3(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
@@ -103,11 +104,18 @@ class LeNet(nn.Module):
         return self.fc(x)
 
 # %% ../nbs/02_models.ipynb #578b87ec
-def _build(name:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn.Module:
+def model_name(name:str # a model's name as written: 'resnet20', 'resnet20_cifar' (Distiller's), 'LeNet-300-100', ...
+              ) -> str:
+    "The one name of model `name`: 'resnetN' or 'lenet300_100'."
     key = name.lower().replace('-', '').replace('_cifar', '')
-    if m := re.fullmatch(r'resnet(\d+)', key): return ResNetCifar(int(m[1]), num_classes, in_channels, **kw)
-    if key in ('lenet300100', 'lenet300_100', 'lenet'): return LeNet(num_classes, in_channels, img_size, **kw)
+    if re.fullmatch(r'resnet\d+', key): return key
+    if key in ('lenet300100', 'lenet300_100', 'lenet'): return 'lenet300_100'
     raise LotteryError(f"unknown model {name!r}: use resnet20 (or resnet32/44/56, any 6n+2) or lenet300_100")
+
+def _build(name:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn.Module:
+    key = model_name(name)
+    if key.startswith('resnet'): return ResNetCifar(int(key[6:]), num_classes, in_channels, **kw)
+    return LeNet(num_classes, in_channels, img_size, **kw)
 
 def get_model(name:str='resnet20', # 'resnet20', 'resnet32', ..., 'lenet300_100'
               num_classes:int=10, in_channels:int=3, img_size:int=32,
@@ -132,7 +140,7 @@ def clean_state_dict(sd:dict) -> dict:
     return {re.sub(r'^(module\.|_orig_mod\.)+', '', k): v for k, v in sd.items()}
 
 def load_state(model:nn.Module, sd:dict, what:str='checkpoint') -> nn.Module:
-    "Load `sd` into `model` after cleaning its keys; a clear error names the missing, unexpected or misshapen tensors."
+    "Load `sd` into `model` after cleaning its keys; a clear error names the missing, unexpected, misshapen or non-finite tensors."
     sd, own = clean_state_dict(sd.get('state_dict', sd)), model.state_dict()
     missing, extra = [k for k in own if k not in sd], [k for k in sd if k not in own]
     shape = [f"{k} {tuple(sd[k].shape)} vs {tuple(v.shape)}" for k, v in own.items() if k in sd and sd[k].shape != v.shape]
@@ -141,6 +149,7 @@ def load_state(model:nn.Module, sd:dict, what:str='checkpoint') -> nn.Module:
                  f"{len(extra)} unexpected (e.g. {', '.join(extra[:3])})" if extra else '',
                  f"{len(shape)} of another shape (e.g. {'; '.join(shape[:2])})" if shape else '']
         raise LotteryError(f"{what} does not fit {type(model).__name__}: " + ', '.join(p for p in parts if p))
+    check_finite(sd, what)
     model.load_state_dict(sd)
     return model
 

@@ -8,34 +8,22 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-import os, shutil
+import json, os, shutil
 import torch
-from safetensors.torch import save_file, load_file
+from fastcore.basics import patch
 import lottery_nb
-from .core import LotteryError, atomic_write, save_json, load_json, diff_configs, check_fraction
+from .core import LotteryError, save_json, load_json, diff_configs, check_fraction, check_fields, first_line, note
+from .files import save_tensors, load_tensors, tensors_from_bytes, digest, file_digest
 from .data import get_data, get_spec
 from .models import get_model, load_state
-from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback
+from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has_state, drop_state
 from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffled_mask, reinit_state,
                               extract_ticket, Snapshot, fraction_for, prunable)
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'CONTROLS', 'BUNDLED', 'save_tensors', 'load_tensors', 'arch_for', 'ImpConfig', 'unit_dir',
-           'parent_of', 'ImpRun', 'open_run', 'studies_home', 'read_only', 'writable_copy']
-
-# %% ../nbs/05_runs.ipynb #d9576629
-def save_tensors(tensors:dict, path:str|Path) -> Path:
-    "Write a dict of tensors as safetensors, atomically."
-    d = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    return atomic_write(path, lambda tmp: save_file(d, tmp))
-
-def load_tensors(path:str|Path) -> dict:
-    "Read a safetensors file, with a clear error if it is missing or corrupt."
-    path = Path(path)
-    if not path.is_file(): raise LotteryError(f"{path} does not exist")
-    try: return load_file(str(path))
-    except Exception as e: raise LotteryError(f"{path} is not a readable safetensors file (truncated or corrupt?): {e}") from e
+__all__ = ['SCHEMA_VERSION', 'CONTROLS', 'STATE', 'TOGETHER', 'MANIFEST', 'BUNDLED', 'arch_for', 'ImpConfig', 'unit_dir',
+           'parent_of', 'ImpRun', 'open_run', 'DamagedFile', 'Damage', 'studies_home', 'read_only', 'writable_copy']
 
 # %% ../nbs/05_runs.ipynb #d6390d9d
 def arch_for(name:str, # a `get_model` name
@@ -71,7 +59,10 @@ class ImpConfig:
     seed:int = 0                    # initial weights and data order
 
     def __post_init__(self):
-        self.controls = tuple(self.controls)
+        check_fields(self)   # each field of its type, numbers finite: ImpConfig(rewind_iter='xyz') is one clear error
+        if bad := [k for k in self.model_kwargs if k in ('name', 'num_classes', 'in_channels', 'img_size', 'seed', 'check', 'dataset')]:
+            raise LotteryError(f"model_kwargs cannot set {', '.join(bad)}: the dataset and the seed decide them")
+        if self.seed < 0: raise LotteryError(f"seed must be >= 0, not {self.seed}")
         arch_for(self.model, self.dataset, **self.model_kwargs)   # a bad dataset, model or option fails here
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
@@ -80,9 +71,10 @@ class ImpConfig:
         if self.rewind_iter < 0 or self.rewind_epochs < 0: raise LotteryError("the rewind point must be >= 0")
         if self.rewind_iter and self.rewind_epochs: raise LotteryError("give the rewind point in iterations or in epochs, not both")
         bad = [c for c in self.controls if c not in CONTROLS]
-        if bad: raise LotteryError(f"unknown control(s) {', '.join(bad)}: choose from {', '.join(CONTROLS)}")
+        if bad: raise LotteryError(f"unknown control(s) {', '.join(map(str, bad))}: choose from {', '.join(CONTROLS)}")
         tc = self.train_config()
         self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
+        if self.rewind_epochs > tc.epochs: raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the {tc.epochs} epochs of training")
 
     def train_config(self) -> TrainConfig: return preset(self.preset, **{'seed': self.seed, **self.train})
 
@@ -108,6 +100,8 @@ class ImpConfig:
 def unit_dir(root:Path, level:int, variant:str) -> Path: return Path(root)/f'level_{level:02d}'/variant
 def parent_of(level:int) -> str: return 'dense' if level == 1 else 'ticket'   # the variant at level-1 whose trained weights prune `level`
 
+STATE, TOGETHER = 'state.safetensors', 'together.safetensors'   # a unit's trainer state while it trains; a level's trained together
+
 def _resume_and_fit(t:Trainer, state:Path) -> bool:
     "Continue `t` from its per-epoch `state` file if there is one, train, and say whether it finished (False: stopped early, `state` keeps the finished epochs)."
     t.resume(state)
@@ -127,11 +121,17 @@ class ImpRun:
         self.out, self.data_dir, self.device, self.progress, self.together = Path(out), data_dir, device, progress, together
         self.cfg, self._data, self._stop = cfg, None, False
         saved = self.out/'run.json'
+        if self.out.exists() and not self.out.is_dir(): raise LotteryError(f"{self.out} is a file, not a directory that can hold a study")
+        if saved.is_dir(): raise LotteryError(f"{saved} is a directory, not a study's run.json")
         if saved.exists():
-            meta = load_json(saved)
+            try: meta = load_json(saved)
+            except LotteryError as e: raise LotteryError(f"{saved} is damaged ({first_line(e).split(': ', 1)[-1]}): the study's config is lost, so it cannot be mended") from e
+            if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict):
+                raise LotteryError(f"{saved} is not a study's run.json: it holds no config")
             if meta.get('schema_version') != SCHEMA_VERSION:
                 raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb reads version {SCHEMA_VERSION}")
-            old = ImpConfig(**meta['config'])
+            try: old = ImpConfig(**meta['config'])
+            except (TypeError, LotteryError) as e: raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
             if cfg is not None and (diffs := diff_configs(asdict(old), asdict(cfg))):
                 raise LotteryError(f"cannot resume {self.out}: it was made with another config ({'; '.join(diffs)})")
             self.cfg = old
@@ -139,53 +139,51 @@ class ImpRun:
 
     # -- reading ------------------------------------------------------------------------------------------------
     def units(self) -> list[tuple[int, str]]: return [(l, v) for l in self.cfg.levels() for v in self.cfg.variants(l)]
-    def is_done(self, level, variant) -> bool: return (unit_dir(self.out, level, variant)/'metrics.json').exists()
-    def _read(self, path:Path, load):
-        "Read `path` once: a file of a study never changes once written, so explorers can step back and forth freely."
+    def is_done(self, level, variant) -> bool: return self.metrics(level, variant) is not None
+    def _read(self, path:Path, parse):
+        "Read `path` once through `parse(bytes, path)`, checked against its recorded checksum: a file of a study never changes once written."
         cache = self.__dict__.setdefault('_files', {})
-        if path not in cache: cache[path] = load(path)
+        if path not in cache: cache[path] = self._load(path, parse)
         return cache[path]
     def metrics(self, level, variant) -> dict|None:
-        "A finished unit's metrics.json (None while it is unfinished)."
+        "A finished unit's metrics.json (None while it is unfinished, or when it is damaged: see `verify`)."
         p = unit_dir(self.out, level, variant)/'metrics.json'
-        return self._read(p, load_json) if p.exists() else None
+        if not p.exists(): return None
+        try: return self._read(p, lambda data, path: _parse_metrics(data, path, level, variant))
+        except DamagedFile: return None
     def tensors(self, name:str) -> dict:
         "A safetensors file of the study, e.g. 'theta_0' or 'level_02/mask'."
-        return self._read(self.out/f'{name}.safetensors', load_tensors)
+        return self._read(self.out/f'{name}.safetensors', tensors_from_bytes)
     def results(self) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
     def controls(self) -> list[str]:
         "The study's control variants: the configured ones, then any trained later with `train_unit`."
         extra = [c for c in CONTROLS if c not in self.cfg.controls and any(self.is_done(l, c) for l in self.cfg.levels()[1:])]
         return [*self.cfg.controls, *extra]
     def variants(self, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls()]
-    def _ordered(self, tensors:dict) -> dict:
-        "`tensors` in the model's own order (safetensors files keep their names sorted)."
-        if not hasattr(self, '_names'): self._names = list(get_model(seed=0, **self.cfg.arch()).state_dict())
-        return {k: tensors[k] for k in self._names if k in tensors}
     def mask(self, level:int, variant:str='ticket') -> dict:
         "The mask a unit trained under, in the model's layer order."
         if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
         own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        return self._ordered({k: v.bool() for k, v in self._read(own if own.exists() else self._mask_path(level), load_tensors).items()})
+        return self._read(own if own.exists() else self._mask_path(level), self._parse_mask)
     def _mask_path(self, level:int) -> Path: return self.out/f'level_{level:02d}'/'mask.safetensors'   # the IMP mask of a level
     def has_mask(self, level:int) -> bool: return level == 0 or self._mask_path(level).exists()
     def final_weights(self, level:int, variant:str) -> dict:
         "A finished unit's trained weights (a state dict)."
-        return self._ordered(self._read(unit_dir(self.out, level, variant)/'final.safetensors', load_tensors))
+        return self._read(unit_dir(self.out, level, variant)/'final.safetensors', self._parse_state)
     def start_weights(self) -> dict:
         "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (rebuilt from the seed if the study left it out)."
-        if self.cfg.rewinds: return self.tensors('theta_rewind')
-        rebuild = lambda p: load_tensors(p) if p.exists() else get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
-        return self._read(self.out/'theta_0.safetensors', rebuild)
+        if self.cfg.rewinds: return self._read(self.out/'theta_rewind.safetensors', self._parse_state)
+        if not (self.out/'theta_0.safetensors').exists(): return get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
+        return self._read(self.out/'theta_0.safetensors', self._parse_state)
 
     def summary(self) -> str:
         "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
-        cols = ['ticket', *self.controls()]
+        cols, bad = ['ticket', *self.controls()], {d.unit for d in self.verify() if d.unit}
         lines = [f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>8}' for c in (['dense'] if not cols else cols))]
         for l in self.cfg.levels():
             ms = {v: self.metrics(l, v) for v in self.variants(l)}
             dens = next((m['density'] for m in ms.values() if m), None)
-            cells = [f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}" for v in (['dense'] if l == 0 else cols)]
+            cells = [f"{'damaged':>8}" if (l, v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}" for v in (['dense'] if l == 0 else cols)]
             lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
         return '\n'.join(lines)
 
@@ -200,17 +198,25 @@ class ImpRun:
             self._data = get_data(self.cfg.dataset, self.data_dir, self.device, tc.n_train, tc.n_test)
         return self._data
 
+    def _check_ready(self):
+        "Fail now, before anything is written, on data that cannot be read or a rewind point past the end of training."
+        data, tc = self.data(), self.cfg.train_config()
+        ipe = data.train.n_batches(tc.batch_size, drop_last=True)
+        if self.cfg.rewinds and (k := self.cfg.rewind_at(ipe)) > tc.epochs * ipe:
+            raise LotteryError(f"the rewind point (iteration {k}) is beyond the {tc.epochs * ipe} iterations of training "
+                               f"({tc.epochs} epochs of {ipe}): choose an earlier one")
+
     def _start(self):
         if not (self.out/'run.json').exists():
-            save_json(dict(schema_version=SCHEMA_VERSION, config=asdict(self.cfg), arch=self.cfg.arch(),
-                           lottery_nb=lottery_nb.__version__, torch=torch.__version__), self.out/'run.json')
+            self._write_json(dict(schema_version=SCHEMA_VERSION, config=asdict(self.cfg), arch=self.cfg.arch(),
+                                  lottery_nb=lottery_nb.__version__, torch=torch.__version__), self.out/'run.json')
         if not (self.out/'theta_0.safetensors').exists():
-            save_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), self.out/'theta_0.safetensors')
+            self._write_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), self.out/'theta_0.safetensors')
 
     def _level_mask(self, level:int) -> dict:
         "The IMP mask of `level`, computed from the previous level's trained ticket (and saved) the first time."
         path = self._mask_path(level)
-        if path.exists(): return self._ordered({k: v.bool() for k, v in load_tensors(path).items()})
+        if path.exists(): return self._read(path, self._parse_mask)
         prev = parent_of(level)
         model = get_model(seed=0, **self.cfg.arch())
         load_state(model, self.final_weights(level - 1, prev), f'level {level-1} {prev} weights')
@@ -219,35 +225,38 @@ class ImpRun:
         rate = self.cfg.output_rate if self.cfg.output_rate is not None else frac / 2
         mask = prune(model, frac, 'layerwise' if self.cfg.method == 'magnitude' else self.cfg.method,
                      mask=self.mask(level - 1, prev), rates={out_layer: rate})
-        save_tensors(mask, path)
+        self._write_tensors(mask, path)
         return mask
 
     def start_point(self, level:int, variant:str) -> tuple[dict, dict|None]:
         "The state dict a unit starts from and the mask it trains under (made and saved the first time)."
-        theta0 = load_tensors(self.out/'theta_0.safetensors')
+        theta0 = self._read(self.out/'theta_0.safetensors', self._parse_state)
         if level == 0: return theta0, None
-        rewind = load_tensors(self.out/'theta_rewind.safetensors') if self.cfg.rewinds else theta0
+        rewind = self._read(self.out/'theta_rewind.safetensors', self._parse_state) if self.cfg.rewinds else theta0
         mask, s = self._level_mask(level), self.cfg.seed
         if variant == 'ticket': return extract_ticket(rewind, mask=mask)[0], mask
         if variant == 'reinit': return extract_ticket(reinit_state(self.cfg.arch(), s + 1000 + level), mask=mask)[0], mask
+        return extract_ticket(rewind, mask=(m := self._own_mask(level, variant)))[0], m
+
+    def _own_mask(self, level:int, variant:str) -> dict:
+        "The mask of a `random` or `shuffled` unit, drawn from the level's IMP mask (and saved) the first time."
         own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        if own.exists(): m = self._ordered({k: v.bool() for k, v in load_tensors(own).items()})
-        else:
-            m = (random_mask if variant == 'random' else shuffled_mask)(mask, s + (2000 if variant == 'random' else 3000) + level)
-            save_tensors(m, own)
-        return extract_ticket(rewind, mask=m)[0], m
+        if own.exists(): return self._read(own, self._parse_mask)
+        m = (random_mask if variant == 'random' else shuffled_mask)(self._level_mask(level), self.cfg.seed + (2000 if variant == 'random' else 3000) + level)
+        self._write_tensors(m, own)
+        return m
 
     def _train_unit(self, level:int, variant:str, cbs) -> dict|None:
         d = unit_dir(self.out, level, variant)
         init, mask = self.start_point(level, variant)
         model = load_state(get_model(seed=0, **self.cfg.arch()), init, f'{variant} start')
-        t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, cbs=[EpochCheckpoint(d/'state.pt'), *cbs, _StopFlag(self)],
+        t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, cbs=[EpochCheckpoint(d/STATE), *cbs, _StopFlag(self)],
                     progress=self.progress, desc=f'level {level} {variant}')
         snap = level == 0 and self.cfg.rewinds and not (self.out/'theta_rewind.safetensors').exists()
         if snap: t.cbs.insert(0, Snapshot([self.cfg.rewind_at(t.iters_per_epoch)],
-                                          on_save=lambda k, sd: save_tensors(sd, self.out/'theta_rewind.safetensors')))
+                                          on_save=lambda k, sd: self._write_tensors(sd, self.out/'theta_rewind.safetensors')))
         t.unit = (level, variant)
-        if not _resume_and_fit(t, d/'state.pt'): return None
+        if not _resume_and_fit(t, d/STATE): return None
         if snap and not (self.out/'theta_rewind.safetensors').exists():
             raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} iterations of training")
         return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration)
@@ -255,12 +264,12 @@ class ImpRun:
     def _finish(self, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int, **extra) -> dict:
         "Write a trained unit's weights, then its metrics.json (which marks it complete)."
         d = unit_dir(self.out, level, variant)
-        save_tensors(weights, d/'final.safetensors')
+        self._write_tensors(weights, d/'final.safetensors')
         m = mask if mask is not None else self.mask(0)
         metrics = dict(level=level, variant=variant, density=density(m), layers=layer_stats(m), history=history,
                        test_acc=history[-1]['test_acc'], iterations=iterations, seconds=sum(h['seconds'] for h in history), **extra)
-        save_json(metrics, d/'metrics.json')
-        (d/'state.pt').unlink(missing_ok=True)
+        self._write_json(metrics, d/'metrics.json')
+        drop_state(d/STATE)
         return metrics
 
     def trains_together(self) -> bool:
@@ -271,7 +280,7 @@ class ImpRun:
         "The variants of `level` to train together: a group already under way, else every one not started alone."
         saved = self.out/f'level_{level:02d}'/'together.json'
         if saved.exists(): return load_json(saved)
-        return [v for v in self.cfg.variants(level) if not self.is_done(level, v) and not (unit_dir(self.out, level, v)/'state.pt').exists()]
+        return [v for v in self.cfg.variants(level) if not self.is_done(level, v) and not has_state(unit_dir(self.out, level, v)/STATE)]
 
     def _train_together(self, level:int, group:list[str], cbs) -> list[dict]|None:
         ld = self.out/f'level_{level:02d}'
@@ -279,14 +288,14 @@ class ImpRun:
         starts = [self.start_point(level, v) for v in group]
         models = [load_state(get_model(seed=0, **self.cfg.arch()), init, f'{v} start') for v, (init, _) in zip(group, starts)]
         t = TogetherTrainer(models, self.data(), self.cfg.train_config(), masks=[m for _, m in starts],
-                            cbs=[EpochCheckpoint(ld/'together.pt'), *cbs, _StopFlag(self)], progress=self.progress,
+                            cbs=[EpochCheckpoint(ld/TOGETHER), *cbs, _StopFlag(self)], progress=self.progress,
                             desc=f"level {level} {'+'.join(group)}")
         t.unit = (level, '+'.join(group))
-        if not _resume_and_fit(t, ld/'together.pt'): return None
+        if not _resume_and_fit(t, ld/TOGETHER): return None
         done = [self.metrics(level, v) if self.is_done(level, v) else
                 self._finish(level, v, t.member_state(i), starts[i][1], t.member_history(i), t.iteration, trained_with=group)
                 for i, v in enumerate(group)]
-        (ld/'together.pt').unlink(missing_ok=True); (ld/'together.json').unlink(missing_ok=True)
+        drop_state(ld/TOGETHER); (ld/'together.json').unlink(missing_ok=True)
         return done
 
     def train_unit(self, level:int, variant:str, cbs=()) -> dict|None:
@@ -297,17 +306,22 @@ class ImpRun:
         parent = parent_of(level)
         if not self.is_done(level - 1, parent): raise LotteryError(f"level {level - 1}'s {parent} must be trained before level {level}")
         self._stop = False
+        self._check_ready()
         self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
         return self._train_unit(level, variant, cbs)
 
     def run(self, cbs=(), # trainer `Callback`s, called in every unit (each trainer has `.unit = (level, variant)`)
             on_unit=None, # called with each unit's metrics when it finishes
            ) -> 'ImpRun':
-        "Train every unfinished unit in order; safe to call again after an interruption."
+        "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
         self._stop = False
+        self._check_ready()   # nothing is written before the data and the rewind point are known good
+        for line in self.mend(): note(line)
         self._start()
         for level, variant in self.units():
-            if self.is_done(level, variant): continue
+            if self.is_done(level, variant):
+                if level > 0: self._own_mask(level, variant) if variant in ('random', 'shuffled') else self._level_mask(level)   # rebuilt if damaged
+                continue
             group = self._group(level) if level > 0 and self.trains_together() else []
             if variant in group and len(group) > 1: finished = self._train_together(level, group, cbs)
             else:
@@ -323,6 +337,185 @@ class ImpRun:
 def open_run(path:str|Path, **kw) -> ImpRun:
     "Reopen the IMP study in `path` (finished or not)."
     return ImpRun(path, None, **kw)
+
+# %% ../nbs/05_runs.ipynb #84a039a9
+MANIFEST = 'manifest.json'   # every finished file's checksum, by its path in the study
+
+class DamagedFile(LotteryError):
+    "A file of a study that is missing, cut short or changed since it was written."
+    def __init__(self, path:Path, why:str):
+        self.path, self.why = Path(path), why
+        super().__init__(f"{path} is damaged: {why}")
+
+@dataclass
+class Damage:
+    "One damaged file of a study, and what mending it takes."
+    path:str             # the file, relative to the study
+    why:str              # what is wrong with it
+    unit:tuple|None      # the unit (level, variant) that is trained again, if any
+    mend:str             # what `mend` does about it
+
+    def __str__(self): return f"{self.path} is damaged ({self.why}): {self.mend}"
+
+def _parse_json(data:bytes, path:Path):
+    try: return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
+
+_METRICS = dict(level=int, variant=str, density=(int, float), layers=dict, history=list, test_acc=(int, float))
+
+def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
+    "A unit's metrics.json, checked for what every reader of it uses."
+    m = _parse_json(data, path)
+    if not isinstance(m, dict): raise LotteryError(f"{path} holds no metrics")
+    if bad := [k for k, t in _METRICS.items() if not isinstance(m.get(k), t)]: raise LotteryError(f"{path} lacks {', '.join(bad)}")
+    if (m['level'], m['variant']) != (level, variant): raise LotteryError(f"{path} holds the metrics of level {m['level']} {m['variant']}")
+    if not m['history'] or not all(isinstance(h, dict) and 'test_acc' in h and 'epoch' in h for h in m['history']):
+        raise LotteryError(f"{path} has no per-epoch history")
+    return m
+
+# %% ../nbs/05_runs.ipynb #f21307fa
+@patch
+def _manifest(self:ImpRun) -> dict:
+    "The recorded checksums, by path in the study ({} for a study from before them, or with a damaged manifest)."
+    if '_sums' not in self.__dict__:
+        p = self.out/MANIFEST
+        try: self._sums = dict(load_json(p)['files']) if p.exists() else {}
+        except (LotteryError, KeyError, TypeError, ValueError): self._sums, self._manifest_damaged = {}, True
+    return self._sums
+
+@patch
+def _rel(self:ImpRun, path:Path) -> str: return Path(path).relative_to(self.out).as_posix()
+
+@patch
+def _record(self:ImpRun, path:Path):
+    "Record the checksum of the finished file at `path`."
+    self._manifest()[self._rel(path)] = file_digest(path)
+    self._save_manifest()
+
+@patch
+def _save_manifest(self:ImpRun): save_json(dict(schema_version=1, files=dict(sorted(self._manifest().items()))), self.out/MANIFEST)
+
+@patch
+def _write_tensors(self:ImpRun, tensors:dict, path:Path):
+    save_tensors(tensors, path); self._record(path)
+
+@patch
+def _write_json(self:ImpRun, obj, path:Path):
+    save_json(obj, path); self._record(path)
+
+@patch
+def _forget(self:ImpRun, path:Path):
+    "Remove a study file, its checksum and what was read of it."
+    Path(path).unlink(missing_ok=True)
+    self.__dict__.get('_files', {}).pop(Path(path), None)
+    if self._manifest().pop(self._rel(path), None) is not None: self._save_manifest()
+
+# %% ../nbs/05_runs.ipynb #6c68fd7a
+@patch
+def _load(self:ImpRun, path:Path, parse):
+    "Parse the file at `path` with `parse(bytes, path)` after comparing it with its recorded checksum; a `DamagedFile` if it fails either."
+    want = self._manifest().get(self._rel(path))
+    try: data = path.read_bytes()
+    except FileNotFoundError:
+        if want: raise DamagedFile(path, "it is missing") from None
+        raise LotteryError(f"{path} does not exist") from None
+    if want and digest(data) != want: raise DamagedFile(path, "its checksum differs from the one recorded when it was written")
+    try: return parse(data, path)
+    except DamagedFile: raise
+    except LotteryError as e: raise DamagedFile(path, first_line(e).replace(f'{path} ', '')) from e
+
+@patch
+def _shapes(self:ImpRun) -> dict:
+    "The shape of every tensor of the study's model, by name, in the model's order."
+    if '_shape_of' not in self.__dict__: self._shape_of = {k: tuple(v.shape) for k, v in get_model(seed=0, **self.cfg.arch()).state_dict().items()}
+    return self._shape_of
+
+@patch
+def _ordered(self:ImpRun, tensors:dict) -> dict:
+    "`tensors` in the model's own order (safetensors files keep their names sorted)."
+    return {k: tensors[k] for k in self._shapes() if k in tensors}
+
+@patch
+def _parse_state(self:ImpRun, data:bytes, path:Path) -> dict:
+    "A state dict of the study's model (weights at some point), checked name by name and shape by shape."
+    sd, shapes = tensors_from_bytes(data, path), self._shapes()
+    if bad := [k for k in shapes if k not in sd or tuple(sd[k].shape) != shapes[k]][:3]: raise LotteryError(f"does not hold this model's weights ({', '.join(bad)})")
+    return self._ordered(sd)
+
+@patch
+def _parse_mask(self:ImpRun, data:bytes, path:Path) -> dict:
+    "A mask of the study's model: bool tensors of prunable weights, by name, in the model's order."
+    m, shapes = tensors_from_bytes(data, path), self._shapes()
+    if not m or (bad := [k for k in m if tuple(m[k].shape) != shapes.get(k) or m[k].dtype not in (torch.bool, torch.uint8)][:3]):
+        raise LotteryError(f"is not a mask of this model{' (' + ', '.join(bad) + ')' if m else ''}")
+    return self._ordered({k: v.bool() for k, v in m.items()})
+
+# %% ../nbs/05_runs.ipynb #59d5b4b1
+@patch
+def _expected(self:ImpRun) -> list[tuple]:
+    "Every file the study should hold now, as (path, how to parse it, the unit trained again if it is damaged, what mending does)."
+    there = lambda p: p.exists() or self._rel(p) in self._manifest()
+    out = [(self.out/'run.json', _parse_json, None, "it holds the study's config, so it cannot be mended: restore it from a copy")]
+    if there(p := self.out/'theta_0.safetensors'): out.append((p, self._parse_state, None, "made again from the seed"))
+    if self.cfg.rewinds and (there(p := self.out/'theta_rewind.safetensors') or there(unit_dir(self.out, 0, 'dense')/'metrics.json')):
+        out.append((p, self._parse_state, (0, 'dense'), "the dense network is trained again to take it"))
+    for l in self.cfg.levels():
+        finished = False
+        for v in (['dense'] if l == 0 else ['ticket', *CONTROLS]):
+            d = unit_dir(self.out, l, v)
+            if not there(d/'metrics.json'): continue
+            finished, again = True, f"level {l} {v} is trained again"
+            out.append((d/'metrics.json', lambda data, path, l=l, v=v: _parse_metrics(data, path, l, v), (l, v), again))
+            if there(p := d/'final.safetensors'): out.append((p, self._parse_state, (l, v), again))
+            if v in ('random', 'shuffled'): out.append((d/'mask.safetensors', self._parse_mask, None, "drawn again from its seed"))
+        if l > 0 and (finished or there(self._mask_path(l))):
+            out.append((self._mask_path(l), self._parse_mask, None, f"made again from level {l - 1}'s {parent_of(l)}"))
+    if (p := self.out/'input_mean.safetensors').exists(): out.append((p, tensors_from_bytes, None, "removed (the explorer reads the dataset instead)"))
+    return out
+
+@patch
+def verify(self:ImpRun) -> list[Damage]:
+    "Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: the study is sound)."
+    self._manifest()   # read first: it says whether it is itself damaged
+    out = [Damage(MANIFEST, "it is not readable", None, "written again from the files that read correctly")] if self.__dict__.get('_manifest_damaged') else []
+    for p, parse, unit, mend in self._expected():
+        try: self._read(p, parse)
+        except LotteryError as e: out.append(Damage(self._rel(p), e.why if isinstance(e, DamagedFile) else "it is missing" if not p.exists() else first_line(e), unit, mend))
+    return out
+
+# %% ../nbs/05_runs.ipynb #835fab0f
+@patch
+def record(self:ImpRun) -> list[str]:
+    "Record a checksum for each file that reads correctly and has none (a study from before checksums); the files recorded."
+    sums, done = self._manifest(), []
+    for p, parse, _, _ in self._expected():
+        if self._rel(p) in sums or not p.exists(): continue
+        try: self._read(p, parse)
+        except LotteryError: continue
+        sums[self._rel(p)] = file_digest(p); done.append(self._rel(p))
+    if done or self.__dict__.pop('_manifest_damaged', False): self._save_manifest()
+    return done
+
+@patch
+def mend(self:ImpRun) -> list[str]:
+    "Remove what killed writes left and every damaged file, so that `run()` makes them again; one line for each thing done."
+    said = []
+    if not (self.out/'run.json').exists(): return said   # a study not started yet
+    if tmps := sorted(p for p in self.out.rglob('.*.tmp') if p.is_file()):
+        for p in tmps: p.unlink(missing_ok=True)
+        said.append(f"removed {len(tmps)} unfinished write{'s' * (len(tmps) > 1)} that a killed run left ({', '.join(self._rel(p) for p in tmps[:3])})")
+    damage = self.verify()
+    if bad := [d for d in damage if d.path == 'run.json']: raise LotteryError(f"{self.out/'run.json'} is damaged ({bad[0].why}): {bad[0].mend}")
+    for d in damage:
+        if d.path == MANIFEST: continue
+        if d.unit:
+            ud = unit_dir(self.out, *d.unit)
+            for f in ('metrics.json', 'final.safetensors'): self._forget(ud/f)
+            drop_state(ud/STATE)
+        self._forget(self.out/d.path)
+        said.append(str(d))
+    if any(d.path == MANIFEST for d in damage): self.record(); said.append(f"{MANIFEST} was not readable: written again from the files that read correctly")
+    return said
 
 # %% ../nbs/05_runs.ipynb #0dd9057a
 BUNDLED = Path(lottery_nb.__file__).resolve().parent.parent/'data'   # the studies that come with lottery_nb
@@ -346,7 +539,7 @@ def writable_copy(run:ImpRun) -> ImpRun:
         tmp = dest.with_name(f'.{dest.name}.copying')
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            shutil.copytree(run.out, tmp, ignore=shutil.ignore_patterns('state.pt', 'together.pt', '*.tmp'))
+            shutil.copytree(run.out, tmp, ignore=shutil.ignore_patterns(STATE, TOGETHER, 'state.pt', 'together.pt', '*.tmp'))
             if dest.exists(): shutil.rmtree(dest)
             tmp.rename(dest)
         except OSError as e:

@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #7215ce01
 from __future__ import annotations
-import functools, importlib.util, itertools, os, shutil, time
+import functools, importlib.util, itertools, math, os, shutil, time
 from contextlib import nullcontext
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
@@ -15,15 +15,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.utils._python_dispatch import TorchDispatchMode
-from .core import LotteryError, atomic_write, check_mask, note, first_line
+from .core import LotteryError, atomic_write, check_mask, check_fields, note, first_line
+from .files import save_tree, load_tree, torch_load, check_finite
 from .data import Data
 from .models import load_state
 
 # %% auto #0
 __all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'DeviceCaps', 'device_caps',
            'fast_bf16', 'StepPlan', 'plan_step', 'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph',
-           'GraphedStep', 'count_ops', 'Trainer', 'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint',
-           'EpochCheckpoint']
+           'GraphedStep', 'count_ops', 'Trainer', 'check_loss', 'has_state', 'drop_state', 'save_train_state',
+           'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -51,7 +52,7 @@ class TrainConfig:
     eval_batch_size:int = 1024   # images per evaluation batch
 
     def __post_init__(self):
-        self.milestones = tuple(self.milestones)
+        check_fields(self)   # each field of its type (strings from a command line parsed), numbers finite
         bad = []
         if self.epochs < 1: bad.append(f"epochs must be at least 1 (got {self.epochs})")
         if self.batch_size < 1: bad.append(f"batch_size must be at least 1 (got {self.batch_size})")
@@ -60,6 +61,13 @@ class TrainConfig:
         if self.weight_decay < 0: bad.append(f"weight_decay must be >= 0 (got {self.weight_decay})")
         if self.schedule not in ('step', 'linear'): bad.append(f"schedule must be 'step' or 'linear' (got {self.schedule!r})")
         if self.warmup_epochs < 0 or self.warmup_epochs >= self.epochs: bad.append(f"warmup_epochs must be in [0, epochs) (got {self.warmup_epochs})")
+        if not all(isinstance(m, int) and m >= 0 for m in self.milestones): bad.append(f"milestones must be epochs, whole numbers >= 0 (got {self.milestones})")
+        if not self.gamma > 0: bad.append(f"gamma must be positive (got {self.gamma})")
+        if not 0 <= self.label_smoothing < 1: bad.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
+        for k in ('n_train', 'n_test'):
+            if getattr(self, k) is not None and getattr(self, k) < 1: bad.append(f"{k} must be at least 1, or None for all (got {getattr(self, k)})")
+        if self.eval_batch_size < 1: bad.append(f"eval_batch_size must be at least 1 (got {self.eval_batch_size})")
+        if self.seed < 0: bad.append(f"seed must be >= 0 (got {self.seed})")
         if bad: raise LotteryError('bad training config: ' + '; '.join(bad))
 
 PRESETS = {
@@ -72,33 +80,15 @@ PRESETS = {
 }
 
 # %% ../nbs/03_train.ipynb #8a532a4e
-def _coerce(f, v):
-    "Turn a command-line string into the type of field `f`."
-    if not isinstance(v, str): return v
-    t = str(f.type)
-    if 'tuple' in t: return tuple(int(s) for s in v.replace(',', ' ').split())
-    if v.lower() in ('none', 'null') and 'None' in t: return None
-    if t.startswith('bool'):
-        if v.lower() in ('1', 'true', 'yes', 'on'): return True
-        if v.lower() in ('0', 'false', 'no', 'off'): return False
-        raise ValueError(v)
-    if t.startswith('int'): return int(v)
-    if t.startswith('float'): return float(v)
-    return v
-
 def preset(name:str='fast', # 'paper', 'fast' or 'workshop'
            **overrides, # any `TrainConfig` field, e.g. epochs=5; strings are converted to the field's type
           ) -> TrainConfig:
     "The `TrainConfig` of preset `name`, with `overrides` applied."
     if name not in PRESETS: raise LotteryError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    flds = {f.name: f for f in fields(TrainConfig)}
+    flds = [f.name for f in fields(TrainConfig)]
     unknown = [k for k in overrides if k not in flds]
     if unknown: raise LotteryError(f"unknown training setting(s) {', '.join(unknown)}: valid ones are {', '.join(flds)}")
-    kw = dict(PRESETS[name])
-    for k, v in overrides.items():
-        try: kw[k] = _coerce(flds[k], v)
-        except ValueError as e: raise LotteryError(f"bad value {v!r} for {k} (expected {flds[k].type})") from e
-    return TrainConfig(**kw)
+    return TrainConfig(**{**PRESETS[name], **overrides})
 
 # %% ../nbs/03_train.ipynb #23d7d915
 def lr_factor(cfg:TrainConfig, it:int, # iteration, from 0
@@ -410,6 +400,15 @@ def train_epoch(self:Trainer, steps:int|None=None, # stop after this many batche
     return _per_image(total, max(n, 1))
 
 # %% ../nbs/03_train.ipynb #cbea06d0
+def check_loss(loss, epoch:int):
+    "Raise one clear error if an epoch's training loss (one, or one per network) is NaN or inf: the training diverged."
+    bad = [i for i, v in enumerate(loss if isinstance(loss, list) else [loss]) if not math.isfinite(v)]
+    if bad:
+        who = '' if not isinstance(loss, list) else f" of network{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}"
+        kept = f"epochs 1-{epoch - 1} are kept" if epoch > 2 else "epoch 1 is kept" if epoch == 2 else "no epoch had finished"
+        raise LotteryError(f"the training loss{who} became {loss if not isinstance(loss, list) else loss[bad[0]]} in epoch {epoch}: "
+                           f"the training diverged (try a lower lr, or check the weights it started from); {kept}")
+
 @patch
 def fit(self:Trainer) -> list[dict]:
     "Train until `cfg.epochs` (or a callback sets `stop`); returns the per-epoch history."
@@ -422,6 +421,7 @@ def fit(self:Trainer) -> list[dict]:
         while self.epoch < self.cfg.epochs and not self.stop:
             t0 = time.perf_counter()
             train_loss = self.train_epoch()
+            check_loss(train_loss, self.epoch + 1)
             if self.device.type == 'cuda': torch.cuda.synchronize()
             secs = time.perf_counter() - t0
             test_loss, test_acc = evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.plan)
@@ -449,6 +449,9 @@ def load_state_dict(self:Trainer, sd:dict):
     "Continue from a `state_dict()` saved earlier with the same config, on any device (each part is moved where it belongs)."
     load_state(self.model, sd['model'], 'trainer state')
     self.opt.load_state_dict(sd['opt'])   # momentum buffers go to the weights' device
+    for p, st in self.opt.state.items():   # ... and to their memory layout (channels-last), as the fused kernel keeps them
+        for k, v in st.items():
+            if torch.is_tensor(v) and v.shape == p.shape: st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
     for g in self.opt.param_groups: g.update({k: v for k, v in self.opt.defaults.items() if k != 'params'})   # the schedule's lr tensor, fused
     self.epoch, self.iteration, self.history = sd['epoch'], sd['iteration'], list(sd['history'])
     self.gen.set_state(sd['gen'].cpu())   # a generator's state is a CPU byte tensor, whatever device it draws on
@@ -460,17 +463,31 @@ def load_state_dict(self:Trainer, sd:dict):
 def resume(self:Trainer, path:str|Path) -> bool:
     "Continue from the state file at `path` if there is one (and say whether there was); one that cannot be resumed is one error saying to delete it."
     path = Path(path)
+    if not path.exists() and path.suffix != '.pt' and path.with_suffix('.pt').exists(): path = path.with_suffix('.pt')   # written by lottery_nb 0.1
     if not path.exists(): return False
     try: self.load_state_dict(load_train_state(path))
-    except LotteryError as e: raise LotteryError(f"cannot resume from {path}: {e}. Delete it to start this training again") from e
+    except LotteryError as e:
+        why = str(e).removeprefix(f'{path} ').removeprefix(f'training state {path} ')
+        raise LotteryError(f"cannot resume from {path}: {why}. Delete it to start this training again") from e
     return True
+
+def has_state(path:str|Path) -> bool:
+    "Whether a trainer's state file is at `path` (or lottery_nb 0.1's `.pt` beside it)."
+    return Path(path).exists() or Path(path).with_suffix('.pt').exists()
+
+def drop_state(path:str|Path):
+    "Remove a trainer's state file (and lottery_nb 0.1's `.pt`) once its training has finished."
+    Path(path).unlink(missing_ok=True); Path(path).with_suffix('.pt').unlink(missing_ok=True)
+
+def save_train_state(sd:dict, path:str|Path) -> Path:
+    "Write a trainer's `state_dict()` as one safetensors file (tensors, and the rest as JSON in its header): it cannot carry code."
+    return save_tree(sd, path)
 
 def load_train_state(path:str|Path) -> dict:
     "A trainer's state file, read onto the CPU whatever device wrote it; `Trainer.load_state_dict` moves each part where it belongs."
-    try: return torch.load(path, map_location='cpu', weights_only=True)
-    except FileNotFoundError as e: raise LotteryError(f"{path} does not exist") from e
-    except Exception as e:
-        raise LotteryError(f"{path} is not a readable training state ({first_line(e)})") from e
+    path = Path(path)
+    if path.suffix != '.pt': return load_tree(path)
+    return torch_load(path, what='training state', trust_hint=False)   # lottery_nb 0.1's state.pt, read weights-only
 
 # %% ../nbs/03_train.ipynb #911372a3
 def fit(model:nn.Module, data:Data, cfg:TrainConfig|None=None, mask:dict|None=None, cbs=(), progress:bool=True) -> list[dict]:  # noqa: F811 (the module's fit; Trainer.fit was patched above)
@@ -486,21 +503,20 @@ def save_checkpoint(path:str|Path, model:nn.Module, arch:dict, # {'name': ..., a
     obj = dict(state_dict=sd, arch=arch['name'], model_kwargs={k: v for k, v in arch.items() if k != 'name'}, **extra)
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
-def load_checkpoint(path:str|Path) -> dict:
-    "Read a checkpoint (ours or Distiller's), with one clear error if it is missing, truncated or not a checkpoint."
+def load_checkpoint(path:str|Path,
+                    trust:bool=False, # let the file import what it asks for (only for a file you trust; see `lottery_nb.files.torch_load`)
+                   ) -> dict:
+    "Read a checkpoint (ours or Distiller's) without running code, with one clear error if it is missing, truncated, unsafe or not a checkpoint."
     path = Path(path)
-    if not path.is_file(): raise LotteryError(f"checkpoint {path} does not exist")
-    try: ck = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e:
-        why = (str(e).splitlines() or [type(e).__name__])[0].split('. ')[0]
-        raise LotteryError(f"{path} is not a readable checkpoint (truncated or corrupt?): {why}") from e
-    if isinstance(ck, dict) and 'state_dict' not in ck and all(isinstance(v, torch.Tensor) for v in ck.values()): ck = {'state_dict': ck}
+    ck = torch_load(path, trust=trust)
+    if isinstance(ck, dict) and 'state_dict' not in ck and ck and all(isinstance(v, torch.Tensor) for v in ck.values()): ck = {'state_dict': ck}
     if not isinstance(ck, dict) or not isinstance(ck.get('state_dict'), dict):
         raise LotteryError(f"{path} holds no state_dict: it is not a model checkpoint")
+    check_finite(ck['state_dict'], f"checkpoint {path}")
     return ck
 
 # %% ../nbs/03_train.ipynb #f6bc852b
 class EpochCheckpoint(Callback):
     "Save the trainer's whole state after every epoch, atomically, so `--resume` can continue after a crash."
     def __init__(self, path:str|Path): self.path = Path(path)
-    def after_epoch(self, t): atomic_write(self.path, lambda tmp: torch.save(t.state_dict(), tmp))
+    def after_epoch(self, t): save_train_state(t.state_dict(), self.path)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from .core import LotteryError
 from .data import get_spec, load_split
-from .runs import ImpRun, parent_of
+from .runs import ImpRun, DamagedFile, parent_of, unit_dir
 from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ticks, VARIANT_STYLE
 
 # %% auto #0
@@ -104,17 +104,24 @@ def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
     except LotteryError: layers = f"Level {level}'s mask is made when level {level - 1}'s ticket has trained."
     return dict(acc=acc, curves=curves, layers=layers)
 
+def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
+    "A level's notes, led by a plain line for each of its damaged units and how to mend them."
+    if not damage: return notes
+    lines = ' '.join(f"**Damaged: level {d.unit[0]} {d.unit[1]}** ({d.path}: {d.why})." for d in damage)
+    return {**notes, 'acc': f"{lines} `lottery-nb imp --out {run.out} --resume` trains it again, bitwise as it was. " + notes['acc']}
+
 def study_summary(run:ImpRun) -> dict:
     "Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per level; JSON-safe."
     levels, tab = run.cfg.levels(), accuracy_table(run)
     layers, _, grid = density_heatmap(run)
     variants = ['ticket', *run.controls()]
     curves, units = {}, {}
+    damage = {d.unit: d for d in reversed(run.verify()) if d.unit}   # the first damaged file of each unit
     for l in levels:
         curves[l], units[l] = {}, {}
         for v in run.variants(l):
             m = run.metrics(l, v)
-            units[l][v] = 'done' if m else 'missing'
+            units[l][v] = 'damaged' if (l, v) in damage else 'done' if m else 'missing'
             if m: curves[l][v] = dict(x=[h['epoch'] for h in m['history']], y=[_round(h['test_acc']) for h in m['history']])
     dense = run.metrics(0, 'dense')
     shapes = {k: list(v.shape) for k, v in run.mask(0).items()}
@@ -125,7 +132,7 @@ def study_summary(run:ImpRun) -> dict:
         remaining=[_round(x) for x in tab['ticket']['density']], remaining_ticks=percent_ticks(float(np.nanmin(tab['ticket']['density'])) * 100),
         acc={v: [_round(a) for a in tab[v]['test_acc']] for v in variants}, dense_acc=_round(dense['test_acc']) if dense else None,
         heat=[[_round(x, 4) for x in row] for row in grid], curves=curves, units=units,
-        notes={l: level_notes(run, tab, l) for l in levels},
+        notes={l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l], run) for l in levels},
         epochs=run.cfg.train_config().epochs, epoch_seconds=_round(_epoch_seconds(run), 2)))
 
 # %% ../nbs/06a_view.ipynb #d5417dd5
@@ -138,8 +145,11 @@ def why_no_weights(run:ImpRun, level:int) -> str|None:
     "Why the weights that chose `level`'s mask cannot be shown (None if they can)."
     if level == 0: return "Level 0 is the dense network: nothing is pruned yet. Pick level 1 or later to see which weights each pruning kept."
     p = parent_of(level)
-    if not run.is_done(level - 1, p): return f"Level {level}'s weights are ranked when level {level - 1}'s {p} has trained: not yet."
+    if not run.is_done(level - 1, p):
+        if (unit_dir(run.out, level - 1, p)/'metrics.json').exists(): return f"Level {level - 1}'s {p} is damaged: `lottery-nb check {run.out}` says how, and `--resume` mends it."
+        return f"Level {level}'s weights are ranked when level {level - 1}'s {p} has trained: not yet."
     try: run.final_weights(level - 1, p); run.start_weights()
+    except DamagedFile as e: return f"{e.path.relative_to(run.out)} is damaged ({e.why}): `lottery-nb imp --out {run.out} --resume` mends it."
     except LotteryError:
         return ("This study was saved without the trained weights that pruning ranked (masks and metrics only). "
                 "Studies made by `lottery-nb imp` or `ImpRun` keep them: make one and explore it.")

@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 import torch
 from lottery_nb.core import LotteryError
-from lottery_nb.runs import ImpConfig, ImpRun, open_run, load_tensors, SCHEMA_VERSION
-from lottery_nb.train import Callback
+from lottery_nb.files import load_tensors
+from lottery_nb.runs import ImpConfig, ImpRun, open_run, SCHEMA_VERSION
+from lottery_nb.train import Callback, load_train_state, save_train_state
 
 TRAIN = dict(epochs=2, n_train=1500, n_test=500, batch_size=100, augment=False)
 
@@ -20,7 +21,7 @@ def test_every_unit_is_on_disk_in_documented_files(study):
     assert meta['schema_version'] == SCHEMA_VERSION and meta['config']['fraction'] == 0.3
     for level, variant in study.units():
         d = study.out/f'level_{level:02d}'/variant
-        assert (d/'metrics.json').exists() and (d/'final.safetensors').exists() and not (d/'state.pt').exists()
+        assert (d/'metrics.json').exists() and (d/'final.safetensors').exists() and not (d/'state.safetensors').exists()
         m = study.metrics(level, variant)
         assert len(m['history']) == 2 and set(m['history'][0]) >= {'train_loss', 'test_loss', 'test_acc', 'seconds'}
     assert not list(study.out.rglob('*.tmp')), 'no temporary files are left'
@@ -88,17 +89,9 @@ def test_callbacks_see_each_unit_and_stop_leaves_a_resumable_directory(tmp_path,
             if t.unit == (1, 'ticket') and t.epoch == 1: run.stop()
     run.run(cbs=[Watch()])
     assert seen == [(0, 'dense'), (0, 'dense'), (1, 'ticket')]
-    assert run.is_done(0, 'dense') and not run.is_done(1, 'ticket') and (run.out/'level_01'/'ticket'/'state.pt').exists()
+    assert run.is_done(0, 'dense') and not run.is_done(1, 'ticket') and (run.out/'level_01'/'ticket'/'state.safetensors').exists()
     run.run()
     assert all(run.is_done(l, v) for l, v in run.units())
-
-def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(tmp_path, fmnist_dir, monkeypatch):
-    import lottery_nb.runs as runs
-    def full(tensors, path): Path(path).write_bytes(b'x' * 10); raise OSError(errno.ENOSPC, 'No space left on device')
-    monkeypatch.setattr(runs, 'save_file', full)
-    with pytest.raises(LotteryError, match='No space left on device'):
-        ImpRun(tmp_path/'full', small(), data_dir=fmnist_dir, device='cpu', progress=False).run()
-    assert not (tmp_path/'full'/'theta_0.safetensors').exists() and not list((tmp_path/'full').glob('.*tmp'))
 
 IMP = ['--model', 'lenet300_100', '--rounds', '2', '--fraction', '0.3', '--controls', 'reinit,random', '--n-train', '3000',
        '--n-test', '500', '--epochs', '3', '--batch-size', '100', '--set', 'augment=false', '--device', 'cpu', '--quiet']
@@ -107,7 +100,7 @@ def test_imp_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
     straight = subprocess.run(['lottery-nb', 'imp', *IMP, '--out', str(tmp_path/'straight')], capture_output=True, text=True, timeout=600)
     assert straight.returncode == 0, straight.stderr
     p = subprocess.Popen(['lottery-nb', 'imp', *IMP, '--out', str(tmp_path/'cut')], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    target = tmp_path/'cut'/'level_01'/'ticket'/'state.pt'   # killed in the middle of level 1's ticket
+    target = tmp_path/'cut'/'level_01'/'ticket'/'state.safetensors'   # killed in the middle of level 1's ticket
     deadline = time.time() + 300
     while not target.exists() and p.poll() is None and time.time() < deadline: time.sleep(0.02)
     assert p.poll() is None, 'finished before it could be killed'
@@ -146,8 +139,8 @@ def test_a_shipped_study_rebuilds_theta0_from_its_seed(tmp_path):
     sd = get_model(seed=run.cfg.seed, **run.cfg.arch()).state_dict()
     assert all(torch.equal(run.start_weights()[k], sd[k]) for k in sd)
 
-def test_a_unit_interrupted_on_a_gpu_resumes_on_a_cpu_to_the_uninterrupted_result(tmp_path, fmnist_dir, save_as_on_a_gpu):
-    "The state.pt a GPU machine leaves (every tensor tagged cuda:0) continues here, as a study copied off a cluster would."
+def test_a_unit_interrupted_on_a_gpu_by_lottery_nb_0_1_resumes_on_a_cpu_to_the_uninterrupted_result(tmp_path, fmnist_dir, save_as_on_a_gpu):
+    "lottery_nb 0.1 left state.pt (a pickle, here with every tensor tagged cuda:0 as a GPU writes it): it resumes, read weights-only."
     cfg = small(rounds=1, controls=())
     straight = ImpRun(tmp_path/'straight', cfg, data_dir=fmnist_dir, device='cpu', progress=False).run()
     run = ImpRun(tmp_path/'cut', cfg, data_dir=fmnist_dir, device='cpu', progress=False)
@@ -155,19 +148,19 @@ def test_a_unit_interrupted_on_a_gpu_resumes_on_a_cpu_to_the_uninterrupted_resul
         def after_epoch(self, t):
             if t.unit == (1, 'ticket'): run.stop()
     run.run(cbs=[StopMidTicket()])
-    state = run.out/'level_01'/'ticket'/'state.pt'
-    save_as_on_a_gpu(torch.load(state, weights_only=True), state)
-    with pytest.raises(RuntimeError, match='CUDA'): torch.load(state, weights_only=True)
+    state = run.out/'level_01'/'ticket'/'state.safetensors'
+    save_as_on_a_gpu(load_train_state(state), state.with_suffix('.pt')); state.unlink()
+    with pytest.raises(RuntimeError, match='CUDA'): torch.load(state.with_suffix('.pt'), weights_only=True)
     ImpRun(tmp_path/'cut', None, data_dir=fmnist_dir, device='cpu', progress=False).run()
     a, b = straight.final_weights(1, 'ticket'), open_run(tmp_path/'cut').final_weights(1, 'ticket')
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert all(torch.equal(a[k], b[k]) for k in a) and not state.with_suffix('.pt').exists()
 
 def test_a_state_that_does_not_fit_says_how_to_start_the_unit_again(tmp_path, fmnist_dir):
     run = ImpRun(tmp_path/'r', small(rounds=1, controls=()), data_dir=fmnist_dir, device='cpu', progress=False)
     class Stop(Callback):
         def after_epoch(self, t): run.stop()
     run.run(cbs=[Stop()])
-    state = run.out/'level_00'/'dense'/'state.pt'
-    sd = torch.load(state, weights_only=True); sd['model'] = {'__'.join(k.split('.')): v for k, v in sd['model'].items()}   # an older layout
-    torch.save(sd, state)
+    state = run.out/'level_00'/'dense'/'state.safetensors'
+    sd = load_train_state(state); sd['model'] = {'__'.join(k.split('.')): v for k, v in sd['model'].items()}   # an older layout
+    save_train_state(sd, state)
     with pytest.raises(LotteryError, match='Delete it to start this training again'): ImpRun(tmp_path/'r', None, data_dir=fmnist_dir, device='cpu', progress=False).run()

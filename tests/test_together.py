@@ -69,10 +69,10 @@ def test_a_study_trained_together_matches_one_trained_apart_and_resumes(tmp_path
     apart = ImpRun(tmp_path/'apart', cfg, data_dir=fmnist_dir, device='cpu', progress=False, together=False).run()
     tog = ImpRun(tmp_path/'tog', cfg, data_dir=fmnist_dir, device='cpu', progress=False, together=True)
     tog.run(cbs=[LambdaCallback(after_epoch=lambda t: tog.stop() if t.unit == (2, 'ticket+reinit+random') else None)])
-    assert (tmp_path/'tog'/'level_02'/'together.pt').exists() and not tog.is_done(2, 'ticket')
+    assert (tmp_path/'tog'/'level_02'/'together.safetensors').exists() and not tog.is_done(2, 'ticket')
     seen = []
     ImpRun(tmp_path/'tog', None, data_dir=fmnist_dir, device='cpu', progress=False, together=True).run(on_unit=lambda m: seen.append(m['variant']))
-    assert seen == ['ticket', 'reinit', 'random'] and not (tmp_path/'tog'/'level_02'/'together.pt').exists()
+    assert seen == ['ticket', 'reinit', 'random'] and not (tmp_path/'tog'/'level_02'/'together.safetensors').exists()
     for l, v in apart.units():
         assert abs(apart.metrics(l, v)['test_acc'] - tog.metrics(l, v)['test_acc']) <= 0.005, (l, v)
     assert tog.metrics(1, 'random')['trained_with'] == ['ticket', 'reinit', 'random']

@@ -6,7 +6,7 @@ from lottery_nb.core import LotteryError
 from lottery_nb.data import get_data
 from lottery_nb.models import get_model
 from dataclasses import replace
-from lottery_nb.train import (Trainer, preset, lr_factor, LambdaCallback, fit, save_checkpoint, load_checkpoint, load_train_state,
+from lottery_nb.train import (Trainer, preset, lr_factor, LambdaCallback, fit, save_checkpoint, load_checkpoint, load_train_state, EpochCheckpoint,
                               DeviceCaps, StepPlan, plan_step, device_caps, GraphedStep, EagerGraph, count_ops)
 from lottery_nb.masks import AGP
 
@@ -96,21 +96,35 @@ def stop_after(n): return LambdaCallback(after_epoch=lambda t: setattr(t, 'stop'
 @pytest.fixture(scope='module')
 def small(fmnist_dir): return get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=2048, n_test=256)
 
-def test_a_state_written_on_a_gpu_resumes_on_a_cpu_exactly(small, tmp_path, save_as_on_a_gpu):
+def test_a_state_file_resumes_exactly_and_carries_no_code(small, tmp_path):
+    cfg = preset('fast', epochs=3, batch_size=128, lr=0.1, warmup_epochs=1)
+    straight = Trainer(lenet(1), small, cfg, progress=False); straight.fit()
+    first = Trainer(lenet(1), small, cfg, progress=False, cbs=[stop_after(1), EpochCheckpoint(tmp_path/'state.safetensors')]); first.fit()
+    from safetensors import safe_open
+    with safe_open(str(tmp_path/'state.safetensors'), 'pt') as f: assert set(f.metadata()) == {'format', 'tree'}   # tensors and JSON only
+    second = Trainer(lenet(1), small, cfg, progress=False)
+    assert second.resume(tmp_path/'state.safetensors'); second.fit()
+    assert [h['test_acc'] for h in second.history] == [h['test_acc'] for h in straight.history]
+    assert all(torch.equal(a, b) for a, b in zip(straight.model.state_dict().values(), second.model.state_dict().values()))
+
+def test_a_state_pt_written_on_a_gpu_by_lottery_nb_0_1_resumes_on_a_cpu_exactly(small, tmp_path, save_as_on_a_gpu):
     cfg = preset('fast', epochs=3, batch_size=128, lr=0.1, warmup_epochs=1)
     straight = Trainer(lenet(1), small, cfg, progress=False); straight.fit()
     first = Trainer(lenet(1), small, cfg, progress=False, cbs=[stop_after(1)]); first.fit()
     save_as_on_a_gpu(first.state_dict(), tmp_path/'state.pt')
     with pytest.raises(RuntimeError, match='CUDA'): torch.load(tmp_path/'state.pt', weights_only=True)   # as it was written: a GPU's
     second = Trainer(lenet(1), small, cfg, progress=False)
-    second.load_state_dict(load_train_state(tmp_path/'state.pt')); second.fit()
+    assert second.resume(tmp_path/'state.safetensors'); second.fit()   # the .pt beside it is found and read weights-only
     assert [h['test_acc'] for h in second.history] == [h['test_acc'] for h in straight.history]
     assert all(torch.equal(a, b) for a, b in zip(straight.model.state_dict().values(), second.model.state_dict().values()))
 
 def test_an_unreadable_state_is_one_clear_error(tmp_path):
     (tmp_path/'state.pt').write_bytes(b'PK\x03\x04 not really')
     with pytest.raises(LotteryError, match='not a readable training state'): load_train_state(tmp_path/'state.pt')
+    (tmp_path/'state.safetensors').write_bytes(b'\x08\x00\x00\x00\x00\x00\x00\x00{}')
+    with pytest.raises(LotteryError, match='not a readable state file|holds no lottery_nb tree'): load_train_state(tmp_path/'state.safetensors')
     with pytest.raises(LotteryError, match='does not exist'): load_train_state(tmp_path/'none.pt')
+    with pytest.raises(LotteryError, match='does not exist'): load_train_state(tmp_path/'none.safetensors')
 
 H100, V100 = DeviceCaps('cuda', bf16=True, graphs=True), DeviceCaps('cuda', bf16=False, graphs=True)
 

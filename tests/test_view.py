@@ -65,6 +65,10 @@ def test_the_bundled_study_has_everything_to_show():
 def test_a_study_without_weights_says_why_and_what_to_run(tmp_path):
     import shutil
     shutil.copytree(SHIPPED, tmp_path/'s', ignore=shutil.ignore_patterns('final.safetensors'))
+    m = json.loads((tmp_path/'s'/'manifest.json').read_text())   # shipped without weights: its manifest lists what it ships
+    m['files'] = {k: v for k, v in m['files'].items() if not k.endswith('final.safetensors')}
+    (tmp_path/'s'/'manifest.json').write_text(json.dumps(m))
+    assert open_run(tmp_path/'s').verify() == []
     d = level_detail(open_run(tmp_path/'s'), 2)
     why = d['fc2.weight']['hist']['why']
     assert 'without the trained weights' in why and 'lottery-nb imp' in why
