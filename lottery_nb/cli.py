@@ -153,7 +153,7 @@ def _write_config(out:Path, cfg:dict):
 
 def _load_checkpoint(a:argparse.Namespace, path) -> dict:
     "A checkpoint named on the command line, trusted only with --trust-checkpoint."
-    return load_checkpoint(path, trust=getattr(a, 'trust_checkpoint', False))
+    return load_checkpoint(path, trust=a.trust_checkpoint)
 
 def _load_start(ck:dict, arch:dict, path:str|Path) -> tuple[torch.nn.Module, dict]:
     "A model holding checkpoint `ck`'s weights, and the mask to enforce (the stored one, or the weights' zeros)."
@@ -318,12 +318,12 @@ def cmd_check(a:argparse.Namespace) -> int:
     "Check every file of a study against its checksums; exit 1 if anything is damaged."
     from lottery_nb.runs import open_run
     run = open_run(a.study, progress=False)
-    damage, n = run.verify(), len(run._expected())
+    damage, n = run.verify(), len(run.files())
     recorded = run.record() if a.record else []
     for d in damage: print(d)
     if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
     if not damage:
-        unsure = [] if a.record else [p for p, *_ in run._expected() if p.exists() and run._rel(p) not in run._manifest()]
+        unsure = run.unrecorded()
         print(f"{run.out}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and checked against the model; "
                                                         "--record records theirs)" if unsure else ''))
         return 0

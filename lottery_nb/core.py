@@ -146,10 +146,8 @@ def coerce_field(name:str, # the field's name, for the message
                 if isinstance(v, bool): return v
                 if isinstance(v, str) and v.strip().lower() in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'): return v.strip().lower() in ('1', 'true', 'yes', 'on')
             elif k == 'int':
-                if isinstance(v, str): v2 = int(v.strip())
-                elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v): continue
-                else: v2 = int(v)
-                return v2
+                if isinstance(v, str): return int(v.strip())
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and v == int(v): return int(v)
             elif k == 'float':
                 if isinstance(v, bool) or not isinstance(v, (int, float, str)): continue
                 x = float(v)

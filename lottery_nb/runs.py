@@ -474,6 +474,16 @@ def _expected(self:ImpRun) -> list[tuple]:
     return out
 
 @patch
+def files(self:ImpRun) -> list[str]:
+    "The files the study holds (by path in it) that `verify` checks."
+    return [self._rel(p) for p, *_ in self._expected() if p.exists()]
+
+@patch
+def unrecorded(self:ImpRun) -> list[str]:
+    "The study's files that have no recorded checksum (so `verify` checks them by reading them only)."
+    return [f for f in self.files() if f not in self._manifest()]
+
+@patch
 def verify(self:ImpRun) -> list[Damage]:
     "Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: the study is sound)."
     self._manifest()   # read first: it says whether it is itself damaged
