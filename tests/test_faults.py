@@ -144,6 +144,18 @@ def test_imp_resume_and_imprun_refuse_a_state_with_a_payload(tmp_path, together)
     with pytest.raises(LotteryError, match='asks to import posix.system'): ImpRun(out, None, data_dir=FMNIST, device='cpu', progress=False, together=together).run()
     assert not marker.exists() and files_of(out) == before
 
+def test_the_explorers_training_refuses_a_state_with_a_payload_and_says_so(tmp_path):
+    from lottery_nb.widgets import watch
+    out, marker = tmp_path/'study', tmp_path/'pwned'
+    stopped_mid(out, (1, 'ticket'))
+    state = out/'level_01'/'ticket'/'state.safetensors'
+    state.unlink(); evil(state.with_suffix('.pt'), marker, {'model': {}})
+    before = files_of(out)
+    w = watch(open_run(out, data_dir=FMNIST, device='cpu', progress=False)).start().wait(120)
+    assert w.status['error'] and 'asks to import posix.system' in w.status['text'] and 'Delete it' in w.status['text'], w.status
+    assert not marker.exists() and files_of(out) == before
+    w.close()
+
 def test_state_files_are_safetensors_that_hold_no_pickle(tmp_path):
     out = tmp_path/'study'
     stopped_mid(out, (1, 'ticket'))
