@@ -315,8 +315,9 @@ class ImpRun:
            ) -> 'ImpRun':
         "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
         self._stop = False
+        for line in (mended := self.mend()): note(line)   # (a study not started yet has nothing to mend)
+        if not mended and all(self.is_done(l, v) for l, v in self.units()): return self   # finished and sound: nothing to do
         self._check_ready()   # nothing is written before the data and the rewind point are known good
-        for line in self.mend(): note(line)
         self._start()
         for level, variant in self.units():
             if self.is_done(level, variant):

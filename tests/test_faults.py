@@ -212,6 +212,12 @@ def test_check_names_each_damaged_file_and_resume_mends_them_bitwise(study):
         if f.endswith('metrics.json'): assert _strip_seconds(json.loads(after[f])) == _strip_seconds(json.loads(before[f])), f
     assert lnb('check', study).returncode == 0
 
+def test_damaged_masks_alone_are_rebuilt_bitwise_without_training_anything(study):
+    before = files_of(study)
+    for f in ('level_02/mask.safetensors', 'level_01/random/mask.safetensors'): (study/f).write_bytes(before[f][:-10])
+    ImpRun(study, None, data_dir=FMNIST, device='cpu', progress=False).run()
+    assert files_of(study) == before, 'every file as it was, metrics (and their seconds) included: nothing was trained'
+
 FILES = ['run.json', 'theta_0.safetensors', 'level_00/dense/final.safetensors', 'level_00/dense/metrics.json',
          'level_01/mask.safetensors', 'level_01/ticket/final.safetensors', 'level_01/reinit/metrics.json',
          'level_01/random/mask.safetensors', 'level_02/mask.safetensors', 'level_02/random/final.safetensors', 'level_02/ticket/metrics.json']
