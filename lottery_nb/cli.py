@@ -292,8 +292,10 @@ def cmd_imp(a:argparse.Namespace) -> int:
         raise LotteryError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")
     if not (out/'run.json').exists() and out.exists() and any(out.iterdir()):
         raise LotteryError(f"{out} is not empty and holds no study: choose another --out")
-    if not a.download: find_files(get_spec(cfg.dataset), a.data_dir)
+    if a.resume and (out/'run.json').exists() and cfg == imp_config(parser().parse_args(['imp', '--out', a.out])):
+        cfg = None   # `imp --out DIR --resume` with no study flags: the study as its run.json says (what check and summary suggest)
     run = ImpRun(out, cfg, data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet, together=a.together)
+    if not a.download: find_files(get_spec(run.cfg.dataset), a.data_dir)
     done = lambda m: print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy {m['test_acc']:.4f}", file=sys.stderr)
     try: run.run(on_unit=done)
     except KeyboardInterrupt:
