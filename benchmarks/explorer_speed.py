@@ -13,8 +13,8 @@ Also the size of `lottery-nb export-html`'s file for each study. Prints median a
 import argparse, contextlib, json, os, platform, statistics, sys, tempfile, time
 from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT/'tools'))
-from lab import jupyterlab, browser, write_notebook, open_notebook, run_cell, wait_views, key_latency, serialization_warnings, training_load
+sys.path.insert(0, str(ROOT))   # run as a script from anywhere: the project's tools, as `tools.lab`
+from tools.lab import jupyterlab, browser, write_notebook, open_notebook, run_cell, wait_views, key_latency, serialization_warnings, training_load
 
 def resnet_study(out:Path) -> Path:
     "An 11-level ResNet-20 IMP study with ticket, re-init and random variants (tiny training: the views' size is what counts)."

@@ -7,24 +7,59 @@ Docs: https://lottery-nb.github.io/lottery_nb/cli.html.md"""
 # %% ../nbs/09_cli.ipynb #c726d9ab
 from __future__ import annotations
 import argparse, sys
-from dataclasses import asdict
+from dataclasses import asdict, fields, MISSING
 from pathlib import Path
 import torch
 import lottery_nb
 from .core import LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs, check_mask, check_fraction
 from .data import get_data, get_spec, find_files
-from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name
+from fastcore.docments import docments
+from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for, output_layer, MODELS
 from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig, has_state, drop_state
-from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
-                              STRATEGIES, prunable)
-from .runs import ImpConfig, ImpRun, CONTROLS, arch_for
+from .masks import prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP, STRATEGIES, as_mask
+from .variants import control_names
+from .runs import ImpConfig, ImpRun
 
 # %% auto #0
-__all__ = ['COMMANDS', 'parser', 'train_overrides', 'arch_of_checkpoint', 'run_config', 'cmd_train', 'format_history',
-           'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'cmd_check', 'cmd_export_html', 'main']
+__all__ = ['COMMANDS', 'add_fields', 'given_fields', 'parser', 'train_overrides', 'arch_of_checkpoint', 'run_config', 'cmd_train',
+           'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'cmd_check',
+           'cmd_export_html', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
-_OVERRIDES = ('epochs', 'lr', 'batch-size', 'n-train', 'n-test')
+def _default(f) -> object:
+    "A dataclass field's default value."
+    return f.default_factory() if f.default_factory is not MISSING else f.default
+
+def _lenient(kind:str):
+    "Read a flag's text as the field's number where it is one; else keep the text, for the config's own one-line error."
+    conv = float if 'float' in kind.split('|') else int if 'int' in kind.split('|') else None
+    def read(v:str):
+        try: return conv(v) if conv else v
+        except ValueError: return v
+    return read
+
+def add_fields(p:argparse.ArgumentParser, cls, # a config dataclass: each field becomes a --flag, its comment the help
+               skip:tuple=(), # fields set by other flags
+               says:str|None=None, # what the defaults are, for help (None: each field's own default)
+               choices:dict|None=None, # field -> its allowed values
+               more:dict|None=None, # field -> more help
+              ):
+    "Add one `--field-name` per field of dataclass `cls`, with its docments comment and default as help."
+    docs, choices, more = docments(cls), choices or {}, more or {}
+    for f in fields(cls):
+        kind = str(f.type).replace(' ', '')
+        if f.name in skip or kind == 'dict': continue
+        dv = _default(f)
+        d = says or f"default {','.join(map(str, dv)) or 'none' if isinstance(dv, tuple) else dv}"
+        kw = dict(help=f"{docs.get(f.name) or f.name}{more.get(f.name, '')} ({d})", default=None, dest=f.name)
+        if kind in ('bool', 'bool|None'): kw['action'] = argparse.BooleanOptionalAction
+        elif f.name in choices: kw['choices'] = choices[f.name]
+        else: kw.update(metavar=f.name.upper().replace('_', '-'), type=_lenient(kind))
+        p.add_argument('--' + f.name.replace('_', '-'), **kw)
+
+def given_fields(a:argparse.Namespace, cls, skip:tuple=()) -> dict:
+    "The fields of dataclass `cls` given on the command line `a` (the rest keep their defaults)."
+    return {f.name: v for f in fields(cls) if f.name not in skip and (v := getattr(a, f.name, None)) is not None}
 
 def _data_args(p):
     p.add_argument('--dataset', default=None, help="cifar10, fashion_mnist or mnist (default: fashion_mnist, or the checkpoint's)")
@@ -33,20 +68,22 @@ def _data_args(p):
     p.add_argument('--device', default=None, help="cuda, mps or cpu (default: the best available)")
 
 def _model_args(p):
-    p.add_argument('--model', default=None, help="resnet20, resnet32, resnet44, resnet56 (any 6n+2) or lenet300_100 (default: resnet20, or the checkpoint's)")
+    p.add_argument('--model', default=None, help=f"{' or '.join(f.about for f in MODELS.values())} (default: resnet20, or the checkpoint's)")
     p.add_argument('--width', type=float, default=None, help="ResNet channel multiplier (default 1)")
     p.add_argument('--shortcut', choices=('conv', 'pad'), default=None, help="ResNet shortcut: 1x1 conv + BN (default) or zero padding")
 
 def _train_args(p):
     p.add_argument('--preset', default='workshop', choices=tuple(PRESETS), help="training schedule (default: workshop, sized for a CPU)")
     p.add_argument('--seed', type=int, default=0, help="seeds the initial weights, the data order and augmentation (default 0)")
-    for f in _OVERRIDES: p.add_argument(f'--{f}', default=None, help=f"override the preset's {f.replace('-', '_')}")
+    add_fields(p.add_argument_group("training (each overrides the preset's)"), TrainConfig, skip=('seed',), says="the preset's")
     p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE', help="override any training setting, e.g. --set weight_decay=1e-4 milestones=80,120")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 
 def _trust_arg(p):
     p.add_argument('--trust-checkpoint', action='store_true',
                    help="load checkpoints even if they ask to import code (only for files you trust: loading them can run anything)")
+
+_SET_APART = ('dataset', 'model', 'model_kwargs', 'preset', 'train', 'rewind_iter', 'rewind_epochs', 'seed')   # by their own flags
 
 def parser() -> argparse.ArgumentParser:
     "The `lottery-nb` argument parser."
@@ -65,7 +102,7 @@ def parser() -> argparse.ArgumentParser:
                         description="Prune the weights of a checkpoint to a target sparsity; with --method agp, prune gradually while fine-tuning.")
     pr.add_argument('--checkpoint', required=True, help="the trained checkpoint (ours or Distiller's)")
     pr.add_argument('--sparsity', type=float, required=True, help="target fraction of prunable weights removed, in [0, 1) (of filters per conv for --method filters)")
-    pr.add_argument('--method', default='global', choices=(*STRATEGIES, 'agp'), help="global (default), magnitude/layerwise, filters (L1 filter pruning), or agp")
+    pr.add_argument('--method', default='global', choices=(*STRATEGIES, 'agp'), help="a strategy of lottery_nb.masks.STRATEGIES, or agp (default global)")
     pr.add_argument('--output-rate', type=float, default=None, help="prune the output layer to this sparsity instead (e.g. half the target, as the LTH paper)")
     pr.add_argument('--out', required=True, help="the pruned checkpoint to write")
     _data_args(pr); _train_args(pr); _trust_arg(pr)
@@ -78,13 +115,9 @@ def parser() -> argparse.ArgumentParser:
     im = sub.add_parser('imp', help="iterative magnitude pruning with controls, resumable",
                         description="Train, prune, rewind, repeat: an IMP study with controls, written to --out.")
     _data_args(im); _model_args(im); _train_args(im)
-    im.add_argument('--rounds', type=int, default=5, help="pruning levels after the dense one (default 5)")
-    im.add_argument('--fraction', type=float, default=0.2, help="fraction of surviving weights pruned per level (default 0.2)")
-    im.add_argument('--output-rate', type=float, default=None, help="fraction for the output layer (default: half of --fraction)")
-    im.add_argument('--method', default='global', choices=('global', 'layerwise'), help="magnitude pruning over all layers at once (default) or per layer")
+    add_fields(im.add_argument_group("the study (each a field of ImpConfig)"), ImpConfig, skip=_SET_APART,
+               choices=dict(method=tuple(STRATEGIES)), more=dict(controls=f": comma-separated, from {', '.join(control_names())}, or none"))
     im.add_argument('--rewind-to', default='0', metavar='ITER', help="rewind to iteration ITER (0: theta_0), or to N epochs with 'Nep' (e.g. 2ep)")
-    im.add_argument('--controls', default='reinit,random', help=f"comma-separated controls from {','.join(CONTROLS)}, or 'none'")
-    im.add_argument('--one-shot', action='store_true', help="prune once to the sparsity of --rounds levels instead of iteratively")
     im.add_argument('--out', required=True, help="the study's directory")
     im.add_argument('--resume', action='store_true', help="continue an interrupted study in --out")
     tg = im.add_mutually_exclusive_group()
@@ -111,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
 # %% ../nbs/09_cli.ipynb #e56e761f
 def train_overrides(a:argparse.Namespace) -> dict:
     "The preset overrides given on the command line (--epochs ..., --set KEY=VALUE)."
-    over = {k.replace('-', '_'): v for k in _OVERRIDES if (v := getattr(a, k.replace('-', '_'))) is not None}
+    over = given_fields(a, TrainConfig, skip=('seed',))
     for kv in a.set:
         if '=' not in kv: raise LotteryError(f"--set takes KEY=VALUE, not {kv!r}")
         k, v = kv.split('=', 1); over[k.strip()] = v.strip()
@@ -158,7 +191,7 @@ def _load_checkpoint(a:argparse.Namespace, path) -> dict:
 def _load_start(ck:dict, arch:dict, path:str|Path) -> tuple[torch.nn.Module, dict]:
     "A model holding checkpoint `ck`'s weights, and the mask to enforce (the stored one, or the weights' zeros)."
     model = load_state(get_model(seed=0, **arch), ck, str(path))
-    mask = {k: v.bool() for k, v in ck['mask'].items()} if ck.get('mask') else mask_from_weights(model)
+    mask = as_mask(ck['mask']) if ck.get('mask') else mask_from_weights(model)
     check_mask(mask, dict(model.named_parameters()))
     return model, mask
 
@@ -235,13 +268,14 @@ def cmd_prune(a:argparse.Namespace) -> int:
         dev = default_device(a.device)
         tc = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
         data = get_data(dataset, a.data_dir, dev, tc.n_train, tc.n_test, download=a.download)
-        rates = {prunable(model)[-1]: a.output_rate} if a.output_rate is not None else None
+        rates = {output_layer(model): a.output_rate} if a.output_rate is not None else None
         t = Trainer(model, data, tc, mask=mask, cbs=[AGP(a.sparsity, 0, max(1, tc.epochs - 1), 1 - density(mask), 'layerwise', rates)],
                     progress=not a.quiet, desc=f'AGP to {a.sparsity:.0%}')
         t.fit()
         mask, extra = t.mask, dict(history=t.history)
     else:
-        frac, rates = (a.sparsity, None) if a.method == 'filters' else _fractions(mask, prunable(model)[-1], a.sparsity, a.output_rate)
+        frac, rates = ((a.sparsity, None) if a.method == 'filters' else
+                       _fractions(mask, output_layer(model), a.sparsity, a.output_rate))
         mask, extra = prune(model, frac, a.method, mask, rates), {}
     with torch.no_grad():
         for n, p in model.named_parameters():
@@ -261,7 +295,7 @@ def cmd_extract(a:argparse.Namespace) -> int:
     if diff or shape:
         raise LotteryError(f"{a.untrained} and {a.pruned} are of different architectures "
                            f"({', '.join((diff + shape)[:3])} differ)")
-    mask = {clean: v.bool() for clean, v in clean_state_dict(p['mask']).items()} if p.get('mask') else None
+    mask = as_mask(clean_state_dict(p['mask'])) if p.get('mask') else None
     ticket, mask = extract_ticket(usd, psd, mask)
     arch = u.get('arch') or p.get('arch')
     extra = {k: v for k, v in (('model_kwargs', u.get('model_kwargs') or p.get('model_kwargs')), ('dataset', u.get('dataset') or p.get('dataset'))) if v}
@@ -277,11 +311,12 @@ def imp_config(a:argparse.Namespace) -> ImpConfig:
     r = a.rewind_to.strip().lower()
     try: rewind = dict(rewind_epochs=float(r[:-2])) if r.endswith('ep') else dict(rewind_iter=int(r))
     except ValueError as e: raise LotteryError(f"--rewind-to takes an iteration (500) or epochs (2ep), not {a.rewind_to!r}") from e
-    controls = () if a.controls.strip().lower() in ('', 'none') else tuple(c.strip() for c in a.controls.split(','))
+    given = given_fields(a, ImpConfig, skip=_SET_APART)
+    if isinstance(c := given.get('controls'), str):
+        given['controls'] = () if c.strip().lower() in ('', 'none') else tuple(x.strip() for x in c.split(','))
     model_kw = {k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None}
-    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model or 'resnet20', model_kwargs=model_kw, preset=a.preset,
-                     train=train_overrides(a), rounds=a.rounds, fraction=a.fraction, output_rate=a.output_rate, method=a.method,
-                     one_shot=a.one_shot, controls=controls, seed=a.seed, **rewind)
+    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model or 'resnet20', model_kwargs=model_kw,
+                     preset=a.preset, train=train_overrides(a), seed=a.seed, **rewind, **given)
 
 def cmd_imp(a:argparse.Namespace) -> int:
     "Run (or resume) an IMP study; print its summary."

@@ -8,14 +8,12 @@ Docs: https://lottery-nb.github.io/lottery_nb/core.html.md"""
 from __future__ import annotations
 import dataclasses, errno, math, os, shutil, sys, json, tempfile
 from pathlib import Path
-from types import SimpleNamespace
 import torch
 from safetensors import SafetensorError
 
 # %% auto #0
-__all__ = ['SCALES', 'LotteryError', 'default_device', 'device_name', 'note', 'first_line', 'file_mode', 'atomic_write',
-           'save_json', 'load_json', 'diff_configs', 'check_mask', 'check_fraction', 'coerce_field', 'check_fields',
-           'Scale', 'pick_scale']
+__all__ = ['LotteryError', 'default_device', 'device_name', 'note', 'first_line', 'file_mode', 'atomic_write', 'save_json',
+           'load_json', 'diff_configs', 'check_mask', 'check_fraction', 'coerce_field', 'check_fields']
 
 # %% ../nbs/00_core.ipynb #e3c970d7
 class LotteryError(Exception):
@@ -168,18 +166,3 @@ def coerce_field(name:str, # the field's name, for the message
 def check_fields(obj):
     "Coerce every field of dataclass `obj` to its annotated type, in place, or raise one clear error (see `coerce_field`)."
     for f in dataclasses.fields(obj): setattr(obj, f.name, coerce_field(f.name, f.type, getattr(obj, f.name)))
-
-# %% ../nbs/00_core.ipynb #9e8a14c0
-SCALES = ('ci', 'workshop', 'fast', 'paper')
-
-class Scale(SimpleNamespace):
-    "A tutorial's settings at one scale: `S.epochs`, `S.name`, ..."
-    def __repr__(self): return f"Scale({self.name!r}: " + ', '.join(f'{k}={v!r}' for k, v in vars(self).items() if k != 'name') + ')'
-
-def pick_scale(scale:str, # 'workshop', 'fast' or 'paper' ('ci': the test suite's tiny run)
-               table:dict, # scale name -> dict of settings
-              ) -> Scale:
-    "The settings of `scale` from `table`; `$LOTTERY_NB_SCALE`, when set, overrides `scale`."
-    name = os.environ.get('LOTTERY_NB_SCALE') or scale
-    if name not in table: raise LotteryError(f"unknown scale {name!r}: this tutorial has {', '.join(table)}")
-    return Scale(name=name, **table[name])

@@ -6,16 +6,18 @@ Docs: https://lottery-nb.github.io/lottery_nb/masks.html.md"""
 
 # %% ../nbs/04_masks.ipynb #6a082380
 from __future__ import annotations
+from pathlib import Path
 import torch
 import torch.nn as nn
 from .core import LotteryError, check_mask, check_fraction
-from .files import check_finite
+from .files import check_finite, save_tensors, load_tensors
 from .train import Callback
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'prunable', 'weights_of', 'dense_mask', 'mask_from_weights', 'apply_mask', 'density', 'layer_stats',
-           'sparsity_table', 'prune_layerwise', 'prune_global', 'prune_filters', 'prune', 'fraction_for',
-           'agp_sparsity', 'AGP', 'extract_ticket', 'Snapshot', 'random_mask', 'shuffled_mask', 'reinit_state']
+__all__ = ['STRATEGIES', 'prunable', 'weights_of', 'dense_mask', 'mask_from_weights', 'as_mask', 'save_mask', 'load_mask',
+           'apply_mask', 'density', 'layer_stats', 'sparsity_table', 'prune_layerwise', 'prune_global', 'prune_filters',
+           'check_strategy', 'prune', 'fraction_for', 'agp_sparsity', 'AGP', 'extract_ticket', 'Snapshot',
+           'random_mask', 'shuffled_mask', 'reinit_state']
 
 # %% ../nbs/04_masks.ipynb #5b376a77
 def prunable(model:nn.Module) -> list[str]:
@@ -36,6 +38,18 @@ def dense_mask(src) -> dict[str, torch.Tensor]:
 def mask_from_weights(src) -> dict[str, torch.Tensor]:
     "The mask implied by a pruned network: kept where the weight is non-zero (Distiller's lottery.py)."
     return {n: w != 0 for n, w in weights_of(src).items()}
+
+def as_mask(tensors:dict) -> dict[str, torch.Tensor]:
+    "A mask from tensors read back (bool, or uint8 as older files and torch.save keep them): bool, by name."
+    return {k: v.bool() for k, v in tensors.items()}
+
+def save_mask(mask:dict, path) -> Path:
+    "Write `mask` as a safetensors file of bool tensors, atomically."
+    return save_tensors({k: v.bool() for k, v in mask.items()}, path)
+
+def load_mask(path) -> dict[str, torch.Tensor]:
+    "A mask written by `save_mask` (or any safetensors file of 0/1 tensors)."
+    return as_mask(load_tensors(path))
 
 @torch.no_grad()
 def apply_mask(model:nn.Module, mask:dict) -> nn.Module:
@@ -130,7 +144,12 @@ def prune_filters(weights:dict, mask:dict,
     return out
 
 # %% ../nbs/04_masks.ipynb #7d9b609f
-STRATEGIES = {'magnitude': prune_layerwise, 'layerwise': prune_layerwise, 'global': prune_global, 'filters': prune_filters}
+STRATEGIES = {'global': prune_global, 'layerwise': prune_layerwise, 'magnitude': prune_layerwise, 'filters': prune_filters}
+
+def check_strategy(method:str) -> str:
+    "`method` if it names a pruning strategy of `STRATEGIES`, else one clear error listing them."
+    if method not in STRATEGIES: raise LotteryError(f"unknown pruning method {method!r}: use {', '.join(STRATEGIES)}")
+    return method
 
 def prune(src, # a model or state dict whose weights are ranked
           fraction:float, # fraction of the surviving weights (or filters) to remove
@@ -139,7 +158,7 @@ def prune(src, # a model or state dict whose weights are ranked
           rates:dict|None=None, # per-layer fractions that override `fraction`
          ) -> dict:
     "Prune `fraction` of what survives in `src` with strategy `method`; returns the new mask."
-    if method not in STRATEGIES: raise LotteryError(f"unknown pruning method {method!r}: use {', '.join(STRATEGIES)} (or agp during training)")
+    check_strategy(method)
     w = weights_of(src)
     mask = mask_from_weights(src) if mask is None else mask
     check_mask(mask, w)
@@ -169,7 +188,7 @@ class AGP(Callback):
     "Prune gradually during training, from `initial` to `final` sparsity between epochs `start` and `end` (Zhu & Gupta)."
     def __init__(self, final:float, start:int=0, end:int|None=None, initial:float=0.0, method:str='layerwise', rates:dict|None=None):
         check_fraction(final, 'sparsity')
-        if method not in STRATEGIES: raise LotteryError(f"unknown pruning method {method!r}")
+        check_strategy(method)
         self.final, self.start, self.end, self.initial, self.method, self.rates = final, start, end, initial, method, rates
 
     def after_epoch(self, t):

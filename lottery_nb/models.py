@@ -7,15 +7,19 @@ Docs: https://lottery-nb.github.io/lottery_nb/models.html.md"""
 # %% ../nbs/02_models.ipynb #743a28e0
 from __future__ import annotations
 import re
+from dataclasses import dataclass
+from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .core import LotteryError
 from .files import check_finite
+from .data import get_spec
 
 # %% auto #0
-__all__ = ['conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'init_weights', 'LeNet', 'model_name', 'get_model',
-           'count_params', 'clean_state_dict', 'load_state', 'arch_from_state']
+__all__ = ['MODELS', 'conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'init_weights', 'LeNet', 'ModelFamily', 'model_name',
+           'get_model', 'count_params', 'clean_state_dict', 'load_state', 'arch_from_state', 'output_layer', 'is_conv',
+           'n_networks', 'arch_for']
 
 # %% ../nbs/02_models.ipynb #e56d013e
 def conv3x3(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
@@ -49,6 +53,8 @@ class BasicBlock(nn.Module):
 # %% ../nbs/02_models.ipynb #a0834abc
 class ResNetCifar(nn.Module):
     "ResNet for CIFAR-sized images (He et al. 2016): depth 6n+2, three stages at 16/32/64 x `width` channels."
+    conv = True                 # a conv net: channels-last pays, and the literature augments its data
+    output_layer = 'fc.weight'  # the layer pruned at its own rate (the LTH paper: half the others')
     def __init__(self, depth:int=20, # 6n+2: 20, 32, 44, 56, 110
                  num_classes:int=10, in_channels:int=3,
                  width:float=1, # channel multiplier: 16*width, 32*width, 64*width filters
@@ -88,6 +94,8 @@ def init_weights(model:nn.Module) -> nn.Module:
 # %% ../nbs/02_models.ipynb #9c23edd8
 class LeNet(nn.Module):
     "A fully-connected network: LeNet-300-100 by default (Frankle & Carbin's MNIST network)."
+    conv = False
+    output_layer = 'fc.weight'
     def __init__(self, num_classes:int=10, in_channels:int=1, img_size:int=28,
                  hidden:tuple=(300, 100), # widths of the hidden layers
                 ):
@@ -104,18 +112,55 @@ class LeNet(nn.Module):
         return self.fc(x)
 
 # %% ../nbs/02_models.ipynb #578b87ec
+def _resnet_shape(name:str, sd:dict) -> dict:
+    "A ResNet's `get_model` arguments from its tensors: input channels, classes, width and shortcut."
+    w = sd['conv1.weight']
+    arch = dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=w.shape[1], img_size=32)
+    if w.shape[0] != 16: arch['width'] = w.shape[0] / 16
+    if not any('downsample' in k for k in sd): arch['shortcut'] = 'pad'
+    return arch
+
+def _lenet_shape(name:str, sd:dict) -> dict:
+    "A LeNet's `get_model` arguments from its tensors: the input image (square, 1 or 3 channels) and hidden widths."
+    n_in = sd['fc1.weight'].shape[1]
+    c = 3 if n_in % 3 == 0 and int(round((n_in // 3) ** 0.5)) ** 2 == n_in // 3 else 1
+    hidden = tuple(sd[f'fc{i}.weight'].shape[0] for i in range(1, 10) if f'fc{i}.weight' in sd)
+    arch = dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=c, img_size=int(round((n_in // c) ** 0.5)))
+    if hidden != (300, 100): arch['hidden'] = hidden
+    return arch
+
+@dataclass(frozen=True)
+class ModelFamily:
+    "One family of networks, as `get_model` knows it: its names, how it is built, how its shape is read off its weights."
+    pattern:str      # a regular expression over the lower-case name without dashes, e.g. r'resnet(\d+)'
+    canonical:str    # the one name, formatted with the pattern's groups: 'resnet{0}'
+    build:Callable   # (groups, num_classes, in_channels, img_size, **kw) -> nn.Module
+    shape_of:Callable  # (name, state dict) -> `get_model` arguments (see `arch_from_state`)
+    about:str        # how to ask for it, for messages and --help
+
+MODELS = {
+    'resnet': ModelFamily(r'resnet(\d+)', 'resnet{0}', lambda g, nc, c, s, **kw: ResNetCifar(int(g[0]), nc, c, **kw),
+                          _resnet_shape, 'resnet20 (or resnet32/44/56, any 6n+2)'),
+    'lenet': ModelFamily(r'lenet(?:300_?100)?', 'lenet300_100', lambda g, nc, c, s, **kw: LeNet(nc, c, s, **kw),
+                         _lenet_shape, 'lenet300_100'),
+}
+
+def _family(name:str) -> tuple[ModelFamily, tuple]:
+    "The family of model `name`, and the groups its pattern matched."
+    key = str(name).lower().replace('-', '').replace('_cifar', '')
+    for fam in MODELS.values():
+        if m := re.fullmatch(fam.pattern, key): return fam, m.groups()
+    raise LotteryError(f"unknown model {name!r}: use {' or '.join(f.about for f in MODELS.values())}")
+
 def model_name(name:str # a model's name as written: 'resnet20', 'resnet20_cifar' (Distiller's), 'LeNet-300-100', ...
               ) -> str:
     "The one name of model `name`: 'resnetN' or 'lenet300_100'."
-    key = name.lower().replace('-', '').replace('_cifar', '')
-    if re.fullmatch(r'resnet\d+', key): return key
-    if key in ('lenet300100', 'lenet300_100', 'lenet'): return 'lenet300_100'
-    raise LotteryError(f"unknown model {name!r}: use resnet20 (or resnet32/44/56, any 6n+2) or lenet300_100")
+    fam, groups = _family(name)
+    return fam.canonical.format(*groups)
 
 def _build(name:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn.Module:
-    key = model_name(name)
-    if key.startswith('resnet'): return ResNetCifar(int(key[6:]), num_classes, in_channels, **kw)
-    return LeNet(num_classes, in_channels, img_size, **kw)
+    fam, groups = _family(name)
+    return fam.build(groups, num_classes, in_channels, img_size, **kw)
 
 def get_model(name:str='resnet20', # 'resnet20', 'resnet32', ..., 'lenet300_100'
               num_classes:int=10, in_channels:int=3, img_size:int=32,
@@ -159,18 +204,33 @@ def arch_from_state(name:str, # the architecture's name, e.g. 'resnet20_cifar'
                    ) -> dict:
     "The `get_model` arguments that rebuild the network of state dict `sd`, read from its tensors' shapes."
     sd = clean_state_dict(sd.get('state_dict', sd))
-    try:
-        if 'conv1.weight' in sd:
-            w = sd['conv1.weight']
-            arch = dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=w.shape[1], img_size=32)
-            if w.shape[0] != 16: arch['width'] = w.shape[0] / 16
-            if not any('downsample' in k for k in sd): arch['shortcut'] = 'pad'
-            return arch
-        n_in = sd['fc1.weight'].shape[1]
-        c = 3 if n_in % 3 == 0 and int(round((n_in // 3) ** 0.5)) ** 2 == n_in // 3 else 1
-        hidden = tuple(sd[f'fc{i}.weight'].shape[0] for i in range(1, 10) if f'fc{i}.weight' in sd)
-        arch = dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=c, img_size=int(round((n_in // c) ** 0.5)))
-        if hidden != (300, 100): arch['hidden'] = hidden
-        return arch
+    try: return _family(name)[0].shape_of(name, sd)
     except (KeyError, AttributeError, IndexError) as e:
         raise LotteryError(f"cannot tell the shape of a {name!r} network from this state dict (no {e})") from e
+
+# %% ../nbs/02_models.ipynb #a1c44a3b
+def output_layer(model:nn.Module) -> str:
+    "The parameter name of `model`'s output layer, as the model declares it (pruned at its own rate)."
+    name = getattr(model, 'output_layer', None)
+    if name is None or name not in dict(model.named_parameters()):
+        raise LotteryError(f"{type(model).__name__} does not declare its output layer: give it `output_layer = 'fc.weight'`")
+    return name
+
+def is_conv(model:nn.Module) -> bool:
+    "Whether `model` is a conv net (channels-last pays; augmented by default): as it declares, else by its layers."
+    if (said := getattr(model, 'conv', None)) is not None: return bool(said)
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+def n_networks(model:nn.Module) -> int:
+    "How many networks `model` computes at once: 1, or K for K networks trained together (`lottery_nb.together.Fused`)."
+    return getattr(model, 'n', 1)
+
+def arch_for(name:str, # a `get_model` name
+             dataset:str, # a dataset name
+             check:bool=True, # build the model once, to fail now on a bad name or option
+             **model_kw) -> dict:
+    "The `get_model` arguments for model `name` on `dataset`."
+    s = get_spec(dataset)
+    arch = dict(name=name, num_classes=s.num_classes, in_channels=s.shape[0], img_size=s.shape[1], **model_kw)
+    if check: get_model(**arch, seed=0)
+    return arch

@@ -10,23 +10,24 @@ import math
 import numpy as np
 import torch
 from .core import LotteryError
-from .runs import ImpRun, parent_of
+from collections.abc import Mapping
+from .runs import ImpRun
+from .variants import VARIANTS, get_variant, parent_of
 
 # %% auto #0
 __all__ = ['VARIANT_STYLE', 'VARIANT_COLORS', 'accuracy_table', 'layer_densities', 'density_heatmap', 'weight_histogram',
            'mask_image', 'percent_ticks', 'plot_accuracy']
 
 # %% ../nbs/06_plots.ipynb #f2a7c036
-# Okabe & Ito's palette, safe for the common colour-vision deficiencies, and a dash and marker each, so no line is told by colour alone
-VARIANT_STYLE = {
-    'dense':    dict(color='#000000', dash='dot',     symbol='circle',  label='dense network', about='the unpruned network every level is compared with'),
-    'ticket':   dict(color='#D55E00', dash='solid',   symbol='circle',  label='ticket', about='the mask, and the surviving weights reset to their starting values'),
-    'reinit':   dict(color='#0072B2', dash='dash',    symbol='square',  label='re-initialised', about="the ticket's mask with fresh random starting weights"),
-    'random':   dict(color='#009E73', dash='dashdot', symbol='diamond', label='random pruning', about="a random mask with the ticket's per-layer sparsity, on the same starting weights"),
-    'shuffled': dict(color='#CC79A7', dash='longdash', symbol='triangle-up', label='shuffled mask', about="the ticket's mask shuffled within each layer, on the same starting weights"),
-}
+class _Styles(Mapping):
+    "Each registered variant's style (or one part of it, `key`), read from `lottery_nb.variants.VARIANTS` when asked."
+    def __init__(self, key:str|None=None): self.key = key
+    def __getitem__(self, v): return get_variant(v).style if self.key is None else get_variant(v).style[self.key]
+    def __iter__(self): return iter(VARIANTS)
+    def __len__(self): return len(VARIANTS)
 
-VARIANT_COLORS = {v: s['color'] for v, s in VARIANT_STYLE.items()}
+VARIANT_STYLE = _Styles()   # variant -> color, dash, symbol, label, about: no line is told by colour alone
+VARIANT_COLORS = _Styles('color')
 
 def accuracy_table(run:ImpRun) -> dict[str, dict]:
     "Per variant: remaining fraction and final test accuracy at each level (NaN where not trained yet)."

@@ -13,32 +13,21 @@ import torch
 from fastcore.basics import patch
 import lottery_nb
 from .core import LotteryError, save_json, load_json, diff_configs, check_fraction, check_fields, first_line, note
-from .files import save_tensors, load_tensors, tensors_from_bytes, digest, file_digest
-from .data import get_data, get_spec
-from .models import get_model, load_state
+from .files import save_tensors, tensors_from_bytes, digest, file_digest
+from .data import get_data
+from .models import get_model, load_state, arch_for, output_layer
 from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has_state, drop_state
 from .together import TogetherTrainer
-from .masks import (prune, dense_mask, density, layer_stats, random_mask, shuffled_mask, reinit_state,
-                              extract_ticket, Snapshot, fraction_for, prunable)
+from .masks import prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask, Snapshot
+from .variants import VARIANTS, get_variant, control_names, check_controls, start, parent_of
+from .layout import Layout, STATE, TOGETHER, MANIFEST
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'CONTROLS', 'STATE', 'TOGETHER', 'MANIFEST', 'BUNDLED', 'arch_for', 'ImpConfig', 'unit_dir',
-           'parent_of', 'ImpRun', 'open_run', 'DamagedFile', 'Damage', 'studies_home', 'read_only', 'writable_copy']
-
-# %% ../nbs/05_runs.ipynb #d6390d9d
-def arch_for(name:str, # a `get_model` name
-             dataset:str, # a dataset name
-             check:bool=True, # build the model once, to fail now on a bad name or option
-             **model_kw) -> dict:
-    "The `get_model` arguments for model `name` on `dataset`."
-    s = get_spec(dataset)
-    arch = dict(name=name, num_classes=s.num_classes, in_channels=s.shape[0], img_size=s.shape[1], **model_kw)
-    if check: get_model(**arch, seed=0)
-    return arch
+__all__ = ['SCHEMA_VERSION', 'BUNDLED', 'ImpConfig', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'DamagedFile',
+           'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy']
 
 # %% ../nbs/05_runs.ipynb #890658a3
 SCHEMA_VERSION = 1
-CONTROLS = ('reinit', 'random', 'shuffled')
 
 @dataclass
 class ImpConfig:
@@ -51,30 +40,32 @@ class ImpConfig:
     rounds:int = 5                  # pruning levels after the dense one
     fraction:float = 0.2            # fraction of surviving weights removed per level
     output_rate:float|None = None   # fraction for the output layer (None: half of `fraction`, as the LTH paper)
-    method:str = 'global'           # 'global' or 'layerwise' magnitude pruning
+    method:str = 'global'           # a pruning strategy of `lottery_nb.masks.STRATEGIES`: 'global', 'layerwise', ...
     rewind_iter:int = 0             # rewind to the weights at this iteration (0: theta_0, the original LTH)
     rewind_epochs:float = 0         # or at this many epochs (converted to iterations when the data is known)
     one_shot:bool = False           # one prune straight to the sparsity of `rounds` levels
-    controls:tuple = ('reinit', 'random')  # control variants trained at every level
+    controls:tuple = ('reinit', 'random')  # control variants trained at every level (see `lottery_nb.variants`)
     seed:int = 0                    # initial weights and data order
 
     def __post_init__(self):
         check_fields(self)   # each field of its type, numbers finite: ImpConfig(rewind_iter='xyz') is one clear error
-        if bad := [k for k in self.model_kwargs if k in ('name', 'num_classes', 'in_channels', 'img_size', 'seed', 'check', 'dataset')]:
+        reserved = ('name', 'num_classes', 'in_channels', 'img_size', 'seed', 'check', 'dataset')
+        if bad := [k for k in self.model_kwargs if k in reserved]:
             raise LotteryError(f"model_kwargs cannot set {', '.join(bad)}: the dataset and the seed decide them")
         if self.seed < 0: raise LotteryError(f"seed must be >= 0, not {self.seed}")
         arch_for(self.model, self.dataset, **self.model_kwargs)   # a bad dataset, model or option fails here
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
         if self.output_rate is not None: check_fraction(self.output_rate, 'output_rate')
-        if self.method not in ('global', 'layerwise', 'magnitude'): raise LotteryError(f"IMP prunes by 'global' or 'layerwise' magnitude, not {self.method!r}")
+        check_strategy(self.method)
         if self.rewind_iter < 0 or self.rewind_epochs < 0: raise LotteryError("the rewind point must be >= 0")
-        if self.rewind_iter and self.rewind_epochs: raise LotteryError("give the rewind point in iterations or in epochs, not both")
-        bad = [c for c in self.controls if c not in CONTROLS]
-        if bad: raise LotteryError(f"unknown control(s) {', '.join(map(str, bad))}: choose from {', '.join(CONTROLS)}")
+        if self.rewind_iter and self.rewind_epochs:
+            raise LotteryError("give the rewind point in iterations or in epochs, not both")
+        check_controls(self.controls)
         tc = self.train_config()
         self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
-        if self.rewind_epochs > tc.epochs: raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the {tc.epochs} epochs of training")
+        if self.rewind_epochs > tc.epochs:
+            raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the {tc.epochs} epochs of training")
 
     def train_config(self) -> TrainConfig: return preset(self.preset, **{'seed': self.seed, **self.train})
 
@@ -89,258 +80,99 @@ class ImpConfig:
         "The rewind point in iterations."
         return self.rewind_iter or round(self.rewind_epochs * iters_per_epoch)
 
-    def levels(self) -> list[int]: return [0, 1] if self.one_shot else list(range(self.rounds + 1))
-    def variants(self, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls]
-
     def level_fraction(self, level:int) -> float:
         "The fraction of survivors removed to reach `level`."
         return fraction_for(1 - (1 - self.fraction) ** self.rounds) if self.one_shot else self.fraction
 
-# %% ../nbs/05_runs.ipynb #79b151a1
-def unit_dir(root:Path, level:int, variant:str) -> Path: return Path(root)/f'level_{level:02d}'/variant
-def parent_of(level:int) -> str: return 'dense' if level == 1 else 'ticket'   # the variant at level-1 whose trained weights prune `level`
+# %% ../nbs/05_runs.ipynb #6d6d1ae3
+@patch
+def levels(self:ImpConfig) -> list[int]:
+    "The study's levels: 0 (dense), then one per round (or 1 alone, pruned in one shot)."
+    return [0, 1] if self.one_shot else list(range(self.rounds + 1))
 
-STATE, TOGETHER = 'state.safetensors', 'together.safetensors'   # a unit's trainer state while it trains; a level's trained together
+@patch
+def variants(self:ImpConfig, level:int) -> list[str]:
+    "What trains at `level`: the dense network at 0, then the ticket and the study's controls."
+    return ['dense'] if level == 0 else ['ticket', *self.controls]
 
-def _resume_and_fit(t:Trainer, state:Path) -> bool:
-    "Continue `t` from its per-epoch `state` file if there is one, train, and say whether it finished (False: stopped early, `state` keeps the finished epochs)."
-    t.resume(state)
-    t.fit()
-    return t.epoch >= t.cfg.epochs
+@patch
+def units(self:ImpConfig) -> list[tuple[int, str]]:
+    "Every (level, variant) of the study, in the order `run()` trains them."
+    return [(l, v) for l in self.levels() for v in self.variants(l)]
 
-class _StopFlag(Callback):
-    def __init__(self, run): self.run = run
+@patch
+def needs(self:ImpConfig, level:int) -> tuple[int, str]|None:
+    "The unit whose trained weights `level`'s mask is ranked from (None for the dense level)."
+    return None if level == 0 else (level - 1, parent_of(level))
+
+# %% ../nbs/05_runs.ipynb #c1424e6a
+@dataclass(frozen=True)
+class Event:
+    "Something a study's training did, at `level`, to `variants` (one, or several trained together)."
+    level:int
+    variants:tuple
+
+    def what(self) -> str: return f"level {self.level} " + ' + '.join(self.variants)
+
+@dataclass(frozen=True)
+class Started(Event):
+    "A training began, or resumed at `iteration` of its `total`."
+    iteration:int = 0
+    total:int = 0
+
+@dataclass(frozen=True)
+class Stepped(Event):
+    "One optimiser step was taken."
+    iteration:int = 0
+    total:int = 0
+
+@dataclass(frozen=True)
+class EpochDone(Event):
+    "An epoch ended: each variant's per-epoch history so far."
+    epoch:int = 0
+    iteration:int = 0
+    total:int = 0
+    histories:dict = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class Finished(Event):
+    "The variants finished; their metrics, as written to metrics.json."
+    metrics:tuple = ()
+
+class _Report(Callback):
+    "Says what a trainer does as events of the study (to `emit`), and stops it after an epoch when the study is asked to."
+    def __init__(self, run, level:int, variants:tuple, emit):
+        self.run, self.level, self.variants, self.emit = run, level, tuple(variants), emit
+    def _total(self, t): return t.cfg.epochs * t.iters_per_epoch
+    def before_fit(self, t):
+        if self.emit: self.emit(Started(self.level, self.variants, t.iteration, self._total(t)))
+    def after_step(self, t):
+        if self.emit: self.emit(Stepped(self.level, self.variants, t.iteration, self._total(t)))
     def after_epoch(self, t):
-        if self.run._stop: t.stop = True
+        if self.emit:
+            hs = {v: list(t.histories[i]) for i, v in enumerate(self.variants)}
+            self.emit(EpochDone(self.level, self.variants, t.epoch, t.iteration, self._total(t), hs))
+        if self.run.stopping: t.stop = True
 
-class ImpRun:
-    "An IMP study in directory `out`: created from `cfg`, or reopened from its run.json."
-    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None, progress:bool=True,
-                 together:bool|None=None, # train a level's variants together (None: on CUDA, where it pays)
-                ):
-        self.out, self.data_dir, self.device, self.progress, self.together = Path(out), data_dir, device, progress, together
-        self.cfg, self._data, self._stop = cfg, None, False
-        saved = self.out/'run.json'
-        if self.out.exists() and not self.out.is_dir(): raise LotteryError(f"{self.out} is a file, not a directory that can hold a study")
-        if saved.is_dir(): raise LotteryError(f"{saved} is a directory, not a study's run.json")
-        if saved.exists():
-            try: meta = load_json(saved)
-            except LotteryError as e: raise LotteryError(f"{saved} is damaged ({first_line(e).split(': ', 1)[-1]}): the study's config is lost, so it cannot be mended") from e
-            if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict):
-                raise LotteryError(f"{saved} is not a study's run.json: it holds no config")
-            if meta.get('schema_version') != SCHEMA_VERSION:
-                raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb reads version {SCHEMA_VERSION}")
-            try: old = ImpConfig(**meta['config'])
-            except (TypeError, LotteryError) as e: raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
-            if cfg is not None and (diffs := diff_configs(asdict(old), asdict(cfg))):
-                raise LotteryError(f"cannot resume {self.out}: it was made with another config ({'; '.join(diffs)})")
-            self.cfg = old
-        elif cfg is None: raise LotteryError(f"{self.out} holds no IMP run (no run.json)")
+# %% ../nbs/05_runs.ipynb #50333cc9
+def _parse_json(data:bytes, path:Path):
+    try: return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
 
-    # -- reading ------------------------------------------------------------------------------------------------
-    def units(self) -> list[tuple[int, str]]: return [(l, v) for l in self.cfg.levels() for v in self.cfg.variants(l)]
-    def is_done(self, level, variant) -> bool: return self.metrics(level, variant) is not None
-    def _read(self, path:Path, parse):
-        "Read `path` once through `parse(bytes, path)`, checked against its recorded checksum: a file of a study never changes once written."
-        cache = self.__dict__.setdefault('_files', {})
-        if path not in cache: cache[path] = self._load(path, parse)
-        return cache[path]
-    def metrics(self, level, variant) -> dict|None:
-        "A finished unit's metrics.json (None while it is unfinished, or when it is damaged: see `verify`)."
-        p = unit_dir(self.out, level, variant)/'metrics.json'
-        if not p.exists(): return None
-        try: return self._read(p, lambda data, path: _parse_metrics(data, path, level, variant))
-        except DamagedFile: return None
-    def tensors(self, name:str) -> dict:
-        "A safetensors file of the study, e.g. 'theta_0' or 'level_02/mask'."
-        return self._read(self.out/f'{name}.safetensors', tensors_from_bytes)
-    def results(self) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
-    def controls(self) -> list[str]:
-        "The study's control variants: the configured ones, then any trained later with `train_unit`."
-        extra = [c for c in CONTROLS if c not in self.cfg.controls and any(self.is_done(l, c) for l in self.cfg.levels()[1:])]
-        return [*self.cfg.controls, *extra]
-    def variants(self, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls()]
-    def mask(self, level:int, variant:str='ticket') -> dict:
-        "The mask a unit trained under, in the model's layer order."
-        if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
-        own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        return self._read(own if own.exists() else self._mask_path(level), self._parse_mask)
-    def _mask_path(self, level:int) -> Path: return self.out/f'level_{level:02d}'/'mask.safetensors'   # the IMP mask of a level
-    def has_mask(self, level:int) -> bool: return level == 0 or self._mask_path(level).exists()
-    def final_weights(self, level:int, variant:str) -> dict:
-        "A finished unit's trained weights (a state dict)."
-        return self._read(unit_dir(self.out, level, variant)/'final.safetensors', self._parse_state)
-    def start_weights(self) -> dict:
-        "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (rebuilt from the seed if the study left it out)."
-        if self.cfg.rewinds: return self._read(self.out/'theta_rewind.safetensors', self._parse_state)
-        if not (self.out/'theta_0.safetensors').exists(): return get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
-        return self._read(self.out/'theta_0.safetensors', self._parse_state)
+_METRICS = dict(level=int, variant=str, density=(int, float), layers=dict, history=list, test_acc=(int, float))
 
-    def summary(self) -> str:
-        "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
-        cols, bad = ['ticket', *self.controls()], {d.unit for d in self.verify() if d.unit}
-        lines = [f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>8}' for c in (['dense'] if not cols else cols))]
-        for l in self.cfg.levels():
-            ms = {v: self.metrics(l, v) for v in self.variants(l)}
-            dens = next((m['density'] for m in ms.values() if m), None)
-            cells = [f"{'damaged':>8}" if (l, v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}" for v in (['dense'] if l == 0 else cols)]
-            lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
-        return '\n'.join(lines)
-
-    # -- running ------------------------------------------------------------------------------------------------
-    def stop(self):
-        "Ask a running `run()` to stop after the current epoch."
-        self._stop = True
-
-    def data(self):
-        if self._data is None:
-            tc = self.cfg.train_config()
-            self._data = get_data(self.cfg.dataset, self.data_dir, self.device, tc.n_train, tc.n_test)
-        return self._data
-
-    def _check_ready(self):
-        "Fail now, before anything is written, on data that cannot be read or a rewind point past the end of training."
-        data, tc = self.data(), self.cfg.train_config()
-        ipe = data.train.n_batches(tc.batch_size, drop_last=True)
-        if self.cfg.rewinds and (k := self.cfg.rewind_at(ipe)) > tc.epochs * ipe:
-            raise LotteryError(f"the rewind point (iteration {k}) is beyond the {tc.epochs * ipe} iterations of training "
-                               f"({tc.epochs} epochs of {ipe}): choose an earlier one")
-
-    def _start(self):
-        if not (self.out/'run.json').exists():
-            self._write_json(dict(schema_version=SCHEMA_VERSION, config=asdict(self.cfg), arch=self.cfg.arch(),
-                                  lottery_nb=lottery_nb.__version__, torch=torch.__version__), self.out/'run.json')
-        if not (self.out/'theta_0.safetensors').exists():
-            self._write_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), self.out/'theta_0.safetensors')
-
-    def _level_mask(self, level:int) -> dict:
-        "The IMP mask of `level`, computed from the previous level's trained ticket (and saved) the first time."
-        path = self._mask_path(level)
-        if path.exists(): return self._read(path, self._parse_mask)
-        prev = parent_of(level)
-        model = get_model(seed=0, **self.cfg.arch())
-        load_state(model, self.final_weights(level - 1, prev), f'level {level-1} {prev} weights')
-        out_layer = prunable(model)[-1]
-        frac = self.cfg.level_fraction(level)
-        rate = self.cfg.output_rate if self.cfg.output_rate is not None else frac / 2
-        mask = prune(model, frac, 'layerwise' if self.cfg.method == 'magnitude' else self.cfg.method,
-                     mask=self.mask(level - 1, prev), rates={out_layer: rate})
-        self._write_tensors(mask, path)
-        return mask
-
-    def start_point(self, level:int, variant:str) -> tuple[dict, dict|None]:
-        "The state dict a unit starts from and the mask it trains under (made and saved the first time)."
-        theta0 = self._read(self.out/'theta_0.safetensors', self._parse_state)
-        if level == 0: return theta0, None
-        rewind = self._read(self.out/'theta_rewind.safetensors', self._parse_state) if self.cfg.rewinds else theta0
-        mask, s = self._level_mask(level), self.cfg.seed
-        if variant == 'ticket': return extract_ticket(rewind, mask=mask)[0], mask
-        if variant == 'reinit': return extract_ticket(reinit_state(self.cfg.arch(), s + 1000 + level), mask=mask)[0], mask
-        return extract_ticket(rewind, mask=(m := self._own_mask(level, variant)))[0], m
-
-    def _own_mask(self, level:int, variant:str) -> dict:
-        "The mask of a `random` or `shuffled` unit, drawn from the level's IMP mask (and saved) the first time."
-        own = unit_dir(self.out, level, variant)/'mask.safetensors'
-        if own.exists(): return self._read(own, self._parse_mask)
-        m = (random_mask if variant == 'random' else shuffled_mask)(self._level_mask(level), self.cfg.seed + (2000 if variant == 'random' else 3000) + level)
-        self._write_tensors(m, own)
-        return m
-
-    def _train_unit(self, level:int, variant:str, cbs) -> dict|None:
-        d = unit_dir(self.out, level, variant)
-        init, mask = self.start_point(level, variant)
-        model = load_state(get_model(seed=0, **self.cfg.arch()), init, f'{variant} start')
-        t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, cbs=[EpochCheckpoint(d/STATE), *cbs, _StopFlag(self)],
-                    progress=self.progress, desc=f'level {level} {variant}')
-        snap = level == 0 and self.cfg.rewinds and not (self.out/'theta_rewind.safetensors').exists()
-        if snap: t.cbs.insert(0, Snapshot([self.cfg.rewind_at(t.iters_per_epoch)],
-                                          on_save=lambda k, sd: self._write_tensors(sd, self.out/'theta_rewind.safetensors')))
-        t.unit = (level, variant)
-        if not _resume_and_fit(t, d/STATE): return None
-        if snap and not (self.out/'theta_rewind.safetensors').exists():
-            raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} iterations of training")
-        return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration)
-
-    def _finish(self, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int, **extra) -> dict:
-        "Write a trained unit's weights, then its metrics.json (which marks it complete)."
-        d = unit_dir(self.out, level, variant)
-        self._write_tensors(weights, d/'final.safetensors')
-        m = mask if mask is not None else self.mask(0)
-        metrics = dict(level=level, variant=variant, density=density(m), layers=layer_stats(m), history=history,
-                       test_acc=history[-1]['test_acc'], iterations=iterations, seconds=sum(h['seconds'] for h in history), **extra)
-        self._write_json(metrics, d/'metrics.json')
-        drop_state(d/STATE)
-        return metrics
-
-    def trains_together(self) -> bool:
-        "Whether `run()` trains a level's variants together (by default: on CUDA)."
-        return self.together if self.together is not None else self.data().device.type == 'cuda'
-
-    def _group(self, level:int) -> list[str]:
-        "The variants of `level` to train together: a group already under way, else every one not started alone."
-        saved = self.out/f'level_{level:02d}'/'together.json'
-        if saved.exists(): return load_json(saved)
-        return [v for v in self.cfg.variants(level) if not self.is_done(level, v) and not has_state(unit_dir(self.out, level, v)/STATE)]
-
-    def _train_together(self, level:int, group:list[str], cbs) -> list[dict]|None:
-        ld = self.out/f'level_{level:02d}'
-        if not (ld/'together.json').exists(): save_json(group, ld/'together.json')
-        starts = [self.start_point(level, v) for v in group]
-        models = [load_state(get_model(seed=0, **self.cfg.arch()), init, f'{v} start') for v, (init, _) in zip(group, starts)]
-        t = TogetherTrainer(models, self.data(), self.cfg.train_config(), masks=[m for _, m in starts],
-                            cbs=[EpochCheckpoint(ld/TOGETHER), *cbs, _StopFlag(self)], progress=self.progress,
-                            desc=f"level {level} {'+'.join(group)}")
-        t.unit = (level, '+'.join(group))
-        if not _resume_and_fit(t, ld/TOGETHER): return None
-        done = [self.metrics(level, v) if self.is_done(level, v) else
-                self._finish(level, v, t.member_state(i), starts[i][1], t.member_history(i), t.iteration, trained_with=group)
-                for i, v in enumerate(group)]
-        drop_state(ld/TOGETHER); (ld/'together.json').unlink(missing_ok=True)
-        return done
-
-    def train_unit(self, level:int, variant:str, cbs=()) -> dict|None:
-        "Train one unit now, e.g. a control the study left out; its level's parent must be trained. None if stopped early."
-        if level < 1 or level not in self.cfg.levels() or variant not in ('ticket', *CONTROLS):
-            raise LotteryError(f"no unit ({level}, {variant!r}) in this study: levels 1..{self.cfg.levels()[-1]}, variants ticket, {', '.join(CONTROLS)}")
-        if self.is_done(level, variant): return self.metrics(level, variant)
-        parent = parent_of(level)
-        if not self.is_done(level - 1, parent): raise LotteryError(f"level {level - 1}'s {parent} must be trained before level {level}")
-        self._stop = False
-        self._check_ready()
-        self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
-        return self._train_unit(level, variant, cbs)
-
-    def run(self, cbs=(), # trainer `Callback`s, called in every unit (each trainer has `.unit = (level, variant)`)
-            on_unit=None, # called with each unit's metrics when it finishes
-           ) -> 'ImpRun':
-        "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
-        self._stop = False
-        for line in (mended := self.mend()): note(line)   # (a study not started yet has nothing to mend)
-        if not mended and all(self.is_done(l, v) for l, v in self.units()): return self   # finished and sound: nothing to do
-        self._check_ready()   # nothing is written before the data and the rewind point are known good
-        self._start()
-        for level, variant in self.units():
-            if self.is_done(level, variant):
-                if level > 0: self._own_mask(level, variant) if variant in ('random', 'shuffled') else self._level_mask(level)   # rebuilt if damaged
-                continue
-            group = self._group(level) if level > 0 and self.trains_together() else []
-            if variant in group and len(group) > 1: finished = self._train_together(level, group, cbs)
-            else:
-                m = self._train_unit(level, variant, cbs)
-                finished = [m] if m else None
-            if not finished: break
-            for m in finished:
-                if on_unit: on_unit(m)
-            if self._stop: break
-        return self
-
-# %% ../nbs/05_runs.ipynb #a2a0927a
-def open_run(path:str|Path, **kw) -> ImpRun:
-    "Reopen the IMP study in `path` (finished or not)."
-    return ImpRun(path, None, **kw)
-
-# %% ../nbs/05_runs.ipynb #84a039a9
-MANIFEST = 'manifest.json'   # every finished file's checksum, by its path in the study
+def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
+    "A unit's metrics.json, checked for what every reader of it uses."
+    m = _parse_json(data, path)
+    if not isinstance(m, dict): raise LotteryError(f"{path} holds no metrics")
+    if bad := [k for k, t in _METRICS.items() if not isinstance(m.get(k), t)]:
+        raise LotteryError(f"{path} lacks {', '.join(bad)}")
+    if (m['level'], m['variant']) != (level, variant):
+        raise LotteryError(f"{path} holds the metrics of level {m['level']} {m['variant']}")
+    if not m['history'] or not all(isinstance(h, dict) and 'test_acc' in h and 'epoch' in h for h in m['history']):
+        raise LotteryError(f"{path} has no per-epoch history")
+    return m
 
 class DamagedFile(LotteryError):
     "A file of a study that is missing, cut short or changed since it was written."
@@ -348,6 +180,367 @@ class DamagedFile(LotteryError):
         self.path, self.why = Path(path), why
         super().__init__(f"{path} is damaged: {why}")
 
+class StudyFiles:
+    "The files of the study laid out by `layout`: each written atomically with its checksum, read once and checked."
+    def __init__(self, layout:Layout, arch:dict):
+        self.layout, self.arch, self.cache = layout, arch, {}
+
+    def rel(self, path:Path) -> str: return self.layout.rel(path)
+
+    def read(self, path:Path, parse):
+        "`parse(bytes, path)` of the file at `path`, read once, checked against its checksum: a study's files never change."
+        if path not in self.cache: self.cache[path] = self.load(path, parse)
+        return self.cache[path]
+
+    def load(self, path:Path, parse):
+        "Parse the file at `path` after comparing it with its recorded checksum; a `DamagedFile` if it fails either."
+        want = self.sums().get(self.rel(path))
+        try: data = path.read_bytes()
+        except FileNotFoundError:
+            if want: raise DamagedFile(path, "it is missing") from None
+            raise LotteryError(f"{path} does not exist") from None
+        if want and digest(data) != want: raise DamagedFile(path, "its checksum differs from the one recorded when it was written")
+        try: return parse(data, path)
+        except DamagedFile: raise
+        except LotteryError as e: raise DamagedFile(path, first_line(e).replace(f'{path} ', '')) from e
+
+    def sums(self) -> dict:
+        "The recorded checksums, by path in the study ({} for a study from before them, or with a damaged manifest)."
+        if not hasattr(self, '_sums'):
+            p, self.manifest_damaged = self.layout.manifest(), False
+            try: self._sums = dict(load_json(p)['files']) if p.exists() else {}
+            except (LotteryError, KeyError, TypeError, ValueError): self._sums, self.manifest_damaged = {}, True
+        return self._sums
+
+    def record(self, path:Path):
+        "Record the checksum of the finished file at `path`."
+        self.sums()[self.rel(path)] = file_digest(path)
+        self.save_manifest()
+
+    def save_manifest(self):
+        save_json(dict(schema_version=1, files=dict(sorted(self.sums().items()))), self.layout.manifest())
+
+    def write_tensors(self, tensors:dict, path:Path): save_tensors(tensors, path); self.record(path)
+    def write_json(self, obj, path:Path): save_json(obj, path); self.record(path)
+
+    def forget(self, path:Path):
+        "Remove a study file, its checksum and what was read of it."
+        Path(path).unlink(missing_ok=True)
+        self.cache.pop(Path(path), None)
+        if self.sums().pop(self.rel(path), None) is not None: self.save_manifest()
+
+# %% ../nbs/05_runs.ipynb #7ec08883
+@patch
+def shapes(self:StudyFiles) -> dict:
+    "The shape of every tensor of the study's model, by name, in the model's order."
+    if not hasattr(self, '_shapes'):
+        self._shapes = {k: tuple(v.shape) for k, v in get_model(seed=0, **self.arch).state_dict().items()}
+    return self._shapes
+
+@patch
+def ordered(self:StudyFiles, tensors:dict) -> dict:
+    "`tensors` in the model's own order (safetensors files keep their names sorted)."
+    return {k: tensors[k] for k in self.shapes() if k in tensors}
+
+@patch
+def parse_state(self:StudyFiles, data:bytes, path:Path) -> dict:
+    "A state dict of the study's model (weights at some point), checked name by name and shape by shape."
+    sd, shapes = tensors_from_bytes(data, path), self.shapes()
+    if bad := [k for k in shapes if k not in sd or tuple(sd[k].shape) != shapes[k]][:3]:
+        raise LotteryError(f"does not hold this model's weights ({', '.join(bad)})")
+    return self.ordered(sd)
+
+@patch
+def parse_mask(self:StudyFiles, data:bytes, path:Path) -> dict:
+    "A mask of the study's model: bool tensors of prunable weights, by name, in the model's order."
+    m, shapes = tensors_from_bytes(data, path), self.shapes()
+    bad = [k for k in m if tuple(m[k].shape) != shapes.get(k) or m[k].dtype not in (torch.bool, torch.uint8)][:3]
+    if not m or bad: raise LotteryError(f"is not a mask of this model{' (' + ', '.join(bad) + ')' if m else ''}")
+    return self.ordered(as_mask(m))
+
+# %% ../nbs/05_runs.ipynb #79b151a1
+class ImpRun:
+    "An IMP study in directory `out`: created from `cfg`, or reopened from its run.json."
+    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None, progress:bool=True,
+                 together:bool|None=None, # train a level's variants together (None: on CUDA, where it pays)
+                ):
+        self.out, self.data_dir, self.device, self.progress, self.together = Path(out), data_dir, device, progress, together
+        self.cfg, self._data, self.stopping, self.layout = cfg, None, False, Layout(out)
+        saved = self.layout.run_json()
+        if self.out.exists() and not self.out.is_dir():
+            raise LotteryError(f"{self.out} is a file, not a directory that can hold a study")
+        if saved.is_dir(): raise LotteryError(f"{saved} is a directory, not a study's run.json")
+        if saved.exists(): self.cfg = _saved_config(saved, cfg)
+        elif cfg is None: raise LotteryError(f"{self.out} holds no IMP run (no run.json)")
+        self.store = StudyFiles(self.layout, self.cfg.arch())
+
+    def __repr__(self): return f"ImpRun({str(self.out)!r})"
+
+def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
+    "The config in run.json at `saved` (one clear error if it is damaged, or differs from `cfg`, when given)."
+    try: meta = load_json(saved)
+    except LotteryError as e:
+        why = first_line(e).split(': ', 1)[-1]
+        raise LotteryError(f"{saved} is damaged ({why}): the study's config is lost, so it cannot be mended") from e
+    if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict):
+        raise LotteryError(f"{saved} is not a study's run.json: it holds no config")
+    if meta.get('schema_version') != SCHEMA_VERSION:
+        raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb reads version {SCHEMA_VERSION}")
+    try: old = ImpConfig(**meta['config'])
+    except (TypeError, LotteryError) as e: raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
+    if cfg is not None and (diffs := diff_configs(asdict(old), asdict(cfg))):
+        raise LotteryError(f"cannot resume {saved.parent}: it was made with another config ({'; '.join(diffs)})")
+    return old
+
+# %% ../nbs/05_runs.ipynb #9f413880
+@patch
+def units(self:ImpRun) -> list[tuple[int, str]]: return self.cfg.units()
+
+@patch
+def metrics(self:ImpRun, level:int, variant:str) -> dict|None:
+    "A finished unit's metrics.json (None while it is unfinished, or when it is damaged: see `verify`)."
+    p = self.layout.metrics(level, variant)
+    if not p.exists(): return None
+    try: return self.store.read(p, lambda data, path: _parse_metrics(data, path, level, variant))
+    except DamagedFile: return None
+
+@patch
+def is_done(self:ImpRun, level:int, variant:str) -> bool: return self.metrics(level, variant) is not None
+
+@patch
+def tensors(self:ImpRun, name:str) -> dict:
+    "A safetensors file of the study, e.g. 'theta_0' or 'level_02/mask'."
+    return self.store.read(self.out/f'{name}.safetensors', tensors_from_bytes)
+
+@patch
+def results(self:ImpRun) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
+
+@patch
+def controls(self:ImpRun) -> list[str]:
+    "The study's control variants: the configured ones, then any trained later with `train_unit`."
+    later = lambda c: c not in self.cfg.controls and any(self.is_done(l, c) for l in self.cfg.levels()[1:])
+    return [*self.cfg.controls, *filter(later, control_names())]
+
+@patch
+def variants(self:ImpRun, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls()]
+
+@patch
+def mask(self:ImpRun, level:int, variant:str='ticket') -> dict:
+    "The mask a unit trained under, in the model's layer order."
+    if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
+    own = self.layout.own_mask(level, variant)
+    return self.store.read(own if own.exists() else self.layout.mask(level), self.store.parse_mask)
+
+@patch
+def has_mask(self:ImpRun, level:int) -> bool: return level == 0 or self.layout.mask(level).exists()
+
+@patch
+def final_weights(self:ImpRun, level:int, variant:str) -> dict:
+    "A finished unit's trained weights (a state dict)."
+    return self.store.read(self.layout.final(level, variant), self.store.parse_state)
+
+@patch
+def start_weights(self:ImpRun) -> dict:
+    "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (from the seed if the study left it out)."
+    L = self.layout
+    if self.cfg.rewinds: return self.store.read(L.theta_rewind(), self.store.parse_state)
+    if not L.theta_0().exists(): return get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
+    return self.store.read(L.theta_0(), self.store.parse_state)
+
+@patch
+def summary(self:ImpRun) -> str:
+    "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
+    cols, bad = ['ticket', *self.controls()], {d.unit for d in self.verify() if d.unit}
+    lines = [f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>8}' for c in (['dense'] if not cols else cols))]
+    for l in self.cfg.levels():
+        ms = {v: self.metrics(l, v) for v in self.variants(l)}
+        dens = next((m['density'] for m in ms.values() if m), None)
+        cell = lambda v: f"{'damaged':>8}" if (l, v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}"
+        cells = [cell(v) for v in (['dense'] if l == 0 else cols)]
+        lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
+    return '\n'.join(lines)
+
+# %% ../nbs/05_runs.ipynb #f60d2b7a
+@patch
+def data(self:ImpRun):
+    "The study's data, loaded once."
+    if self._data is None:
+        tc = self.cfg.train_config()
+        self._data = get_data(self.cfg.dataset, self.data_dir, self.device, tc.n_train, tc.n_test)
+    return self._data
+
+@patch
+def _check_ready(self:ImpRun):
+    "Fail now, before anything is written, on data that cannot be read or a rewind point past the end of training."
+    data, tc = self.data(), self.cfg.train_config()
+    ipe = data.train.n_batches(tc.batch_size, drop_last=True)
+    if self.cfg.rewinds and (k := self.cfg.rewind_at(ipe)) > tc.epochs * ipe:
+        raise LotteryError(f"the rewind point (iteration {k}) is beyond the {tc.epochs * ipe} iterations of training "
+                           f"({tc.epochs} epochs of {ipe}): choose an earlier one")
+
+@patch
+def _start(self:ImpRun):
+    "Write run.json and theta_0, the first time."
+    L = self.layout
+    if not L.run_json().exists():
+        self.store.write_json(dict(schema_version=SCHEMA_VERSION, config=asdict(self.cfg), arch=self.cfg.arch(),
+                                   lottery_nb=lottery_nb.__version__, torch=torch.__version__), L.run_json())
+    if not L.theta_0().exists():
+        self.store.write_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), L.theta_0())
+
+@patch
+def _level_mask(self:ImpRun, level:int) -> dict:
+    "The IMP mask of `level`, computed from the previous level's trained ticket (and saved) the first time."
+    path = self.layout.mask(level)
+    if path.exists(): return self.store.read(path, self.store.parse_mask)
+    pl, pv = self.cfg.needs(level)
+    model = get_model(seed=0, **self.cfg.arch())
+    load_state(model, self.final_weights(pl, pv), f'level {pl} {pv} weights')
+    frac = self.cfg.level_fraction(level)
+    rate = self.cfg.output_rate if self.cfg.output_rate is not None else frac / 2
+    mask = prune(model, frac, self.cfg.method, mask=self.mask(pl, pv), rates={output_layer(model): rate})
+    self.store.write_tensors(mask, path)
+    return mask
+
+@patch
+def _own_mask(self:ImpRun, level:int, variant:str) -> dict|None:
+    "The mask a variant draws for itself from the level's IMP mask (`random`, `shuffled`), saved the first time; else None."
+    v = get_variant(variant)
+    if v.own_mask is None: return None
+    path = self.layout.own_mask(level, variant)
+    if path.exists(): return self.store.read(path, self.store.parse_mask)
+    m = v.own_mask(self._level_mask(level), v.seed(self.cfg.seed, level))
+    self.store.write_tensors(m, path)
+    return m
+
+@patch
+def start_point(self:ImpRun, level:int, variant:str) -> tuple[dict, dict|None]:
+    "The state dict a unit starts from and the mask it trains under (made and saved the first time)."
+    theta0 = self.store.read(self.layout.theta_0(), self.store.parse_state)
+    if level == 0: return theta0, None
+    rewind = self.store.read(self.layout.theta_rewind(), self.store.parse_state) if self.cfg.rewinds else theta0
+    v = get_variant(variant)
+    return start(v, rewind, self._level_mask(level), self.cfg.arch(), v.seed(self.cfg.seed, level), self._own_mask(level, variant))
+
+# %% ../nbs/05_runs.ipynb #0d304d28
+def _resume_and_fit(t:Trainer, state:Path) -> bool:
+    "Continue `t` from its per-epoch `state` file if there is one, train, and say whether it finished (False: stopped early)."
+    t.resume(state)
+    t.fit()
+    return t.epoch >= t.cfg.epochs
+
+@patch
+def stop(self:ImpRun):
+    "Ask a running `run()` to stop after the current epoch."
+    self.stopping = True
+
+@patch
+def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
+    "Train one unit alone; its metrics (None if it was stopped before the end)."
+    L = self.layout
+    init, mask = self.start_point(level, variant)
+    model = load_state(get_model(seed=0, **self.cfg.arch()), init, f'{variant} start')
+    t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, progress=self.progress, desc=f'level {level} {variant}',
+                cbs=[EpochCheckpoint(L.state(level, variant)), *cbs, _Report(self, level, (variant,), emit)])
+    snap = level == 0 and self.cfg.rewinds and not L.theta_rewind().exists()
+    if snap: t.cbs.insert(0, Snapshot([self.cfg.rewind_at(t.iters_per_epoch)],
+                                      on_save=lambda k, sd: self.store.write_tensors(sd, L.theta_rewind())))
+    if not _resume_and_fit(t, L.state(level, variant)): return None
+    if snap and not L.theta_rewind().exists():
+        raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} iterations of training")
+    return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration)
+
+@patch
+def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int, **extra) -> dict:
+    "Write a trained unit's weights, then its metrics.json (which marks it complete)."
+    L = self.layout
+    self.store.write_tensors(weights, L.final(level, variant))
+    m = mask if mask is not None else self.mask(0)
+    metrics = dict(level=level, variant=variant, density=density(m), layers=layer_stats(m), history=history,
+                   test_acc=history[-1]['test_acc'], iterations=iterations, seconds=sum(h['seconds'] for h in history), **extra)
+    self.store.write_json(metrics, L.metrics(level, variant))
+    drop_state(L.state(level, variant))
+    return metrics
+
+# %% ../nbs/05_runs.ipynb #a434c516
+@patch
+def trains_together(self:ImpRun) -> bool:
+    "Whether `run()` trains a level's variants together (by default: on CUDA)."
+    return self.together if self.together is not None else self.data().device.type == 'cuda'
+
+@patch
+def _group(self:ImpRun, level:int) -> list[str]:
+    "The variants of `level` to train together: a group already under way, else every one not started alone."
+    saved = self.layout.together_plan(level)
+    if saved.exists(): return load_json(saved)
+    return [v for v in self.cfg.variants(level) if not self.is_done(level, v) and not has_state(self.layout.state(level, v))]
+
+@patch
+def _train_together(self:ImpRun, level:int, group:list[str], cbs, emit) -> list[dict]|None:
+    "Train `group`, variants of `level`, together as one fused model; their metrics (None if stopped before the end)."
+    L = self.layout
+    if not L.together_plan(level).exists(): save_json(group, L.together_plan(level))
+    starts = [self.start_point(level, v) for v in group]
+    models = [load_state(get_model(seed=0, **self.cfg.arch()), init, f'{v} start') for v, (init, _) in zip(group, starts)]
+    t = TogetherTrainer(models, self.data(), self.cfg.train_config(), masks=[m for _, m in starts], progress=self.progress,
+                        desc=f"level {level} {'+'.join(group)}",
+                        cbs=[EpochCheckpoint(L.together(level)), *cbs, _Report(self, level, tuple(group), emit)])
+    if not _resume_and_fit(t, L.together(level)): return None
+    done = [self.metrics(level, v) if self.is_done(level, v) else
+            self._finish(level, v, t.member_state(i), starts[i][1], t.histories[i], t.iteration, trained_with=group)
+            for i, v in enumerate(group)]
+    drop_state(L.together(level)); L.together_plan(level).unlink(missing_ok=True)
+    return done
+
+# %% ../nbs/05_runs.ipynb #869cadfe
+@patch
+def train_unit(self:ImpRun, level:int, variant:str, cbs=(), on_event=None) -> dict|None:
+    "Train one unit now, e.g. a control the study left out; its level's parent must be trained. None if stopped early."
+    if level < 1 or level not in self.cfg.levels() or variant not in ('ticket', *control_names()):
+        raise LotteryError(f"no unit ({level}, {variant!r}) in this study: levels 1..{self.cfg.levels()[-1]}, "
+                           f"variants ticket, {', '.join(control_names())}")
+    if self.is_done(level, variant): return self.metrics(level, variant)
+    pl, pv = self.cfg.needs(level)
+    if not self.is_done(pl, pv): raise LotteryError(f"level {pl}'s {pv} must be trained before level {level}")
+    self.stopping = False
+    self._check_ready()
+    self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
+    m = self._train_unit(level, variant, cbs, on_event)
+    if m and on_event: on_event(Finished(level, (variant,), (m,)))
+    return m
+
+@patch
+def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's trainer
+        on_unit=None, # called with each unit's metrics when it finishes
+        on_event=None, # called with each `Event`: a training `Started`, `Stepped`, `EpochDone`, `Finished`
+       ) -> ImpRun:
+    "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
+    self.stopping = False
+    for line in (mended := self.mend()): note(line)   # (a study not started yet has nothing to mend)
+    if not mended and all(self.is_done(l, v) for l, v in self.units()): return self   # finished and sound: nothing to do
+    self._check_ready()   # nothing is written before the data and the rewind point are known good
+    self._start()
+    for level, variant in self.units():
+        if self.is_done(level, variant):
+            if level > 0: self._own_mask(level, variant) or self._level_mask(level)   # made again if it was damaged
+            continue
+        group = self._group(level) if level > 0 and self.trains_together() else []
+        together = variant in group and len(group) > 1
+        finished = (self._train_together(level, group, cbs, on_event) if together else
+                    [m] if (m := self._train_unit(level, variant, cbs, on_event)) else None)
+        if not finished: break
+        if on_event: on_event(Finished(level, tuple(group) if together else (variant,), tuple(finished)))
+        for m in finished:
+            if on_unit: on_unit(m)
+        if self.stopping: break
+    return self
+
+# %% ../nbs/05_runs.ipynb #a2a0927a
+def open_run(path:str|Path, **kw) -> ImpRun:
+    "Reopen the IMP study in `path` (finished or not)."
+    return ImpRun(path, None, **kw)
+
+# %% ../nbs/05_runs.ipynb #84a039a9
 @dataclass
 class Damage:
     "One damaged file of a study, and what mending it takes."
@@ -358,174 +551,89 @@ class Damage:
 
     def __str__(self): return f"{self.path} is damaged ({self.why}): {self.mend}"
 
-def _parse_json(data:bytes, path:Path):
-    try: return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
-
-_METRICS = dict(level=int, variant=str, density=(int, float), layers=dict, history=list, test_acc=(int, float))
-
-def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
-    "A unit's metrics.json, checked for what every reader of it uses."
-    m = _parse_json(data, path)
-    if not isinstance(m, dict): raise LotteryError(f"{path} holds no metrics")
-    if bad := [k for k, t in _METRICS.items() if not isinstance(m.get(k), t)]: raise LotteryError(f"{path} lacks {', '.join(bad)}")
-    if (m['level'], m['variant']) != (level, variant): raise LotteryError(f"{path} holds the metrics of level {m['level']} {m['variant']}")
-    if not m['history'] or not all(isinstance(h, dict) and 'test_acc' in h and 'epoch' in h for h in m['history']):
-        raise LotteryError(f"{path} has no per-epoch history")
-    return m
-
-# %% ../nbs/05_runs.ipynb #f21307fa
-@patch
-def _manifest(self:ImpRun) -> dict:
-    "The recorded checksums, by path in the study ({} for a study from before them, or with a damaged manifest)."
-    if '_sums' not in self.__dict__:
-        p = self.out/MANIFEST
-        try: self._sums = dict(load_json(p)['files']) if p.exists() else {}
-        except (LotteryError, KeyError, TypeError, ValueError): self._sums, self._manifest_damaged = {}, True
-    return self._sums
-
-@patch
-def _rel(self:ImpRun, path:Path) -> str: return Path(path).relative_to(self.out).as_posix()
-
-@patch
-def _record(self:ImpRun, path:Path):
-    "Record the checksum of the finished file at `path`."
-    self._manifest()[self._rel(path)] = file_digest(path)
-    self._save_manifest()
-
-@patch
-def _save_manifest(self:ImpRun): save_json(dict(schema_version=1, files=dict(sorted(self._manifest().items()))), self.out/MANIFEST)
-
-@patch
-def _write_tensors(self:ImpRun, tensors:dict, path:Path):
-    save_tensors(tensors, path); self._record(path)
-
-@patch
-def _write_json(self:ImpRun, obj, path:Path):
-    save_json(obj, path); self._record(path)
-
-@patch
-def _forget(self:ImpRun, path:Path):
-    "Remove a study file, its checksum and what was read of it."
-    Path(path).unlink(missing_ok=True)
-    self.__dict__.get('_files', {}).pop(Path(path), None)
-    if self._manifest().pop(self._rel(path), None) is not None: self._save_manifest()
-
-# %% ../nbs/05_runs.ipynb #6c68fd7a
-@patch
-def _load(self:ImpRun, path:Path, parse):
-    "Parse the file at `path` with `parse(bytes, path)` after comparing it with its recorded checksum; a `DamagedFile` if it fails either."
-    want = self._manifest().get(self._rel(path))
-    try: data = path.read_bytes()
-    except FileNotFoundError:
-        if want: raise DamagedFile(path, "it is missing") from None
-        raise LotteryError(f"{path} does not exist") from None
-    if want and digest(data) != want: raise DamagedFile(path, "its checksum differs from the one recorded when it was written")
-    try: return parse(data, path)
-    except DamagedFile: raise
-    except LotteryError as e: raise DamagedFile(path, first_line(e).replace(f'{path} ', '')) from e
-
-@patch
-def _shapes(self:ImpRun) -> dict:
-    "The shape of every tensor of the study's model, by name, in the model's order."
-    if '_shape_of' not in self.__dict__: self._shape_of = {k: tuple(v.shape) for k, v in get_model(seed=0, **self.cfg.arch()).state_dict().items()}
-    return self._shape_of
-
-@patch
-def _ordered(self:ImpRun, tensors:dict) -> dict:
-    "`tensors` in the model's own order (safetensors files keep their names sorted)."
-    return {k: tensors[k] for k in self._shapes() if k in tensors}
-
-@patch
-def _parse_state(self:ImpRun, data:bytes, path:Path) -> dict:
-    "A state dict of the study's model (weights at some point), checked name by name and shape by shape."
-    sd, shapes = tensors_from_bytes(data, path), self._shapes()
-    if bad := [k for k in shapes if k not in sd or tuple(sd[k].shape) != shapes[k]][:3]: raise LotteryError(f"does not hold this model's weights ({', '.join(bad)})")
-    return self._ordered(sd)
-
-@patch
-def _parse_mask(self:ImpRun, data:bytes, path:Path) -> dict:
-    "A mask of the study's model: bool tensors of prunable weights, by name, in the model's order."
-    m, shapes = tensors_from_bytes(data, path), self._shapes()
-    if not m or (bad := [k for k in m if tuple(m[k].shape) != shapes.get(k) or m[k].dtype not in (torch.bool, torch.uint8)][:3]):
-        raise LotteryError(f"is not a mask of this model{' (' + ', '.join(bad) + ')' if m else ''}")
-    return self._ordered({k: v.bool() for k, v in m.items()})
-
 # %% ../nbs/05_runs.ipynb #59d5b4b1
 @patch
 def _expected(self:ImpRun) -> list[tuple]:
-    "Every file the study should hold now, as (path, how to parse it, the unit trained again if it is damaged, what mending does)."
-    there = lambda p: p.exists() or self._rel(p) in self._manifest()
-    out = [(self.out/'run.json', _parse_json, None, "it holds the study's config, so it cannot be mended: restore it from a copy")]
-    if there(p := self.out/'theta_0.safetensors'): out.append((p, self._parse_state, None, "made again from the seed"))
-    if self.cfg.rewinds and (there(p := self.out/'theta_rewind.safetensors') or there(unit_dir(self.out, 0, 'dense')/'metrics.json')):
-        out.append((p, self._parse_state, (0, 'dense'), "the dense network is trained again to take it"))
+    "Every file the study should hold now: (path, how to parse it, the unit trained again if it is damaged, what mending does)."
+    L, st = self.layout, self.store
+    there = lambda p: p.exists() or st.rel(p) in st.sums()
+    out = [(L.run_json(), _parse_json, None, "it holds the study's config, so it cannot be mended: restore it from a copy")]
+    if there(p := L.theta_0()): out.append((p, st.parse_state, None, "made again from the seed"))
+    if self.cfg.rewinds and (there(p := L.theta_rewind()) or there(L.metrics(0, 'dense'))):
+        out.append((p, st.parse_state, (0, 'dense'), "the dense network is trained again to take it"))
     for l in self.cfg.levels():
         finished = False
-        for v in (['dense'] if l == 0 else ['ticket', *CONTROLS]):
-            d = unit_dir(self.out, l, v)
-            if not there(d/'metrics.json'): continue
+        for v in (['dense'] if l == 0 else ['ticket', *control_names()]):
+            if not there(L.metrics(l, v)): continue
             finished, again = True, f"level {l} {v} is trained again"
-            out.append((d/'metrics.json', lambda data, path, l=l, v=v: _parse_metrics(data, path, l, v), (l, v), again))
-            if there(p := d/'final.safetensors'): out.append((p, self._parse_state, (l, v), again))
-            if v in ('random', 'shuffled'): out.append((d/'mask.safetensors', self._parse_mask, None, "drawn again from its seed"))
-        if l > 0 and (finished or there(self._mask_path(l))):
-            out.append((self._mask_path(l), self._parse_mask, None, f"made again from level {l - 1}'s {parent_of(l)}"))
-    if (p := self.out/'input_mean.safetensors').exists(): out.append((p, tensors_from_bytes, None, "removed (the explorer reads the dataset instead)"))
+            out.append((L.metrics(l, v), lambda data, path, l=l, v=v: _parse_metrics(data, path, l, v), (l, v), again))
+            if there(p := L.final(l, v)): out.append((p, st.parse_state, (l, v), again))
+            if VARIANTS[v].own_mask is not None: out.append((L.own_mask(l, v), st.parse_mask, None, "drawn again from its seed"))
+        if l > 0 and (finished or there(L.mask(l))):
+            pl, pv = self.cfg.needs(l)
+            out.append((L.mask(l), st.parse_mask, None, f"made again from level {pl}'s {pv}"))
+    if (p := L.input_mean()).exists():
+        out.append((p, tensors_from_bytes, None, "removed (the explorer reads the dataset instead)"))
     return out
 
 @patch
 def files(self:ImpRun) -> list[str]:
     "The files the study holds (by path in it) that `verify` checks."
-    return [self._rel(p) for p, *_ in self._expected() if p.exists()]
+    return [self.store.rel(p) for p, *_ in self._expected() if p.exists()]
 
 @patch
 def unrecorded(self:ImpRun) -> list[str]:
     "The study's files that have no recorded checksum (so `verify` checks them by reading them only)."
-    return [f for f in self.files() if f not in self._manifest()]
+    return [f for f in self.files() if f not in self.store.sums()]
 
 @patch
 def verify(self:ImpRun) -> list[Damage]:
-    "Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: the study is sound)."
-    self._manifest()   # read first: it says whether it is itself damaged
-    out = [Damage(MANIFEST, "it is not readable", None, "written again from the files that read correctly")] if self.__dict__.get('_manifest_damaged') else []
+    "Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: it is sound)."
+    self.store.sums()   # read first: it says whether it is itself damaged
+    out = ([Damage(MANIFEST, "it is not readable", None, "written again from the files that read correctly")]
+           if self.store.manifest_damaged else [])
     for p, parse, unit, mend in self._expected():
-        try: self._read(p, parse)
-        except LotteryError as e: out.append(Damage(self._rel(p), e.why if isinstance(e, DamagedFile) else "it is missing" if not p.exists() else first_line(e), unit, mend))
+        try: self.store.read(p, parse)
+        except LotteryError as e:
+            why = e.why if isinstance(e, DamagedFile) else "it is missing" if not p.exists() else first_line(e)
+            out.append(Damage(self.store.rel(p), why, unit, mend))
     return out
 
 # %% ../nbs/05_runs.ipynb #835fab0f
 @patch
 def record(self:ImpRun) -> list[str]:
     "Record a checksum for each file that reads correctly and has none (a study from before checksums); the files recorded."
-    sums, done = self._manifest(), []
+    st = self.store
+    sums, done = st.sums(), []
     for p, parse, _, _ in self._expected():
-        if self._rel(p) in sums or not p.exists(): continue
-        try: self._read(p, parse)
+        if st.rel(p) in sums or not p.exists(): continue
+        try: st.read(p, parse)
         except LotteryError: continue
-        sums[self._rel(p)] = file_digest(p); done.append(self._rel(p))
-    if done or self.__dict__.pop('_manifest_damaged', False): self._save_manifest()
+        sums[st.rel(p)] = file_digest(p); done.append(st.rel(p))
+    if done or st.manifest_damaged: st.manifest_damaged = False; st.save_manifest()
     return done
 
 @patch
 def mend(self:ImpRun) -> list[str]:
     "Remove what killed writes left and every damaged file, so that `run()` makes them again; one line for each thing done."
-    said = []
-    if not (self.out/'run.json').exists(): return said   # a study not started yet
+    said, L = [], self.layout
+    if not L.run_json().exists(): return said   # a study not started yet
     if tmps := sorted(p for p in self.out.rglob('.*.tmp') if p.is_file()):
         for p in tmps: p.unlink(missing_ok=True)
-        said.append(f"removed {len(tmps)} unfinished write{'s' * (len(tmps) > 1)} that a killed run left ({', '.join(self._rel(p) for p in tmps[:3])})")
+        said.append(f"removed {len(tmps)} unfinished write{'s' * (len(tmps) > 1)} that a killed run left "
+                    f"({', '.join(L.rel(p) for p in tmps[:3])})")
     damage = self.verify()
-    if bad := [d for d in damage if d.path == 'run.json']: raise LotteryError(f"{self.out/'run.json'} is damaged ({bad[0].why}): {bad[0].mend}")
+    if bad := [d for d in damage if d.path == L.rel(L.run_json())]:
+        raise LotteryError(f"{L.run_json()} is damaged ({bad[0].why}): {bad[0].mend}")
     for d in damage:
         if d.path == MANIFEST: continue
         if d.unit:
-            ud = unit_dir(self.out, *d.unit)
-            for f in ('metrics.json', 'final.safetensors'): self._forget(ud/f)
-            drop_state(ud/STATE)
-        self._forget(self.out/d.path)
+            for f in (L.metrics(*d.unit), L.final(*d.unit)): self.store.forget(f)
+            drop_state(L.state(*d.unit))
+        self.store.forget(self.out/d.path)
         said.append(str(d))
-    if any(d.path == MANIFEST for d in damage): self.record(); said.append(f"{MANIFEST} was not readable: written again from the files that read correctly")
+    if any(d.path == MANIFEST for d in damage):
+        self.record(); said.append(f"{MANIFEST} was not readable: written again from the files that read correctly")
     return said
 
 # %% ../nbs/05_runs.ipynb #0dd9057a
@@ -546,14 +654,16 @@ def writable_copy(run:ImpRun) -> ImpRun:
     "`run` itself if training may write into it; else its copy under `studies_home()`, made the first time (and reused after)."
     if not read_only(run.out): return run
     dest = studies_home()/Path(run.out).resolve().name
-    if not (dest/'run.json').exists():
+    if not Layout(dest).run_json().exists():
         tmp = dest.with_name(f'.{dest.name}.copying')
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            shutil.copytree(run.out, tmp, ignore=shutil.ignore_patterns(STATE, TOGETHER, 'state.pt', 'together.pt', '*.tmp'))
+            leave = (STATE, TOGETHER, Path(STATE).with_suffix('.pt').name, Path(TOGETHER).with_suffix('.pt').name, '*.tmp')
+            shutil.copytree(run.out, tmp, ignore=shutil.ignore_patterns(*leave))   # trainer state stays behind
             if dest.exists(): shutil.rmtree(dest)
             tmp.rename(dest)
         except OSError as e:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise LotteryError(f"cannot copy {run.out} to {dest} for training: {e.strerror or e}; set $LOTTERY_NB_HOME to a writable directory") from e
+            raise LotteryError(f"cannot copy {run.out} to {dest} for training: {e.strerror or e}; "
+                               "set $LOTTERY_NB_HOME to a writable directory") from e
     return ImpRun(dest, data_dir=run.data_dir, device=run.device, progress=run.progress, together=run.together)

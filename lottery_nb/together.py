@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import LotteryError
 from .data import Data
-from .models import PadShortcut
+from .models import PadShortcut, is_conv
 from .train import Trainer, TrainConfig, StepPlan
 
 # %% auto #0
@@ -135,6 +135,7 @@ class Fused(nn.Module):
         super().__init__()
         _architecture_check(list(models))
         self.n, self.shapes = len(models), {k: tuple(v.shape) for k, v in models[0].state_dict().items()}
+        self.conv = is_conv(models[0])   # what the networks declare themselves, for the trainer
         self.net = _fuse(list(models))
         if example is not None: self.verify(models, example)
 
@@ -191,15 +192,11 @@ class TogetherTrainer(Trainer):
         super().__init__(fused, data, cfg, mask=None if masks is None else fused.stack_masks(list(masks)),
                          cbs=cbs, progress=progress, desc=desc, plan=plan)
 
-    @property
-    def n(self) -> int: return self.model.n
-
     def member_state(self, i:int) -> dict: return self.model.member(i)
 
     def member_history(self, i:int) -> list[dict]:
         "Network `i`'s per-epoch history, as a lone `Trainer` would have written it."
-        per = ('train_loss', 'test_loss', 'test_acc')
-        return [{k: (v[i] if k in per else v) for k, v in h.items()} for h in self.history]
+        return self.histories[i]
 
 # %% ../nbs/03a_together.ipynb #bc7ab5c3
 def train_together(models:list[nn.Module], data:Data, cfg:TrainConfig|None=None, masks:list|None=None,

@@ -18,7 +18,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from .core import LotteryError, atomic_write, check_mask, check_fields, note, first_line
 from .files import save_tree, load_tree, torch_load, check_finite
 from .data import Data
-from .models import load_state
+from .models import load_state, is_conv, n_networks
 
 # %% auto #0
 __all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'DeviceCaps', 'device_caps',
@@ -280,7 +280,7 @@ def count_ops(fn, *args, **kwargs) -> int:
     return c.n
 
 # %% ../nbs/03_train.ipynb #6c1648ad
-def _fmt(x, d): return '/'.join(f'{v:.{d}f}' for v in x) if isinstance(x, list) else f'{x:.{d}f}'
+def _per_net(x) -> list: return x if isinstance(x, list) else [x]   # `evaluate`'s values, one per network
 
 class Trainer:
     "Train `model` on `data` with SGD under `cfg`, keeping `mask`ed weights at zero and calling `cbs`."
@@ -293,7 +293,7 @@ class Trainer:
                 ):
         self.cfg, self.data, self.cbs, self.progress, self.desc = cfg or TrainConfig(), data, list(cbs), progress, desc
         self.device = data.device
-        conv = any(p.dim() == 4 for p in model.parameters())   # a conv net: channels-last pays, and it is augmented by default
+        conv, self.n = is_conv(model), n_networks(model)   # as the model declares itself: a conv net, K networks at once
         self.plan = plan or plan_step(self.cfg, device_caps(self.device), conv)
         for why in self.plan.notes: note(why)
         if self.device.type == 'cuda': torch.backends.cudnn.benchmark = True   # every batch has one shape: cuDNN times its kernels once
@@ -311,8 +311,15 @@ class Trainer:
                      else self._step)
         self._masked = None
         self.set_mask(mask)
-        self.epoch, self.iteration, self.history, self.stop, self.loss, self.bar = 0, 0, [], False, None, None
+        self.epoch, self.iteration, self.stop, self.loss, self.bar = 0, 0, False, None, None
+        self.histories = [[] for _ in range(self.n)]   # one per network: its per-epoch records
         self.lr_now = self.cfg.lr * lr_factor(self.cfg, 0, self.iters_per_epoch)
+
+    @property
+    def history(self) -> list[dict]:
+        "The per-epoch history of the network this trainer trains (`histories[i]` for each of several)."
+        if self.n != 1: raise LotteryError(f"this trainer trains {self.n} networks: each one's history is `histories[i]`")
+        return self.histories[0]
 
     def _call(self, event):
         for cb in self.cbs: getattr(cb, event)(self)
@@ -400,18 +407,19 @@ def train_epoch(self:Trainer, steps:int|None=None, # stop after this many batche
     return _per_image(total, max(n, 1))
 
 # %% ../nbs/03_train.ipynb #cbea06d0
-def check_loss(loss, epoch:int):
-    "Raise one clear error if an epoch's training loss (one, or one per network) is NaN or inf: the training diverged."
-    bad = [i for i, v in enumerate(loss if isinstance(loss, list) else [loss]) if not math.isfinite(v)]
+def check_loss(loss:list, # an epoch's training loss, one per network
+               epoch:int):
+    "Raise one clear error if an epoch's training loss of any network is NaN or inf: the training diverged."
+    bad = [i for i, v in enumerate(loss) if not math.isfinite(v)]
     if bad:
-        who = '' if not isinstance(loss, list) else f" of network{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}"
+        who = '' if len(loss) == 1 else f" of network{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}"
         kept = f"epochs 1-{epoch - 1} are kept" if epoch > 2 else "epoch 1 is kept" if epoch == 2 else "no epoch had finished"
-        raise LotteryError(f"the training loss{who} became {loss if not isinstance(loss, list) else loss[bad[0]]} in epoch {epoch}: "
-                           f"the training diverged (try a lower lr, or check the weights it started from); {kept}")
+        raise LotteryError(f"the training loss{who} became {loss[bad[0]]} in epoch {epoch}: the training diverged "
+                           f"(try a lower lr, or check the weights it started from); {kept}")
 
 @patch
-def fit(self:Trainer) -> list[dict]:
-    "Train until `cfg.epochs` (or a callback sets `stop`); returns the per-epoch history."
+def fit(self:Trainer) -> list:
+    "Train until `cfg.epochs` (or a callback sets `stop`); the per-epoch history (of each network, when several train)."
     from tqdm.auto import tqdm
     self.stop = False
     self.bar = tqdm(total=self.cfg.epochs * self.iters_per_epoch, initial=self.iteration, desc=self.desc,
@@ -420,28 +428,31 @@ def fit(self:Trainer) -> list[dict]:
     try:
         while self.epoch < self.cfg.epochs and not self.stop:
             t0 = time.perf_counter()
-            train_loss = self.train_epoch()
+            train_loss = _per_net(self.train_epoch())
             check_loss(train_loss, self.epoch + 1)
             if self.device.type == 'cuda': torch.cuda.synchronize()
             secs = time.perf_counter() - t0
-            test_loss, test_acc = evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.plan)
+            test_loss, test_acc = map(_per_net, evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.plan))
             self.epoch += 1
-            self.history.append(dict(epoch=self.epoch, iteration=self.iteration, train_loss=train_loss,
-                                     test_loss=test_loss, test_acc=test_acc, lr=self.lr_now, seconds=secs))
-            if self.bar is not None: self.bar.set_postfix(epoch=self.epoch, loss=_fmt(train_loss, 3), acc=_fmt(test_acc, 4))
+            for h, tl, vl, va in zip(self.histories, train_loss, test_loss, test_acc):
+                h.append(dict(epoch=self.epoch, iteration=self.iteration, train_loss=tl, test_loss=vl, test_acc=va,
+                              lr=self.lr_now, seconds=secs))
+            if self.bar is not None:
+                self.bar.set_postfix(epoch=self.epoch, loss='/'.join(f'{v:.3f}' for v in train_loss),
+                                     acc='/'.join(f'{v:.4f}' for v in test_acc))
             self._call('after_epoch')
         self._call('after_fit')
     finally:
         if self.bar is not None: self.bar.close()
         self.bar = None
-    return self.history
+    return self.history if self.n == 1 else self.histories
 
 # %% ../nbs/03_train.ipynb #dcfb17e1
 @patch
 def state_dict(self:Trainer) -> dict:
     "Everything needed to continue this training exactly: weights, optimiser, position, history, RNG."
     return dict(model=self.model.state_dict(), opt=self.opt.state_dict(), epoch=self.epoch, iteration=self.iteration,
-                history=self.history, gen=self.gen.get_state(), config=asdict(self.cfg),
+                history=self.histories, gen=self.gen.get_state(), config=asdict(self.cfg),
                 mask={k: v.cpu() for k, v in self.mask.items()}, **({'scaler': self.scaler.state_dict()} if self.scaler else {}))
 
 @patch
@@ -453,11 +464,17 @@ def load_state_dict(self:Trainer, sd:dict):
         for k, v in st.items():
             if torch.is_tensor(v) and v.shape == p.shape: st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
     for g in self.opt.param_groups: g.update({k: v for k, v in self.opt.defaults.items() if k != 'params'})   # the schedule's lr tensor, fused
-    self.epoch, self.iteration, self.history = sd['epoch'], sd['iteration'], list(sd['history'])
+    self.epoch, self.iteration, self.histories = sd['epoch'], sd['iteration'], _histories(sd['history'], self.n)
     self.gen.set_state(sd['gen'].cpu())   # a generator's state is a CPU byte tensor, whatever device it draws on
     if self.scaler is not None and sd.get('scaler'): self.scaler.load_state_dict(sd['scaler'])
     self.set_mask(sd.get('mask') or None)
     self._recapture()   # the optimiser's buffers are new tensors
+
+def _histories(saved:list, n:int) -> list[list[dict]]:
+    "Each network's history from a state file: one list per network (lottery_nb 0.1 kept one list, of lists for several)."
+    if not saved or isinstance(saved[0], list): return [list(h) for h in saved] if saved else [[] for _ in range(n)]
+    per = [k for k, v in saved[0].items() if isinstance(v, list)]
+    return [[{k: (v[i] if k in per else v) for k, v in h.items()} for h in saved] for i in range(n)]
 
 @patch
 def resume(self:Trainer, path:str|Path) -> bool:

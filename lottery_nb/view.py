@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from .core import LotteryError
 from .data import get_spec, load_split
-from .runs import ImpRun, DamagedFile, parent_of, unit_dir
+from .runs import ImpRun, DamagedFile
+from .variants import parent_of
 from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ticks, VARIANT_STYLE
 
 # %% auto #0
@@ -146,7 +147,7 @@ def why_no_weights(run:ImpRun, level:int) -> str|None:
     if level == 0: return "Level 0 is the dense network: nothing is pruned yet. Pick level 1 or later to see which weights each pruning kept."
     p = parent_of(level)
     if not run.is_done(level - 1, p):
-        if (unit_dir(run.out, level - 1, p)/'metrics.json').exists(): return f"Level {level - 1}'s {p} is damaged: `lottery-nb check {run.out}` says how, and `--resume` mends it."
+        if run.layout.metrics(level - 1, p).exists(): return f"Level {level - 1}'s {p} is damaged: `lottery-nb check {run.out}` says how, and `--resume` mends it."
         return f"Level {level}'s weights are ranked when level {level - 1}'s {p} has trained: not yet."
     try: run.final_weights(level - 1, p); run.start_weights()
     except DamagedFile as e: return f"{e.path.relative_to(run.out)} is damaged ({e.why}): `lottery-nb imp --out {run.out} --resume` mends it."

@@ -14,8 +14,8 @@ import ipywidgets as W
 from fastcore.basics import patch
 import lottery_nb
 from .core import LotteryError, atomic_write
-from .runs import ImpRun, open_run, CONTROLS, parent_of, writable_copy
-from .train import Callback
+from .runs import ImpRun, open_run, writable_copy, Started, Stepped, EpochDone
+from .variants import control_names, parent_of
 from .view import study_view, study_summary, level_detail, input_picture, study_name, strip_weights
 
 # %% auto #0
@@ -43,28 +43,28 @@ def plotly_js() -> PlotlyJS:
 class Cancelled(Exception):
     "Raised inside a training thread to stop it at once (the epochs it finished stay on disk)."
 
-def _names(v) -> list[str]: return list(v) if isinstance(v, (list, tuple)) else v.split('+')   # variants trained together come as 'a+b+c'
 def _secs(s:float) -> str: return f"{max(1, round(s))} s" if s < 90 else f"{round(s / 60)} min" if s < 5400 else f"{s / 3600:.1f} h"
 
-class _Live(Callback):
-    "Feeds an `Explorer`'s status line, progress bar and live curve from a training thread; stops it when asked."
+class _Live:
+    "Feeds an `Explorer`'s status line, progress bar and live curve from a study's events; stops the training when asked."
     def __init__(self, ex): self.ex, self.last = ex, 0.0
-    def before_fit(self, t):
-        self.total, self.t0, self.it0 = t.cfg.epochs * t.iters_per_epoch, time.perf_counter(), t.iteration
-        self.what = f"level {t.unit[0]} " + ' + '.join(_names(t.unit[1]))
-        self.ex._set_status(state='training', text=f"training {self.what}", progress=[t.iteration, self.total])
-        self.ex.refresh()   # the level's mask exists now
-    def after_step(self, t):
-        if self.ex._cancel: raise Cancelled()
-        now = time.perf_counter()
-        if now - self.last > 0.5:   # a few messages a second, whatever the speed of training
-            self.last = now
-            left = (self.total - t.iteration) * (now - self.t0) / max(t.iteration - self.it0, 1)
-            self.ex._set_status(progress=[t.iteration, self.total], text=f"training {self.what}: about {_secs(left)} left in this one")
-    def after_epoch(self, t):
-        names, accs = _names(t.unit[1]), [h['test_acc'] for h in t.history]
-        ys = [[a[i] for a in accs] for i in range(len(names))] if isinstance(accs[0], list) else [accs]
-        self.ex._set_status(progress=[t.iteration, self.total], live=dict(level=t.unit[0], variants=names, x=[h['epoch'] for h in t.history], y=ys))
+
+    def __call__(self, e):
+        if isinstance(e, Started):
+            self.total, self.t0, self.it0, self.what = e.total, time.perf_counter(), e.iteration, e.what()
+            self.ex._set_status(state='training', text=f"training {self.what}", progress=[e.iteration, e.total])
+            self.ex.refresh()   # the level's mask exists now
+        elif isinstance(e, Stepped):
+            if self.ex._cancel: raise Cancelled()
+            now = time.perf_counter()
+            if now - self.last > 0.5:   # a few messages a second, whatever the speed of training
+                self.last = now
+                left = (e.total - e.iteration) * (now - self.t0) / max(e.iteration - self.it0, 1)
+                self.ex._set_status(progress=[e.iteration, e.total], text=f"training {self.what}: about {_secs(left)} left in this one")
+        elif isinstance(e, EpochDone):
+            hs = [e.histories[v] for v in e.variants]
+            live = dict(level=e.level, variants=list(e.variants), x=[h['epoch'] for h in hs[0]], y=[[h['test_acc'] for h in x] for x in hs])
+            self.ex._set_status(progress=[e.iteration, e.total], live=live)
 
 _TRAINING:dict = {}    # study directory -> the explorer training it, so two never write one study at once
 
@@ -128,7 +128,7 @@ def offers(self:Explorer) -> dict:
     out = {}
     for l in self.run.cfg.levels()[1:]:
         if not self.run.is_done(l - 1, parent_of(l)): continue
-        left = [c for c in CONTROLS if c not in self.run.cfg.controls and not self.run.is_done(l, c)]
+        left = [c for c in control_names() if c not in self.run.cfg.controls and not self.run.is_done(l, c)]
         if left: out[str(l)] = [dict(variant=c, seconds=secs * epochs if secs else None) for c in left]
     return out
 
@@ -193,7 +193,7 @@ def busy(self:Explorer) -> bool: return self.thread is not None and self.thread.
 
 @patch
 def _begin(self:Explorer, what:str, work):
-    "Run `work(cbs)` in a background thread, on a copy of the study if it cannot be written (a bundled or read-only one)."
+    "Run `work(on_event)` in a background thread, on a copy of the study if it cannot be written (a bundled or read-only one)."
     if self.busy: raise LotteryError("this explorer is already training: wait for it, or Cancel")
     other = _TRAINING.get(Path(self.run.out).resolve())
     if other is not None and other is not self and other.busy:
@@ -205,7 +205,7 @@ def _begin(self:Explorer, what:str, work):
     _TRAINING[Path(self.run.out).resolve()] = self
     def main():
         try:
-            work([_Live(self)])
+            work(_Live(self))
             if self._cancel: raise Cancelled()
             done = all(self.run.is_done(l, v) for l, v in self.run.units())
             self._set_status(state='idle', live=None, error=False,
@@ -227,16 +227,16 @@ def train_control(self:Explorer, variant:str, # a control this study left out: '
                  ) -> Explorer:
     "Train `variant` at `level` in the background, as the study would have (same schedule, data order and seeds)."
     level = self.level if level is None else level
-    if variant not in CONTROLS: raise LotteryError(f"no control {variant!r}: choose one of {', '.join(CONTROLS)}")
+    if variant not in control_names(): raise LotteryError(f"no control {variant!r}: choose one of {', '.join(control_names())}")
     if level < 1 or level not in self.run.cfg.levels(): raise LotteryError(f"controls are trained at levels 1..{self.run.cfg.levels()[-1]}, not {level}")
     if not self.run.is_done(level - 1, parent_of(level)):
         raise LotteryError(f"level {level - 1}'s {parent_of(level)} must be trained before level {level}")
-    return self._begin(f"{variant} at level {level}", lambda cbs: self.run.train_unit(level, variant, cbs=cbs))
+    return self._begin(f"{variant} at level {level}", lambda live: self.run.train_unit(level, variant, on_event=live))
 
 @patch
 def start(self:Explorer) -> Explorer:
     "Train every unit of the study not trained yet, in the background (watch mode's Train)."
-    return self._begin('the study', lambda cbs: self.run.run(cbs=cbs, on_unit=lambda m: self.refresh()))
+    return self._begin('the study', lambda live: self.run.run(on_unit=lambda m: self.refresh(), on_event=live))
 
 @patch
 def stop(self:Explorer):

@@ -2,18 +2,18 @@
 all the while (a workshop laptop's load), each check repeated REPEAT times (30; $LOTTERY_NB_BROWSER_REPEAT to change).
 
 A view passes only if it shows the selected level (and layer) and its figure has its traces on the page: empty axes fail.
-Every test also fails on an error in the browser's console or a serialisation warning from the kernel."""
-import os, random, time
+Every test also fails on an error in the browser's console or a serialisation warning from the kernel.
+The first test leaves a screenshot in a temporary folder; `LOTTERY_NB_SCREENSHOTS=tests/screenshots` refreshes the README's."""
+import os, random, sys, tempfile, time
 from pathlib import Path
 import pytest
 ROOT = Path(__file__).parent.parent
-import sys; sys.path.insert(0, str(ROOT/'tools'))
-from lab import (jupyterlab, browser, training_load, write_notebook, open_notebook, wait_idle, run_cell, views, wait_views,
+from tools.lab import (jupyterlab, browser, training_load, write_notebook, open_notebook, wait_idle, run_cell, views, wait_views,
                  serialization_warnings, watch_console)
 
 REPEAT = int(os.environ.get('LOTTERY_NB_BROWSER_REPEAT', 30))
 SHIPPED = ROOT/'data'/'lenet300-fmnist-imp'
-SHOTS = Path(os.environ.get('LOTTERY_NB_SCREENSHOTS', ROOT/'tests'/'screenshots'))
+SHOTS = Path(os.environ.get('LOTTERY_NB_SCREENSHOTS') or Path(tempfile.gettempdir())/'lottery_nb-screenshots')   # tests/screenshots: the README's
 LAYERS = ['fc1.weight', 'fc2.weight', 'fc.weight']
 pytestmark = pytest.mark.slow
 

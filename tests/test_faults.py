@@ -13,7 +13,7 @@ from lottery_nb.core import LotteryError
 from lottery_nb.files import load_tree, torch_load
 from lottery_nb.masks import prune_global, fraction_for
 from lottery_nb.models import get_model
-from lottery_nb.runs import ImpConfig, ImpRun, open_run, MANIFEST
+from lottery_nb.runs import ImpConfig, ImpRun, open_run, MANIFEST, EpochDone
 from lottery_nb.train import Callback, Trainer, preset, load_checkpoint, save_checkpoint, save_train_state, load_train_state
 from lottery_nb.cli import parser, imp_config
 from conftest import write_cifar
@@ -67,10 +67,7 @@ def study(finished, tmp_path):
 def stopped_mid(out:Path, unit:tuple, together:bool=False) -> ImpRun:
     "The study of IMPF stopped after the first epoch of `unit` (level, variant), its state file on disk."
     run = ImpRun(out, cli_config(), data_dir=FMNIST, device='cpu', progress=False, together=together)
-    class Stop(Callback):
-        def after_epoch(self, t):
-            if t.unit[0] == unit[0] and unit[1] in str(t.unit[1]): run.stop()
-    return run.run(cbs=[Stop()])
+    return run.run(on_event=lambda e: run.stop() if isinstance(e, EpochDone) and e.level == unit[0] and unit[1] in e.variants else None)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # 1. Loading a file never runs code

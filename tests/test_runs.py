@@ -5,7 +5,7 @@ import pytest
 import torch
 from lottery_nb.core import LotteryError
 from lottery_nb.files import load_tensors
-from lottery_nb.runs import ImpConfig, ImpRun, open_run, SCHEMA_VERSION
+from lottery_nb.runs import ImpConfig, ImpRun, open_run, SCHEMA_VERSION, EpochDone
 from lottery_nb.train import Callback, load_train_state, save_train_state
 
 TRAIN = dict(epochs=2, n_train=1500, n_test=500, batch_size=100, augment=False)
@@ -83,12 +83,12 @@ def test_rewinding_in_epochs_and_one_shot(tmp_path, fmnist_dir):
 def test_callbacks_see_each_unit_and_stop_leaves_a_resumable_directory(tmp_path, fmnist_dir):
     run = ImpRun(tmp_path/'live', small(), data_dir=fmnist_dir, device='cpu', progress=False)
     seen = []
-    class Watch(Callback):
-        def after_epoch(self, t):
-            seen.append(t.unit)
-            if t.unit == (1, 'ticket') and t.epoch == 1: run.stop()
-    run.run(cbs=[Watch()])
-    assert seen == [(0, 'dense'), (0, 'dense'), (1, 'ticket')]
+    def watch(e):
+        if not isinstance(e, EpochDone): return
+        seen.append((e.level, e.variants))
+        if (e.level, e.variants) == (1, ('ticket',)) and e.epoch == 1: run.stop()
+    run.run(on_event=watch)
+    assert seen == [(0, ('dense',)), (0, ('dense',)), (1, ('ticket',))]
     assert run.is_done(0, 'dense') and not run.is_done(1, 'ticket') and (run.out/'level_01'/'ticket'/'state.safetensors').exists()
     run.run()
     assert all(run.is_done(l, v) for l, v in run.units())
@@ -144,10 +144,7 @@ def test_a_unit_interrupted_on_a_gpu_by_lottery_nb_0_1_resumes_on_a_cpu_to_the_u
     cfg = small(rounds=1, controls=())
     straight = ImpRun(tmp_path/'straight', cfg, data_dir=fmnist_dir, device='cpu', progress=False).run()
     run = ImpRun(tmp_path/'cut', cfg, data_dir=fmnist_dir, device='cpu', progress=False)
-    class StopMidTicket(Callback):
-        def after_epoch(self, t):
-            if t.unit == (1, 'ticket'): run.stop()
-    run.run(cbs=[StopMidTicket()])
+    run.run(on_event=lambda e: run.stop() if isinstance(e, EpochDone) and (e.level, e.variants) == (1, ('ticket',)) else None)
     state = run.out/'level_01'/'ticket'/'state.safetensors'
     save_as_on_a_gpu(load_train_state(state), state.with_suffix('.pt')); state.unlink()
     with pytest.raises(RuntimeError, match='CUDA'): torch.load(state.with_suffix('.pt'), weights_only=True)

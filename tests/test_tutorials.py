@@ -1,10 +1,8 @@
 "Every tutorial runs top to bottom: each is executed at the tiny 'ci' scale in a scratch copy of nbs/tutorials/ (bundled studies linked in)."
-import sys
 from pathlib import Path
 import nbformat, pytest
 ROOT = Path(__file__).parent.parent
-sys.path.insert(0, str(ROOT/'tools'))
-from run_tutorials import scratch_copy, execute   # the same runner that makes the kept outputs and the timings
+from tools.run_tutorials import scratch_copy, execute   # the same runner that makes the kept outputs and the timings
 TUTORIALS = sorted((ROOT/'nbs'/'tutorials').glob('[0-9]*.ipynb'))
 
 def test_there_are_five_tutorials_and_a_guide():

@@ -3,12 +3,12 @@
 Each runs in a scratch copy of nbs/tutorials/ (so nothing trained earlier is reused and the timings are honest), with
 `LOTTERY_NB_SCALE` set. --save writes the executed notebooks back into nbs/tutorials/ (how their kept outputs are made);
 --no-bf16 runs them as a CPU without native bf16 does (most laptops): `LOTTERY_NB_BF16=0`, so training stays in float32.
-The timings go to benchmarks/results/tutorials-<device>.json, keyed by scale (and ', bf16 off')."""
+The timings go beside the tutorials, to nbs/tutorials/timings-<device>.json, keyed by scale (and ', bf16 off')."""
 import argparse, json, os, platform, shutil, sys, tempfile, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
-from lottery_nb.core import SCALES
+from lottery_nb.scales import SCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT/'nbs'/'tutorials'
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     from lottery_nb.train import fast_bf16
     bf16 = not a.no_bf16 and fast_bf16(default_device())   # what the tutorials will train in: bf16 only where the device does it natively
     kind = 'gpu' if 'cuda' in dev.lower() or 'nvidia' in dev.lower() else 'cpu'
-    out = ROOT/'benchmarks'/'results'/f'tutorials-{kind}.json'
+    out = TUTORIALS/f'timings-{kind}.json'
     results = json.loads(out.read_text()) if out.exists() else {}
     with tempfile.TemporaryDirectory() as tmp:
         work = scratch_copy(Path(tmp))
