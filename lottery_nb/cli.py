@@ -10,13 +10,17 @@ import argparse, sys
 from dataclasses import asdict, fields, MISSING
 from pathlib import Path
 import torch
-import lottery_nb
-from .core import LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs, check_mask, check_fraction
-from .data import get_data, get_spec, find_files
 from fastcore.docments import docments
-from .models import get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for, output_layer, MODELS
-from .train import preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint, TrainConfig, has_state, drop_state
-from .masks import prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP, STRATEGIES, as_mask
+import lottery_nb
+from .core import (LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs,
+                   check_mask, check_fraction)
+from .data import get_data, get_spec, find_files
+from .models import (get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for,
+                     output_layer, MODELS)
+from .train import (preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint,
+                    TrainConfig, has_state, drop_state)
+from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP, STRATEGIES,
+                    as_mask)
 from .variants import control_names
 from .runs import ImpConfig, ImpRun
 
@@ -62,52 +66,74 @@ def given_fields(a:argparse.Namespace, cls, skip:tuple=()) -> dict:
     return {f.name: v for f in fields(cls) if f.name not in skip and (v := getattr(a, f.name, None)) is not None}
 
 def _data_args(p):
-    p.add_argument('--dataset', default=None, help="cifar10, fashion_mnist or mnist (default: fashion_mnist, or the checkpoint's)")
-    p.add_argument('--data-dir', default=None, help="directory with the dataset's files (default: $LOTTERY_NB_DATA, data/, the system package's)")
-    p.add_argument('--download', action='store_true', help="download the dataset into --data-dir (default data/) if it is missing")
+    p.add_argument('--dataset', default=None,
+                   help="cifar10, fashion_mnist or mnist (default: fashion_mnist, or the checkpoint's)")
+    p.add_argument('--data-dir', default=None,
+                   help="directory with the dataset's files (default: $LOTTERY_NB_DATA, data/, the system package's)")
+    p.add_argument('--download', action='store_true',
+                   help="download the dataset into --data-dir (default data/) if it is missing")
     p.add_argument('--device', default=None, help="cuda, mps or cpu (default: the best available)")
 
 def _model_args(p):
-    p.add_argument('--model', default=None, help=f"{' or '.join(f.about for f in MODELS.values())} (default: resnet20, or the checkpoint's)")
+    p.add_argument('--model', default=None,
+                   help=f"{' or '.join(f.about for f in MODELS.values())} (default: resnet20, or the checkpoint's)")
     p.add_argument('--width', type=float, default=None, help="ResNet channel multiplier (default 1)")
-    p.add_argument('--shortcut', choices=('conv', 'pad'), default=None, help="ResNet shortcut: 1x1 conv + BN (default) or zero padding")
+    p.add_argument('--shortcut', choices=('conv', 'pad'), default=None,
+                   help="ResNet shortcut: 1x1 conv + BN (default) or zero padding")
 
 def _train_args(p):
-    p.add_argument('--preset', default='workshop', choices=tuple(PRESETS), help="training schedule (default: workshop, sized for a CPU)")
-    p.add_argument('--seed', type=int, default=0, help="seeds the initial weights, the data order and augmentation (default 0)")
-    add_fields(p.add_argument_group("training (each overrides the preset's)"), TrainConfig, skip=('seed',), says="the preset's")
-    p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE', help="override any training setting, e.g. --set weight_decay=1e-4 milestones=80,120")
+    p.add_argument('--preset', default='workshop', choices=tuple(PRESETS),
+                   help="training schedule (default: workshop, sized for a CPU)")
+    p.add_argument('--seed', type=int, default=0,
+                   help="seeds the initial weights, the data order and augmentation (default 0)")
+    add_fields(p.add_argument_group("training (each overrides the preset's)"), TrainConfig, skip=('seed',),
+               says="the preset's")
+    p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE',
+                   help="override any training setting, e.g. --set weight_decay=1e-4 milestones=80,120")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 
 def _trust_arg(p):
     p.add_argument('--trust-checkpoint', action='store_true',
-                   help="load checkpoints even if they ask to import code (only for files you trust: loading them can run anything)")
+                   help="load checkpoints even if they ask to import code (only for files you trust: loading them can "
+                        "run anything)")
 
-_SET_APART = ('dataset', 'model', 'model_kwargs', 'preset', 'train', 'rewind_iter', 'rewind_epochs', 'seed')   # by their own flags
+# by their own flags
+_SET_APART = ('dataset', 'model', 'model_kwargs', 'preset', 'train', 'rewind_iter', 'rewind_epochs', 'seed')
 
 def parser() -> argparse.ArgumentParser:
     "The `lottery-nb` argument parser."
-    p = argparse.ArgumentParser(prog='lottery-nb', description="Find and study winning lottery tickets (Frankle & Carbin, 2019).")
+    p = argparse.ArgumentParser(prog='lottery-nb',
+                                description="Find and study winning lottery tickets (Frankle & Carbin, 2019).")
     p.add_argument('--version', action='version', version=f'lottery_nb {lottery_nb.__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     t = sub.add_parser('train', help="train a network (steps 1 and 4 of the seed's workflow)",
-                       description="Train a network, optionally saving its untrained weights theta_0, or train a ticket (--resume-from).")
+                       description="Train a network, optionally saving its untrained weights theta_0, or train a "
+                                   "ticket (--resume-from).")
     _data_args(t); _model_args(t); _train_args(t)
     t.add_argument('--out', default=None, help="output directory (default: runs/MODEL-DATASET-sSEED)")
-    t.add_argument('--save-untrained', action='store_true', help="also save the initial weights theta_0 as untrained.pth.tar")
-    t.add_argument('--resume-from', default=None, metavar='CKPT', help="start from this checkpoint's weights (a ticket from `extract`) with its mask enforced")
+    t.add_argument('--save-untrained', action='store_true',
+                   help="also save the initial weights theta_0 as untrained.pth.tar")
+    t.add_argument('--resume-from', default=None, metavar='CKPT',
+                   help="start from this checkpoint's weights (a ticket from `extract`) with its mask enforced")
     t.add_argument('--resume', action='store_true', help="continue an interrupted run in --out")
     _trust_arg(t)
     pr = sub.add_parser('prune', help="prune a trained checkpoint to a sparsity (step 2)",
-                        description="Prune the weights of a checkpoint to a target sparsity; with --method agp, prune gradually while fine-tuning.")
+                        description="Prune the weights of a checkpoint to a target sparsity; with --method agp, prune "
+                                    "gradually while fine-tuning.")
     pr.add_argument('--checkpoint', required=True, help="the trained checkpoint (ours or Distiller's)")
-    pr.add_argument('--sparsity', type=float, required=True, help="target fraction of prunable weights removed, in [0, 1) (of filters per conv for --method filters)")
-    pr.add_argument('--method', default='global', choices=(*STRATEGIES, 'agp'), help="a strategy of lottery_nb.masks.STRATEGIES, or agp (default global)")
-    pr.add_argument('--output-rate', type=float, default=None, help="prune the output layer to this sparsity instead (e.g. half the target, as the LTH paper)")
+    pr.add_argument('--sparsity', type=float, required=True,
+                    help="target fraction of prunable weights removed, in [0, 1) (of filters per conv for --method "
+                         "filters)")
+    pr.add_argument('--method', default='global', choices=(*STRATEGIES, 'agp'),
+                    help="a strategy of lottery_nb.masks.STRATEGIES, or agp (default global)")
+    pr.add_argument('--output-rate', type=float, default=None,
+                    help="prune the output layer to this sparsity instead (e.g. half the target, as the LTH paper)")
     pr.add_argument('--out', required=True, help="the pruned checkpoint to write")
     _data_args(pr); _train_args(pr); _trust_arg(pr)
-    ex = sub.add_parser('extract', help="extract the winning ticket from untrained and pruned checkpoints (step 3, lottery.py)",
-                        description="Make a ticket: the untrained weights where the pruned checkpoint's weights are non-zero (or its stored mask).")
+    ex = sub.add_parser('extract',
+                        help="extract the winning ticket from untrained and pruned checkpoints (step 3, lottery.py)",
+                        description="Make a ticket: the untrained weights where the pruned checkpoint's weights are "
+                                    "non-zero (or its stored mask).")
     ex.add_argument('--untrained', required=True, help="checkpoint of the untrained network (theta_0)")
     ex.add_argument('--pruned', required=True, help="checkpoint of the trained, pruned network")
     ex.add_argument('--out', required=True, help="the ticket checkpoint to write")
@@ -116,25 +142,34 @@ def parser() -> argparse.ArgumentParser:
                         description="Train, prune, rewind, repeat: an IMP study with controls, written to --out.")
     _data_args(im); _model_args(im); _train_args(im)
     add_fields(im.add_argument_group("the study (each a field of ImpConfig)"), ImpConfig, skip=_SET_APART,
-               choices=dict(method=tuple(STRATEGIES)), more=dict(controls=f": comma-separated, from {', '.join(control_names())}, or none"))
-    im.add_argument('--rewind-to', default='0', metavar='ITER', help="rewind to iteration ITER (0: theta_0), or to N epochs with 'Nep' (e.g. 2ep)")
+               choices=dict(method=tuple(STRATEGIES)),
+               more=dict(controls=f": comma-separated, from {', '.join(control_names())}, or none"))
+    im.add_argument('--rewind-to', default='0', metavar='ITER',
+                    help="rewind to iteration ITER (0: theta_0), or to N epochs with 'Nep' (e.g. 2ep)")
     im.add_argument('--out', required=True, help="the study's directory")
     im.add_argument('--resume', action='store_true', help="continue an interrupted study in --out")
     tg = im.add_mutually_exclusive_group()
     tg.add_argument('--together', dest='together', action='store_true', default=None,
                     help="train each level's ticket and controls together as one fused model (the default on CUDA)")
-    tg.add_argument('--apart', dest='together', action='store_false', help="train them one after another (the default on a CPU)")
+    tg.add_argument('--apart', dest='together', action='store_false',
+                    help="train them one after another (the default on a CPU)")
     su = sub.add_parser('summary', help="print an IMP study's accuracy per level and variant",
-                        description="Print the test accuracy of every finished unit of a study (e.g. the shipped data/lenet300-fmnist-imp).")
+                        description="Print the test accuracy of every finished unit of a study (e.g. the shipped "
+                                    "data/lenet300-fmnist-imp).")
     su.add_argument('study', help="the study's directory")
     ck = sub.add_parser('check', help="check every file of an IMP study against its checksums; list what is damaged",
-                        description="Read every file of a study and compare it with the checksum recorded when it was written. "
-                                    "Exit 0 when the study is sound, 1 when something is damaged (`imp --resume` mends it), 2 when it is no study.")
+                        description="Read every file of a study and compare it with the checksum recorded when it was "
+                                    "written. "
+                                    "Exit 0 when the study is sound, 1 when something is damaged (`imp --resume` mends "
+                                    "it), 2 when it is no study.")
     ck.add_argument('study', help="the study's directory")
-    ck.add_argument('--record', action='store_true', help="also record checksums for sound files that have none (a study from before checksums)")
+    ck.add_argument('--record', action='store_true',
+                    help="also record checksums for sound files that have none (a study from before checksums)")
     eh = sub.add_parser('export-html', help="write a study's explorer as one HTML file that opens in any browser",
-                        description="Write the explorer of a study as one self-contained HTML file (plotly.js inside): level slider, "
-                                    "linked views and hovers as in JupyterLab, with no Python, kernel or network. Share it with a class.")
+                        description="Write the explorer of a study as one self-contained HTML file (plotly.js inside): "
+                                    "level slider, "
+                                    "linked views and hovers as in JupyterLab, with no Python, kernel or network. "
+                                    "Share it with a class.")
     eh.add_argument('study', help="the study's directory")
     eh.add_argument('out', help="the .html file to write")
     eh.add_argument('--level', type=int, default=None, help="the level shown first (default 1)")
@@ -162,7 +197,8 @@ def run_config(a:argparse.Namespace) -> dict:
     "The JSON-able description of the training run that `a` asks for."
     dataset = get_spec(a.dataset or 'fashion_mnist').name
     cfg = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
-    arch = arch_for(a.model or 'resnet20', dataset, **{k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None})
+    arch = arch_for(a.model or 'resnet20', dataset,
+                    **{k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None})
     return dict(dataset=dataset, arch=arch, preset=a.preset, train=asdict(cfg))
 
 # %% ../nbs/09_cli.ipynb #682f07fb
@@ -174,7 +210,8 @@ def _check_out(out:Path, cfg:dict, resume:bool):
         if not resume:
             raise LotteryError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
         old = {k: v for k, v in load_json(cfg_path).items() if k in cfg}
-        if isinstance(old.get('train'), dict): old['train'] = asdict(TrainConfig(**old['train']))   # settings added since, at their defaults
+        # settings added since, at their defaults
+        if isinstance(old.get('train'), dict): old['train'] = asdict(TrainConfig(**old['train']))
         if diffs := diff_configs(old, cfg):
             raise LotteryError(f"cannot resume {out}: it was made with another config ({'; '.join(diffs)})")
     elif resume and out.exists() and any(out.iterdir()):
@@ -203,12 +240,14 @@ def cmd_train(a:argparse.Namespace) -> int:
     if start:
         cfg['arch'], cfg['dataset'] = arch_of_checkpoint(start, a.dataset)
         if a.model and model_name(a.model) != model_name(cfg['arch']['name']):
-            raise LotteryError(f"{a.resume_from} holds a {cfg['arch']['name']}, but --model {a.model} was given: drop --model (the checkpoint decides)")
+            raise LotteryError(f"{a.resume_from} holds a {cfg['arch']['name']}, but --model {a.model} was given: drop "
+                               "--model (the checkpoint decides)")
         cfg['resume_from'] = str(Path(a.resume_from).resolve())
     out = Path(a.out or f"runs/{cfg['arch']['name']}-{cfg['dataset']}-s{a.seed}")
     dev = default_device(a.device)
     if not a.download: find_files(get_spec(cfg['dataset']), a.data_dir)  # fail before writing anything
-    model, mask = _load_start(start, cfg['arch'], a.resume_from) if start else (get_model(seed=a.seed, **cfg['arch']), None)
+    model, mask = _load_start(start, cfg['arch'], a.resume_from) if start else (get_model(seed=a.seed, **cfg['arch']),
+                                                                                None)
     state = out/'state.safetensors'
     if a.resume and (out/'trained.pth.tar').exists() and not has_state(state):
         _check_out(out, cfg, True)
@@ -226,10 +265,12 @@ def cmd_train(a:argparse.Namespace) -> int:
     if resumed: print(f"resuming {out} after epoch {t.epoch} of {tc.epochs}", file=sys.stderr)
     if a.save_untrained and not (out/'untrained.pth.tar').exists():   # theta_0, built again: `model` may hold resumed weights
         init = _load_start(start, cfg['arch'], a.resume_from)[0] if start else get_model(seed=a.seed, **cfg['arch'])
-        save_checkpoint(out/'untrained.pth.tar', init, cfg['arch'], epoch=0, dataset=cfg['dataset'], kind='untrained', mask=mask)
+        save_checkpoint(out/'untrained.pth.tar', init, cfg['arch'], epoch=0, dataset=cfg['dataset'], kind='untrained',
+                        mask=mask)
     try: t.fit()
     except KeyboardInterrupt:
-        print(f"\ninterrupted; epochs 1-{t.epoch} are saved in {out}. Continue with the same command and --resume.", file=sys.stderr)
+        print(f"\ninterrupted; epochs 1-{t.epoch} are saved in {out}. Continue with the same command and --resume.",
+              file=sys.stderr)
         return 130
     save_checkpoint(out/'trained.pth.tar', model, cfg['arch'], epoch=t.epoch, dataset=cfg['dataset'], kind='trained',
                     history=t.history, mask=t.mask or None)
@@ -241,7 +282,8 @@ def cmd_train(a:argparse.Namespace) -> int:
 def format_history(history:list[dict]) -> str:
     "The per-epoch history as a small text table."
     lines = [f"{'epoch':>5} {'train loss':>10} {'test loss':>9} {'test acc':>8} {'seconds':>7}"]
-    lines += [f"{h['epoch']:>5} {h['train_loss']:>10.4f} {h['test_loss']:>9.4f} {h['test_acc']:>8.4f} {h['seconds']:>7.1f}" for h in history]
+    lines += [f"{h['epoch']:>5} {h['train_loss']:>10.4f} {h['test_loss']:>9.4f} {h['test_acc']:>8.4f} "
+              f"{h['seconds']:>7.1f}" for h in history]
     return '\n'.join(lines)
 
 # %% ../nbs/09_cli.ipynb #8158e741
@@ -253,7 +295,8 @@ def _fractions(mask:dict, out_layer:str, sparsity:float, output_rate:float|None)
     rest_alive = sum(int(m.sum()) for k, m in mask.items() if k != out_layer)
     rest_keep = round((1 - sparsity) * n) - out_keep
     if rest_keep > rest_alive or rest_keep < 0:
-        raise LotteryError(f"sparsity {sparsity} with the output layer at {output_rate} cannot be reached from this checkpoint")
+        raise LotteryError(f"sparsity {sparsity} with the output layer at {output_rate} cannot be reached from this "
+                           "checkpoint")
     return 1 - rest_keep / max(rest_alive, 1), {out_layer: 1 - out_keep / max(int(mask[out_layer].sum()), 1)}
 
 def cmd_prune(a:argparse.Namespace) -> int:
@@ -269,7 +312,8 @@ def cmd_prune(a:argparse.Namespace) -> int:
         tc = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
         data = get_data(dataset, a.data_dir, dev, tc.n_train, tc.n_test, download=a.download)
         rates = {output_layer(model): a.output_rate} if a.output_rate is not None else None
-        t = Trainer(model, data, tc, mask=mask, cbs=[AGP(a.sparsity, 0, max(1, tc.epochs - 1), 1 - density(mask), 'layerwise', rates)],
+        t = Trainer(model, data, tc, mask=mask,
+                    cbs=[AGP(a.sparsity, 0, max(1, tc.epochs - 1), 1 - density(mask), 'layerwise', rates)],
                     progress=not a.quiet, desc=f'AGP to {a.sparsity:.0%}')
         t.fit()
         mask, extra = t.mask, dict(history=t.history)
@@ -280,7 +324,8 @@ def cmd_prune(a:argparse.Namespace) -> int:
     with torch.no_grad():
         for n, p in model.named_parameters():
             if n in mask: p.mul_(mask[n].to(p.dtype))
-    save_checkpoint(out, model, arch, dataset=dataset, kind='pruned', mask=mask, method=a.method, sparsity=a.sparsity, **extra)
+    save_checkpoint(out, model, arch, dataset=dataset, kind='pruned', mask=mask, method=a.method, sparsity=a.sparsity,
+                    **extra)
     print(sparsity_table(mask))
     print(f"saved {out}")
     return 0
@@ -298,8 +343,11 @@ def cmd_extract(a:argparse.Namespace) -> int:
     mask = as_mask(clean_state_dict(p['mask'])) if p.get('mask') else None
     ticket, mask = extract_ticket(usd, psd, mask)
     arch = u.get('arch') or p.get('arch')
-    extra = {k: v for k, v in (('model_kwargs', u.get('model_kwargs') or p.get('model_kwargs')), ('dataset', u.get('dataset') or p.get('dataset'))) if v}
-    obj = dict(state_dict=ticket, arch=arch, mask=mask, kind='ticket', untrained=str(a.untrained), pruned=str(a.pruned), epoch=0, **extra)
+    extra = {k: v for k,
+             v in (('model_kwargs', u.get('model_kwargs') or p.get('model_kwargs')),
+                   ('dataset', u.get('dataset') or p.get('dataset'))) if v}
+    obj = dict(state_dict=ticket, arch=arch, mask=mask, kind='ticket', untrained=str(a.untrained),
+               pruned=str(a.pruned), epoch=0, **extra)
     atomic_write(a.out, lambda tmp: torch.save(obj, tmp))
     print(sparsity_table(mask))
     print(f"saved the ticket to {a.out}")
@@ -310,12 +358,14 @@ def imp_config(a:argparse.Namespace) -> ImpConfig:
     "The `ImpConfig` that `a` asks for."
     r = a.rewind_to.strip().lower()
     try: rewind = dict(rewind_epochs=float(r[:-2])) if r.endswith('ep') else dict(rewind_iter=int(r))
-    except ValueError as e: raise LotteryError(f"--rewind-to takes an iteration (500) or epochs (2ep), not {a.rewind_to!r}") from e
+    except ValueError as e:
+        raise LotteryError(f"--rewind-to takes an iteration (500) or epochs (2ep), not {a.rewind_to!r}") from e
     given = given_fields(a, ImpConfig, skip=_SET_APART)
     if isinstance(c := given.get('controls'), str):
         given['controls'] = () if c.strip().lower() in ('', 'none') else tuple(x.strip() for x in c.split(','))
     model_kw = {k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None}
-    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model or 'resnet20', model_kwargs=model_kw,
+    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model or 'resnet20',
+                     model_kwargs=model_kw,
                      preset=a.preset, train=train_overrides(a), seed=a.seed, **rewind, **given)
 
 def cmd_imp(a:argparse.Namespace) -> int:
@@ -328,13 +378,17 @@ def cmd_imp(a:argparse.Namespace) -> int:
     if not (out/'run.json').exists() and out.exists() and any(out.iterdir()):
         raise LotteryError(f"{out} is not empty and holds no study: choose another --out")
     if a.resume and (out/'run.json').exists() and cfg == imp_config(parser().parse_args(['imp', '--out', a.out])):
-        cfg = None   # `imp --out DIR --resume` with no study flags: the study as its run.json says (what check and summary suggest)
-    run = ImpRun(out, cfg, data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet, together=a.together)
+        # `imp --out DIR --resume` with no study flags: the study as its run.json says (what check and summary suggest)
+        cfg = None
+    run = ImpRun(out, cfg, data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet,
+                 together=a.together)
     if not a.download: find_files(get_spec(run.cfg.dataset), a.data_dir)
-    done = lambda m: print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy {m['test_acc']:.4f}", file=sys.stderr)
+    done = lambda m: print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy "
+                           f"{m['test_acc']:.4f}", file=sys.stderr)
     try: run.run(on_unit=done)
     except KeyboardInterrupt:
-        print(f"\ninterrupted; every finished unit and epoch is saved in {out}. Continue with the same command and --resume.", file=sys.stderr)
+        print(f"\ninterrupted; every finished unit and epoch is saved in {out}. Continue with the same command and "
+              "--resume.", file=sys.stderr)
         return 130
     print(run.summary())
     return 0
@@ -344,7 +398,8 @@ def cmd_summary(a:argparse.Namespace) -> int:
     "Print a study's table of test accuracy per level and variant."
     from lottery_nb.runs import open_run
     run = open_run(a.study, progress=False)
-    print(f"{run.cfg.model} on {get_spec(run.cfg.dataset).title}, {run.cfg.method} pruning of {run.cfg.fraction:.0%} per level ({run.out})")
+    print(f"{run.cfg.model} on {get_spec(run.cfg.dataset).title}, {run.cfg.method} pruning of {run.cfg.fraction:.0%} "
+          f"per level ({run.out})")
     print(run.summary())
     if damage := run.verify():
         print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); "
@@ -361,10 +416,12 @@ def cmd_check(a:argparse.Namespace) -> int:
     if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
     if not damage:
         unsure = run.unrecorded()
-        print(f"{run.out}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and checked against the model; "
+        print(f"{run.out}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and "
+                                                       "checked against the model; "
                                                         "--record records theirs)" if unsure else ''))
         return 0
-    print(f"{len(damage)} of {n} files are damaged: `lottery-nb imp --out {run.out} --resume` trains exactly the damaged units again "
+    print(f"{len(damage)} of {n} files are damaged: `lottery-nb imp --out {run.out} --resume` trains exactly the "
+          "damaged units again "
           "(bitwise as they were) and rebuilds the rest", file=sys.stderr)
     return 1
 
@@ -375,7 +432,8 @@ def cmd_export_html(a:argparse.Namespace) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): open it in any browser")
     return 0
 
-COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary, 'check': cmd_check,
+COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary,
+            'check': cmd_check,
             'export-html': cmd_export_html}
 
 def main(argv:list[str]|None=None) -> int:

@@ -25,12 +25,16 @@ def default_device(device:str|torch.device|None=None # 'cuda', 'mps', 'cpu', or 
     "The training device: `device` if given, else CUDA, then MPS, then CPU."
     if device is not None:
         try: dev = torch.device(device)
-        except (RuntimeError, TypeError) as e: raise LotteryError(f"unknown device {device!r}: use 'cuda', 'mps' or 'cpu'") from e
-        if dev.type == 'cuda' and not torch.cuda.is_available(): raise LotteryError("device 'cuda' was asked for, but torch sees no CUDA GPU here")
-        if dev.type == 'mps' and not torch.backends.mps.is_available(): raise LotteryError("device 'mps' was asked for, but it is not available here")
+        except (RuntimeError, TypeError) as e:
+            raise LotteryError(f"unknown device {device!r}: use 'cuda', 'mps' or 'cpu'") from e
+        if dev.type == 'cuda' and not torch.cuda.is_available():
+            raise LotteryError("device 'cuda' was asked for, but torch sees no CUDA GPU here")
+        if dev.type == 'mps' and not torch.backends.mps.is_available():
+            raise LotteryError("device 'mps' was asked for, but it is not available here")
         return dev
     if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
+        return torch.device('mps')
     return torch.device('cpu')
 
 # %% ../nbs/00_core.ipynb #a7ab13e7
@@ -56,7 +60,8 @@ def first_line(e:BaseException) -> str:
 # %% ../nbs/00_core.ipynb #f4f7d4bb
 def file_mode() -> int:
     "The mode a new file gets here: 0o666 less the process's umask (a study is meant to be shared)."
-    try: return 0o666 & ~int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+    try:
+        return 0o666 & ~int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
     except (OSError, StopIteration, ValueError):   # not Linux: read the umask by setting it (and back at once)
         old = os.umask(0o022); os.umask(old)
         return 0o666 & ~old
@@ -65,7 +70,8 @@ def _write_failed(path:Path, e:Exception) -> LotteryError:
     "One clear error for a write that failed: a full disk is said as such (torch.save says it as 'unexpected pos')."
     try: free = shutil.disk_usage(path.parent).free
     except OSError: free = None
-    full = getattr(e, 'errno', None) == errno.ENOSPC or 'No space left' in str(e) or (free is not None and free < 1 << 20)
+    full = getattr(e, 'errno',
+                   None) == errno.ENOSPC or 'No space left' in str(e) or (free is not None and free < 1 << 20)
     if full: return LotteryError(f"could not write {path}: no space left on its disk ({free or 0:,} bytes free); "
                                  "free some space and run the same command again (what finished is kept)")
     return LotteryError(f"could not write {path}: {getattr(e, 'strerror', None) or first_line(e)}")
@@ -77,16 +83,19 @@ def atomic_write(path:str|Path, # where the file should end up
     path = Path(path)
     if path.is_dir(): raise LotteryError(f"cannot write {path}: it is a directory")
     try: path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as e: raise LotteryError(f"cannot create directory {path.parent}: a file of that name is in the way") from e
+    except (FileExistsError, NotADirectoryError) as e:
+        raise LotteryError(f"cannot create directory {path.parent}: a file of that name is in the way") from e
     except OSError as e: raise LotteryError(f"cannot create directory {path.parent}: {e.strerror}") from e
     try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     except OSError as e: raise LotteryError(f"cannot write in {path.parent}: {e.strerror}") from e
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, file_mode())   # mkstemp makes it 0600; the finished file gets the umask's mode, as open() would give it
+        # mkstemp makes it 0600; the finished file gets the umask's mode, as open() would give it
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
-    except (OSError, RuntimeError, SafetensorError) as e:   # torch.save and safetensors say a failed write as RuntimeError / SafetensorError
+    except (OSError, RuntimeError,
+            SafetensorError) as e:   # torch.save and safetensors say a failed write as RuntimeError / SafetensorError
         Path(tmp).unlink(missing_ok=True)
         raise _write_failed(path, e) from e
     except BaseException:
@@ -105,7 +114,8 @@ def load_json(path:str|Path):
     path = Path(path)
     try: return json.loads(path.read_text())
     except FileNotFoundError as e: raise LotteryError(f"{path} does not exist") from e
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
 
 # %% ../nbs/00_core.ipynb #e44f638b
 def diff_configs(old:dict, new:dict, prefix:str='') -> list[str]:
@@ -127,7 +137,8 @@ def check_mask(mask:dict, # parameter name -> bool tensor
 
 def check_fraction(x:float, what:str='fraction'):
     "Raise a clear error unless `x` is in [0, 1)."
-    if not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x < 1: raise LotteryError(f"{what} must be in [0, 1), not {x!r}")
+    if not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x < 1:
+        raise LotteryError(f"{what} must be in [0, 1), not {x!r}")
 
 def coerce_field(name:str, # the field's name, for the message
                  kind:str, # its annotation as written: 'int', 'float|None', 'tuple', ...
@@ -142,7 +153,8 @@ def coerce_field(name:str, # the field's name, for the message
         try:
             if k == 'bool':
                 if isinstance(v, bool): return v
-                if isinstance(v, str) and v.strip().lower() in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'): return v.strip().lower() in ('1', 'true', 'yes', 'on')
+                if isinstance(v, str) and v.strip().lower() in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'):
+                    return v.strip().lower() in ('1', 'true', 'yes', 'on')
             elif k == 'int':
                 if isinstance(v, str): return int(v.strip())
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and v == int(v): return int(v)
@@ -152,7 +164,8 @@ def coerce_field(name:str, # the field's name, for the message
                 if not math.isfinite(x): raise LotteryError(f"{name} must be a finite number, not {v!r}")
                 return x
             elif k == 'tuple':
-                if isinstance(v, str): return tuple(int(s) if s.lstrip('-').isdigit() else s for s in v.replace(',', ' ').split())
+                if isinstance(v, str):
+                    return tuple(int(s) if s.lstrip('-').isdigit() else s for s in v.replace(',', ' ').split())
                 if isinstance(v, (list, tuple)): return tuple(v)
             elif k == 'dict':
                 if isinstance(v, dict): return v

@@ -93,7 +93,8 @@ def read_idx(path:str|Path) -> torch.Tensor:
 # %% ../nbs/01_data.ipynb #8ca16557
 def _latin1(s:str, encoding:str='latin1') -> bytes:
     "How a Python 3 pickle of protocol 2 spells bytes (`_codecs.encode(str, 'latin1')`), without `codecs.encode`'s other codecs."
-    if encoding.replace('-', '').lower() not in ('latin1', 'iso88591'): raise pickle.UnpicklingError(f"codec {encoding!r}")
+    if encoding.replace('-', '').lower() not in ('latin1', 'iso88591'):
+        raise pickle.UnpicklingError(f"codec {encoding!r}")
     return s.encode('latin1')
 
 def _cifar_globals() -> dict:
@@ -116,8 +117,10 @@ def read_cifar_batch(path:str|Path) -> tuple[torch.Tensor, torch.Tensor]:
     try:
         with open(path, 'rb') as f: d = _CifarUnpickler(f, encoding='bytes').load()
     except pickle.UnpicklingError as e:
-        if 'asks to import' in str(e): raise LotteryError(f"{path} is not a genuine CIFAR-10 batch: {e}; it was not loaded") from None
-        raise LotteryError(f"{path} is not a readable CIFAR-10 batch ({e}); it may be truncated: delete it and get it again") from e
+        if 'asks to import' in str(e):
+            raise LotteryError(f"{path} is not a genuine CIFAR-10 batch: {e}; it was not loaded") from None
+        raise LotteryError(f"{path} is not a readable CIFAR-10 batch ({e}); it may be truncated: delete it and get it "
+                           "again") from e
     except Exception as e:
         raise LotteryError(f"{path} is not a readable CIFAR-10 batch ({type(e).__name__}: {e}); it may be truncated: "
                            "delete it and get it again") from e
@@ -126,7 +129,8 @@ def read_cifar_batch(path:str|Path) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.as_tensor(data, dtype=torch.uint8).reshape(-1, 3, 32, 32)
         y = torch.as_tensor(labels, dtype=torch.int64)
     except Exception as e:
-        raise LotteryError(f"{path} is not a CIFAR-10 batch: it holds no uint8 'data' of 3x32x32 images with 'labels' ({type(e).__name__}: {e})") from e
+        raise LotteryError(f"{path} is not a CIFAR-10 batch: it holds no uint8 'data' of 3x32x32 images with 'labels' "
+                           f"({type(e).__name__}: {e})") from e
     if len(x) != len(y) or len(y) == 0:
         raise LotteryError(f"{path} holds {len(x)} images but {len(y)} labels")
     return x, y
@@ -157,7 +161,8 @@ def find_files(spec:DatasetSpec, root:str|Path|None=None) -> dict[str, list[Path
     wanted = ', '.join(f for fs in spec.files.values() for f in fs)
     if spec.name != 'cifar10': wanted += ' (each may be .gz)'
     raise LotteryError(f"{spec.title} not found. Looked in: {', '.join(dict.fromkeys(looked))}. "
-                       f"Expected files: {wanted}. To get them: {spec.install_hint}; or pass root=/a/dir (CLI: --data-dir).")
+                       f"Expected files: {wanted}. To get them: {spec.install_hint}; or pass root=/a/dir (CLI: "
+                       "--data-dir).")
 
 # %% ../nbs/01_data.ipynb #29699464
 def download(spec:DatasetSpec, root:str|Path='data') -> None:
@@ -189,12 +194,15 @@ def load_split(name:str, # dataset name
     else:
         x, y = read_idx(files[split][0]), read_idx(files[split][1]).long()
         if x.ndim != 3 or len(x) != len(y):
-            raise LotteryError(f"{files[split][0]} and {files[split][1]} disagree: {tuple(x.shape)} images, {len(y)} labels")
+            raise LotteryError(f"{files[split][0]} and {files[split][1]} disagree: {tuple(x.shape)} images, {len(y)} "
+                               "labels")
         x = x.unsqueeze(1)
     if tuple(x.shape[1:]) != spec.shape:
-        raise LotteryError(f"{spec.title} images should be {spec.shape}, the files in {files[split][0].parent} hold {tuple(x.shape[1:])}")
+        raise LotteryError(f"{spec.title} images should be {spec.shape}, the files in {files[split][0].parent} hold "
+                           f"{tuple(x.shape[1:])}")
     if int(y.min()) < 0 or int(y.max()) >= spec.num_classes:
-        raise LotteryError(f"{spec.title} labels should lie in 0..{spec.num_classes-1}; the files in {files[split][0].parent} are corrupt")
+        raise LotteryError(f"{spec.title} labels should lie in 0..{spec.num_classes-1}; the files in "
+                           f"{files[split][0].parent} are corrupt")
     return x, y
 
 # %% ../nbs/01_data.ipynb #4306feb8
@@ -228,7 +236,8 @@ class Split:
         self.std = torch.tensor(spec.std, device=x.device).view(1, -1, 1, 1)
 
     def __len__(self): return len(self.y)
-    def __repr__(self): return f"Split({self.spec.title}, {len(self)} images {tuple(self.x.shape[1:])}, on {self.x.device})"
+    def __repr__(self):
+        return f"Split({self.spec.title}, {len(self)} images {tuple(self.x.shape[1:])}, on {self.x.device})"
     @property
     def device(self): return self.x.device
 
@@ -245,7 +254,8 @@ class Split:
         "How many batches of `bs` one pass gives."
         return len(self) // bs if drop_last and len(self) >= bs else -(-len(self) // bs)
 
-    def ready(self, dtype:torch.dtype=torch.float32, # the dtype a step computes in: float32, or bfloat16/float16 under autocast
+    # the dtype a step computes in: float32, or bfloat16/float16 under autocast
+    def ready(self, dtype:torch.dtype=torch.float32,
               pad:int=0, # zero padding kept around every image for random crops (4: the standard augmentation)
              ) -> 'Ready':
         "This split as a training step wants it (see `Ready`), made the first time and kept."
@@ -267,12 +277,14 @@ class Ready:
     def __init__(self, split:Split, dtype:torch.dtype=torch.float32, pad:int=0):
         self.split, self.dtype, self.pad, self.y = split, dtype, pad, split.y
         x = F.pad(split.x, (pad,) * 4) if pad else split.x   # black uint8 borders, normalised like any black pixel
-        self.x = torch.cat([split.normalize(c).to(dtype).permute(0, 2, 3, 1).contiguous() for c in x.split(8192)])   # (N, H, W, C)
+        # (N, H, W, C)
+        self.x = torch.cat([split.normalize(c).to(dtype).permute(0, 2, 3, 1).contiguous() for c in x.split(8192)])
         H, W = split.x.shape[2:]
         self._rows, self._cols = torch.arange(H, device=self.device), torch.arange(W, device=self.device)
 
     def __len__(self): return len(self.y)
-    def __repr__(self): return f"Ready({self.split.spec.title}, {len(self)} images, {self.dtype}, pad {self.pad}, on {self.device})"
+    def __repr__(self):
+        return f"Ready({self.split.spec.title}, {len(self)} images, {self.dtype}, pad {self.pad}, on {self.device})"
     @property
     def device(self): return self.x.device
 
@@ -300,7 +312,8 @@ class Ready:
         order = torch.randperm(n, device=self.device, generator=generator) if shuffle else None
         for i in range(self.split.n_batches(bs, drop_last)):
             idx = slice(i*bs, (i+1)*bs) if order is None else order[i*bs:(i+1)*bs]
-            if augment: xb = self._crop(idx if order is not None else torch.arange(n, device=self.device)[idx], generator)
+            if augment:
+                xb = self._crop(idx if order is not None else torch.arange(n, device=self.device)[idx], generator)
             else: xb = self.x[idx, p:self.x.shape[1] - p, p:self.x.shape[2] - p]
             xb = xb.permute(0, 3, 1, 2)
             yield (xb if channels_last else xb.contiguous()), self.y[idx]
@@ -314,7 +327,8 @@ class Data:
     test:Split
     @property
     def device(self): return self.train.device
-    def __repr__(self): return f"Data({self.spec.title}: {len(self.train)} train, {len(self.test)} test, on {self.device})"
+    def __repr__(self):
+        return f"Data({self.spec.title}: {len(self.train)} train, {len(self.test)} test, on {self.device})"
 
 def _subset(x, y, n, seed):
     if n is None or n >= len(y): return x, y

@@ -35,7 +35,8 @@ def save_tensors(tensors:dict, path:str|Path) -> Path:
 def tensors_from_bytes(data:bytes, path:str|Path) -> dict:
     "Parse the bytes of the safetensors file at `path`, with one clear error if they are not one."
     try: return _load_bytes(data)
-    except Exception as e: raise LotteryError(f"{path} is not a readable safetensors file (truncated or corrupt?): {first_line(e)}") from e
+    except Exception as e:
+        raise LotteryError(f"{path} is not a readable safetensors file (truncated or corrupt?): {first_line(e)}") from e
 
 def load_tensors(path:str|Path) -> dict:
     "Read a safetensors file, with a clear error if it is missing or corrupt."
@@ -48,9 +49,13 @@ def check_finite(tensors:dict, # name -> tensor (integer tensors are skipped)
                  what:str, # what they are, for the message: 'checkpoint x.pth.tar', 'theta_0'
                 ):
     "Raise one clear error if any floating-point tensor of `tensors` holds NaN or inf."
-    bad = [k for k, v in tensors.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
-    if bad: raise LotteryError(f"{what} holds NaN or inf values in {', '.join(bad[:3])}{' and more' if len(bad) > 3 else ''}: "
-                               "these weights cannot be pruned or trained; use the file they came from before they diverged")
+    bad = [k for k,
+           v in tensors.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise LotteryError(f"{what} holds NaN or inf values in "
+                           f"{', '.join(bad[:3])}{' and more' if len(bad) > 3 else ''}: "
+                               "these weights cannot be pruned or trained; use the file they came from before they "
+                               "diverged")
 
 # %% ../nbs/00a_files.ipynb #8f29ac1a
 _FORMAT = 'lottery_nb.tree/1'
@@ -61,13 +66,15 @@ def _pack(x, tensors:dict, key:str):
         tensors[key] = x.detach().cpu().contiguous()
         return {'__tensor__': key}
     if isinstance(x, dict):
-        if all(isinstance(k, str) and not k.startswith('__') for k in x): return {k: _pack(v, tensors, f'{key}.{k}') for k, v in x.items()}
+        if all(isinstance(k, str) and not k.startswith('__') for k in x):
+            return {k: _pack(v, tensors, f'{key}.{k}') for k, v in x.items()}
         return {'__items__': [[k, _pack(v, tensors, f'{key}.{k}')] for k, v in x.items()]}
     if isinstance(x, (list, tuple)):
         items = [_pack(v, tensors, f'{key}.{i}') for i, v in enumerate(x)]
         return {'__tuple__': items} if isinstance(x, tuple) else items
     if x is None or isinstance(x, (bool, int, float, str)): return x
-    raise LotteryError(f"cannot store a {type(x).__name__} at {key.lstrip('.')}: a tree holds tensors, dicts, lists, numbers and strings")
+    raise LotteryError(f"cannot store a {type(x).__name__} at {key.lstrip('.')}: a tree holds tensors, dicts, lists, "
+                       "numbers and strings")
 
 def _unpack(x, tensors:dict):
     if isinstance(x, list): return [_unpack(v, tensors) for v in x]
@@ -91,10 +98,12 @@ def load_tree(path:str|Path):
     try:
         with safe_open(str(path), 'pt', device='cpu') as f:
             meta = f.metadata() or {}
-            if meta.get('format') != _FORMAT: raise ValueError(f"it holds no lottery_nb tree (format {meta.get('format')!r})")
+            if meta.get('format') != _FORMAT:
+                raise ValueError(f"it holds no lottery_nb tree (format {meta.get('format')!r})")
             return _unpack(json.loads(meta['tree']), {k: f.get_tensor(k) for k in f.keys()})
     except LotteryError: raise
-    except Exception as e: raise LotteryError(f"{path} is not a readable state file (truncated or corrupt?): {first_line(e)}") from e
+    except Exception as e:
+        raise LotteryError(f"{path} is not a readable state file (truncated or corrupt?): {first_line(e)}") from e
 
 # %% ../nbs/00a_files.ipynb #c18ccbd6
 def _optimiser_classes() -> list:
@@ -118,10 +127,13 @@ def torch_load(path:str|Path,
     if trust: note(f"loading {path} with trust: any code it carries runs")
     try:
         with torch.serialization.safe_globals(_optimiser_classes()), warnings.catch_warnings():
-            warnings.filterwarnings('ignore', 'Detected pickle protocol')   # a file that is no checkpoint says so below, once
-            return torch.load(path, map_location='cpu', weights_only=not trust)   # the allow-list, unless the user vouches for the file
+            # a file that is no checkpoint says so below, once
+            warnings.filterwarnings('ignore', 'Detected pickle protocol')
+            # the allow-list, unless the user vouches for the file
+            return torch.load(path, map_location='cpu', weights_only=not trust)
     except pickle.UnpicklingError as e:
-        if trust or 'Weights only load failed' not in str(e): raise LotteryError(f"{path} is not a readable {what} (truncated or corrupt?): {first_line(e)}") from e
+        if trust or 'Weights only load failed' not in str(e):
+            raise LotteryError(f"{path} is not a readable {what} (truncated or corrupt?): {first_line(e)}") from e
         raise LotteryError(f"{path} {_refused(e)}, and loading it could run code, so it was not loaded" + (". If you trust this file "
                            "and whoever made it, load it with trust=True (command line: --trust-checkpoint)" if trust_hint else '')) from None
     except Exception as e:

@@ -25,14 +25,21 @@ class Layout:
     def manifest(self) -> Path: return self.root/MANIFEST   # every finished file's checksum
     def theta_0(self) -> Path: return self.root/'theta_0.safetensors'   # the initial weights
     def theta_rewind(self) -> Path: return self.root/'theta_rewind.safetensors'   # the weights at the rewind point
-    def input_mean(self) -> Path: return self.root/'input_mean.safetensors'   # the mean image (studies shipped without data)
+    # the mean image (studies shipped without data)
+    def input_mean(self) -> Path: return self.root/'input_mean.safetensors'
     def level(self, level:int) -> Path: return self.root/f'level_{level:02d}'
     def mask(self, level:int) -> Path: return self.level(level)/'mask.safetensors'   # the level's IMP mask
-    def together(self, level:int) -> Path: return self.level(level)/TOGETHER   # the state of its variants trained together
+    # the state of its variants trained together
+    def together(self, level:int) -> Path: return self.level(level)/TOGETHER
     def together_plan(self, level:int) -> Path: return self.level(level)/'together.json'   # which variants they are
     def unit(self, level:int, variant:str) -> Path: return self.level(level)/variant
-    def metrics(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'metrics.json'   # marks it finished
-    def final(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'final.safetensors'   # trained weights
-    def own_mask(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'mask.safetensors'   # a control's own
-    def state(self, level:int, variant:str) -> Path: return self.unit(level, variant)/STATE   # trainer state while it trains
-    def rel(self, path:Path) -> str: return Path(path).relative_to(self.root).as_posix()   # a path as the manifest keys it
+    # marks it finished
+    def metrics(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'metrics.json'
+    # trained weights
+    def final(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'final.safetensors'
+    # a control's own
+    def own_mask(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'mask.safetensors'
+    # trainer state while it trains
+    def state(self, level:int, variant:str) -> Path: return self.unit(level, variant)/STATE
+    # a path as the manifest keys it
+    def rel(self, path:Path) -> str: return Path(path).relative_to(self.root).as_posix()

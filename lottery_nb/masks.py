@@ -22,7 +22,8 @@ __all__ = ['STRATEGIES', 'prunable', 'weights_of', 'dense_mask', 'mask_from_weig
 # %% ../nbs/04_masks.ipynb #5b376a77
 def prunable(model:nn.Module) -> list[str]:
     "Names of the prunable tensors of `model`: the weights of its convolutions and linear layers."
-    return [f'{mn}.weight' if mn else 'weight' for mn, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    return [f'{mn}.weight' if mn else 'weight' for mn,
+            m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 def weights_of(src) -> dict[str, torch.Tensor]:
     "The prunable weights of a model, or of a state dict (tensors of 2 or 4 dimensions), by name."
@@ -92,7 +93,8 @@ def _check_prune(weights:dict, mask:dict, fraction:float, rates:dict|None) -> di
     "The per-layer rates, after checking every input of a pruning strategy (one clear error for any that is wrong)."
     check_fraction(fraction); rates = rates or {}
     for r in rates.values(): check_fraction(r, 'a layer rate')
-    if bad := [n for n in rates if n not in mask]: raise LotteryError(f"rates name layers that are not pruned: {', '.join(bad[:3])}")
+    if bad := [n for n in rates if n not in mask]:
+        raise LotteryError(f"rates name layers that are not pruned: {', '.join(bad[:3])}")
     check_mask(mask, weights)
     check_finite({n: weights[n] for n in mask}, 'the weights to prune')
     return rates
@@ -144,7 +146,8 @@ def prune_filters(weights:dict, mask:dict,
     return out
 
 # %% ../nbs/04_masks.ipynb #7d9b609f
-STRATEGIES = {'global': prune_global, 'layerwise': prune_layerwise, 'magnitude': prune_layerwise, 'filters': prune_filters}
+STRATEGIES = {'global': prune_global, 'layerwise': prune_layerwise, 'magnitude': prune_layerwise,
+              'filters': prune_filters}
 
 def check_strategy(method:str) -> str:
     "`method` if it names a pruning strategy of `STRATEGIES`, else one clear error listing them."
@@ -169,9 +172,12 @@ def fraction_for(target_sparsity:float, # the sparsity wanted at the end, in [0,
                  current_density:float=1.0) -> float:
     "The per-round fraction of survivors to remove so that `rounds` rounds reach `target_sparsity`."
     check_fraction(target_sparsity, 'sparsity')
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1: raise LotteryError(f"rounds must be a whole number of at least 1, not {rounds!r}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise LotteryError(f"rounds must be a whole number of at least 1, not {rounds!r}")
     if not 0 < current_density <= 1: raise LotteryError(f"current_density must be in (0, 1], not {current_density!r}")
-    if 1 - target_sparsity > current_density + 1e-12: raise LotteryError(f"sparsity {target_sparsity} is below the current {1 - current_density:.4f}: pruning only removes weights")
+    if 1 - target_sparsity > current_density + 1e-12:
+        raise LotteryError(f"sparsity {target_sparsity} is below the current {1 - current_density:.4f}: pruning only "
+                           "removes weights")
     return 1 - ((1 - target_sparsity) / current_density) ** (1 / rounds)
 
 # %% ../nbs/04_masks.ipynb #e9cf5201
@@ -186,7 +192,8 @@ def agp_sparsity(epoch:float, # where training is
 
 class AGP(Callback):
     "Prune gradually during training, from `initial` to `final` sparsity between epochs `start` and `end` (Zhu & Gupta)."
-    def __init__(self, final:float, start:int=0, end:int|None=None, initial:float=0.0, method:str='layerwise', rates:dict|None=None):
+    def __init__(self, final:float, start:int=0, end:int|None=None, initial:float=0.0, method:str='layerwise',
+                 rates:dict|None=None):
         check_fraction(final, 'sparsity')
         check_strategy(method)
         self.final, self.start, self.end, self.initial, self.method, self.rates = final, start, end, initial, method, rates
@@ -211,14 +218,17 @@ def extract_ticket(untrained:dict, # state dict of the untrained network (theta_
     check_mask(mask, untrained)
     if pruned is not None:
         missing = [k for k in untrained if k not in pruned]
-        if missing: raise LotteryError(f"the untrained and pruned checkpoints are of different architectures (e.g. {', '.join(missing[:3])})")
+        if missing:
+            raise LotteryError("the untrained and pruned checkpoints are of different architectures (e.g. "
+                               f"{', '.join(missing[:3])})")
     ticket = {k: (v * mask[k].to(v.dtype) if k in mask else v.clone()) for k, v in untrained.items()}
     return ticket, mask
 
 # %% ../nbs/04_masks.ipynb #3e34b301
 class Snapshot(Callback):
     "Keep copies of the weights at the given iterations (0 = before the first step): `snap.states[k]`."
-    def __init__(self, iterations:list|tuple, on_save=None): self.iterations, self.states, self.on_save = set(iterations), {}, on_save
+    def __init__(self, iterations:list|tuple, on_save=None):
+        self.iterations, self.states, self.on_save = set(iterations), {}, on_save
     def _save(self, t):
         if t.iteration in self.iterations and t.iteration not in self.states:
             self.states[t.iteration] = {k: v.detach().cpu().clone() for k, v in t.model.state_dict().items()}

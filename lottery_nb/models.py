@@ -61,14 +61,17 @@ class ResNetCifar(nn.Module):
                  shortcut:str='conv', # 'conv' (1x1 conv + BN, as Distiller and OpenLTH) or 'pad' (the paper's option A)
                 ):
         super().__init__()
-        if depth < 8 or (depth - 2) % 6: raise LotteryError(f"ResNet depth must be 6n+2 (20, 32, 44, 56, ...), not {depth}")
+        if depth < 8 or (depth - 2) % 6:
+            raise LotteryError(f"ResNet depth must be 6n+2 (20, 32, 44, 56, ...), not {depth}")
         if shortcut not in ('conv', 'pad'): raise LotteryError(f"shortcut must be 'conv' or 'pad', not {shortcut!r}")
         if width <= 0: raise LotteryError(f"width must be positive, not {width}")
         n, chans = (depth - 2) // 6, [max(1, round(c * width)) for c in (16, 32, 64)]
-        self.conv1, self.bn1, self.relu = conv3x3(in_channels, chans[0]), nn.BatchNorm2d(chans[0]), nn.ReLU(inplace=True)
+        self.conv1, self.bn1, self.relu = conv3x3(in_channels,
+                                                  chans[0]), nn.BatchNorm2d(chans[0]), nn.ReLU(inplace=True)
         cin = chans[0]
         for i, c in enumerate(chans):
-            blocks = [BasicBlock(cin if j == 0 else c, c, (1 if i == 0 else 2) if j == 0 else 1, shortcut) for j in range(n)]
+            blocks = [BasicBlock(cin if j == 0 else c, c, (1 if i == 0 else 2) if j == 0 else 1,
+                                 shortcut) for j in range(n)]
             setattr(self, f'layer{i+1}', nn.Sequential(*blocks))
             cin = c
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -188,7 +191,8 @@ def load_state(model:nn.Module, sd:dict, what:str='checkpoint') -> nn.Module:
     "Load `sd` into `model` after cleaning its keys; a clear error names the missing, unexpected, misshapen or non-finite tensors."
     sd, own = clean_state_dict(sd.get('state_dict', sd)), model.state_dict()
     missing, extra = [k for k in own if k not in sd], [k for k in sd if k not in own]
-    shape = [f"{k} {tuple(sd[k].shape)} vs {tuple(v.shape)}" for k, v in own.items() if k in sd and sd[k].shape != v.shape]
+    shape = [f"{k} {tuple(sd[k].shape)} vs {tuple(v.shape)}" for k,
+             v in own.items() if k in sd and sd[k].shape != v.shape]
     if missing or extra or shape:
         parts = [f"{len(missing)} missing (e.g. {', '.join(missing[:3])})" if missing else '',
                  f"{len(extra)} unexpected (e.g. {', '.join(extra[:3])})" if extra else '',
@@ -213,7 +217,8 @@ def output_layer(model:nn.Module) -> str:
     "The parameter name of `model`'s output layer, as the model declares it (pruned at its own rate)."
     name = getattr(model, 'output_layer', None)
     if name is None or name not in dict(model.named_parameters()):
-        raise LotteryError(f"{type(model).__name__} does not declare its output layer: give it `output_layer = 'fc.weight'`")
+        raise LotteryError(f"{type(model).__name__} does not declare its output layer: give it `output_layer = "
+                           "'fc.weight'`")
     return name
 
 def is_conv(model:nn.Module) -> bool:

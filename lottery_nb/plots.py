@@ -76,7 +76,8 @@ def weight_histogram(run:ImpRun, level:int, # the level whose mask is shown (>= 
     t, i = trained[alive].abs().float().numpy(), start[alive].abs().float().numpy()
     k, d = keep.numpy(), drop.numpy()
     thr = (t[d].max() + t[k].min()) / 2 if d.any() and k.any() else math.nan
-    return dict(layer=layer, level=level, threshold=float(thr), trained_kept=t[k], trained_pruned=t[d], init_kept=i[k], init_pruned=i[d])
+    return dict(layer=layer, level=level, threshold=float(thr), trained_kept=t[k], trained_pruned=t[d], init_kept=i[k],
+                init_pruned=i[d])
 
 # %% ../nbs/06_plots.ipynb #dabfa7c4
 def mask_image(mask:torch.Tensor, # a bool mask of a linear (2-d) or conv (4-d) weight
@@ -101,7 +102,9 @@ _MPL_MARKER = {'circle': 'o', 'square': 's', 'diamond': 'D', 'triangle-up': '^'}
 def percent_ticks(lo:float, hi:float=100) -> list[float]:
     "Round values between `lo` and `hi` percent, at least four where the range allows: the ticks of a readable log axis."
     for ms in ((5, 2, 1), (8, 6, 5, 4, 3, 2, 1.5, 1)):
-        ticks = sorted({round(m * 10.0 ** e, 6) for e in range(2, -5, -1) for m in ms if lo * 0.999 <= m * 10.0 ** e <= hi * 1.001}, reverse=True)
+        ticks = sorted({round(m * 10.0 ** e,
+                              6) for e in range(2, -5, -1) for m in ms if lo * 0.999 <= m * 10.0 ** e <= hi * 1.001},
+                              reverse=True)
         if len(ticks) >= 4: break
     return ticks
 
@@ -116,7 +119,9 @@ def plot_accuracy(run:ImpRun, ax=None):
         ax.plot(d['density'] * 100, d['test_acc'] * 100, label=st['label'], color=st['color'], ls=_MPL_DASH[st['dash']],
                 marker=_MPL_MARKER[st['symbol']], lw=2.5 if v == 'ticket' else 1.5)
     dense = run.metrics(0, 'dense')
-    if dense: ax.axhline(dense['test_acc'] * 100, ls=':', color=VARIANT_COLORS['dense'], label=VARIANT_STYLE['dense']['label'])
+    if dense:
+        ax.axhline(dense['test_acc'] * 100, ls=':', color=VARIANT_COLORS['dense'],
+                   label=VARIANT_STYLE['dense']['label'])
     ax.set_xscale('log'); ax.invert_xaxis()
     ax.xaxis.set_major_locator(FixedLocator(percent_ticks(float(tab['ticket']['density'].min()) * 100)))
     ax.xaxis.set_minor_locator(NullLocator()); ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f'{x:g}%'))

@@ -65,7 +65,8 @@ class ImpConfig:
         tc = self.train_config()
         self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
         if self.rewind_epochs > tc.epochs:
-            raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the {tc.epochs} epochs of training")
+            raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the {tc.epochs} epochs of "
+                               "training")
 
     def train_config(self) -> TrainConfig: return preset(self.preset, **{'seed': self.seed, **self.train})
 
@@ -199,7 +200,8 @@ class StudyFiles:
         except FileNotFoundError:
             if want: raise DamagedFile(path, "it is missing") from None
             raise LotteryError(f"{path} does not exist") from None
-        if want and digest(data) != want: raise DamagedFile(path, "its checksum differs from the one recorded when it was written")
+        if want and digest(data) != want:
+            raise DamagedFile(path, "its checksum differs from the one recorded when it was written")
         try: return parse(data, path)
         except DamagedFile: raise
         except LotteryError as e: raise DamagedFile(path, first_line(e).replace(f'{path} ', '')) from e
@@ -261,7 +263,8 @@ def parse_mask(self:StudyFiles, data:bytes, path:Path) -> dict:
 # %% ../nbs/05_runs.ipynb #79b151a1
 class ImpRun:
     "An IMP study in directory `out`: created from `cfg`, or reopened from its run.json."
-    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None, progress:bool=True,
+    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None,
+                 progress:bool=True,
                  together:bool|None=None, # train a level's variants together (None: on CUDA, where it pays)
                 ):
         self.out, self.data_dir, self.device, self.progress, self.together = Path(out), data_dir, device, progress, together
@@ -285,9 +288,11 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
     if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict):
         raise LotteryError(f"{saved} is not a study's run.json: it holds no config")
     if meta.get('schema_version') != SCHEMA_VERSION:
-        raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb reads version {SCHEMA_VERSION}")
+        raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb reads version "
+                           f"{SCHEMA_VERSION}")
     try: old = ImpConfig(**meta['config'])
-    except (TypeError, LotteryError) as e: raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
+    except (TypeError, LotteryError) as e:
+        raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
     if cfg is not None and (diffs := diff_configs(asdict(old), asdict(cfg))):
         raise LotteryError(f"cannot resume {saved.parent}: it was made with another config ({'; '.join(diffs)})")
     return old
@@ -355,7 +360,8 @@ def summary(self:ImpRun) -> str:
     for l in self.cfg.levels():
         ms = {v: self.metrics(l, v) for v in self.variants(l)}
         dens = next((m['density'] for m in ms.values() if m), None)
-        cell = lambda v: f"{'damaged':>8}" if (l, v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}"
+        cell = lambda v: f"{'damaged':>8}" if (l,
+                                               v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}"
         cells = [cell(v) for v in (['dense'] if l == 0 else cols)]
         lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
     return '\n'.join(lines)
@@ -420,7 +426,8 @@ def start_point(self:ImpRun, level:int, variant:str) -> tuple[dict, dict|None]:
     if level == 0: return theta0, None
     rewind = self.store.read(self.layout.theta_rewind(), self.store.parse_state) if self.cfg.rewinds else theta0
     v = get_variant(variant)
-    return start(v, rewind, self._level_mask(level), self.cfg.arch(), v.seed(self.cfg.seed, level), self._own_mask(level, variant))
+    return start(v, rewind, self._level_mask(level), self.cfg.arch(), v.seed(self.cfg.seed, level),
+                 self._own_mask(level, variant))
 
 # %% ../nbs/05_runs.ipynb #0d304d28
 def _resume_and_fit(t:Trainer, state:Path) -> bool:
@@ -440,24 +447,28 @@ def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
     L = self.layout
     init, mask = self.start_point(level, variant)
     model = load_state(get_model(seed=0, **self.cfg.arch()), init, f'{variant} start')
-    t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, progress=self.progress, desc=f'level {level} {variant}',
+    t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, progress=self.progress,
+                desc=f'level {level} {variant}',
                 cbs=[EpochCheckpoint(L.state(level, variant)), *cbs, _Report(self, level, (variant,), emit)])
     snap = level == 0 and self.cfg.rewinds and not L.theta_rewind().exists()
     if snap: t.cbs.insert(0, Snapshot([self.cfg.rewind_at(t.iters_per_epoch)],
                                       on_save=lambda k, sd: self.store.write_tensors(sd, L.theta_rewind())))
     if not _resume_and_fit(t, L.state(level, variant)): return None
     if snap and not L.theta_rewind().exists():
-        raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} iterations of training")
+        raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} "
+                           "iterations of training")
     return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration)
 
 @patch
-def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int, **extra) -> dict:
+def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int,
+            **extra) -> dict:
     "Write a trained unit's weights, then its metrics.json (which marks it complete)."
     L = self.layout
     self.store.write_tensors(weights, L.final(level, variant))
     m = mask if mask is not None else self.mask(0)
     metrics = dict(level=level, variant=variant, density=density(m), layers=layer_stats(m), history=history,
-                   test_acc=history[-1]['test_acc'], iterations=iterations, seconds=sum(h['seconds'] for h in history), **extra)
+                   test_acc=history[-1]['test_acc'], iterations=iterations, seconds=sum(h['seconds'] for h in history),
+                   **extra)
     self.store.write_json(metrics, L.metrics(level, variant))
     drop_state(L.state(level, variant))
     return metrics
@@ -473,7 +484,8 @@ def _group(self:ImpRun, level:int) -> list[str]:
     "The variants of `level` to train together: a group already under way, else every one not started alone."
     saved = self.layout.together_plan(level)
     if saved.exists(): return load_json(saved)
-    return [v for v in self.cfg.variants(level) if not self.is_done(level, v) and not has_state(self.layout.state(level, v))]
+    return [v for v in self.cfg.variants(level) if not self.is_done(level,
+                                                                    v) and not has_state(self.layout.state(level, v))]
 
 @patch
 def _train_together(self:ImpRun, level:int, group:list[str], cbs, emit) -> list[dict]|None:
@@ -481,8 +493,10 @@ def _train_together(self:ImpRun, level:int, group:list[str], cbs, emit) -> list[
     L = self.layout
     if not L.together_plan(level).exists(): save_json(group, L.together_plan(level))
     starts = [self.start_point(level, v) for v in group]
-    models = [load_state(get_model(seed=0, **self.cfg.arch()), init, f'{v} start') for v, (init, _) in zip(group, starts)]
-    t = TogetherTrainer(models, self.data(), self.cfg.train_config(), masks=[m for _, m in starts], progress=self.progress,
+    models = [load_state(get_model(seed=0, **self.cfg.arch()), init, f'{v} start') for v,
+              (init, _) in zip(group, starts)]
+    t = TogetherTrainer(models, self.data(), self.cfg.train_config(), masks=[m for _, m in starts],
+                        progress=self.progress,
                         desc=f"level {level} {'+'.join(group)}",
                         cbs=[EpochCheckpoint(L.together(level)), *cbs, _Report(self, level, tuple(group), emit)])
     if not _resume_and_fit(t, L.together(level)): return None
@@ -517,7 +531,8 @@ def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's train
     "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
     self.stopping = False
     for line in (mended := self.mend()): note(line)   # (a study not started yet has nothing to mend)
-    if not mended and all(self.is_done(l, v) for l, v in self.units()): return self   # finished and sound: nothing to do
+    # finished and sound: nothing to do
+    if not mended and all(self.is_done(l, v) for l, v in self.units()): return self
     self._check_ready()   # nothing is written before the data and the rewind point are known good
     self._start()
     for level, variant in self.units():
@@ -557,7 +572,8 @@ def _expected(self:ImpRun) -> list[tuple]:
     "Every file the study should hold now: (path, how to parse it, the unit trained again if it is damaged, what mending does)."
     L, st = self.layout, self.store
     there = lambda p: p.exists() or st.rel(p) in st.sums()
-    out = [(L.run_json(), _parse_json, None, "it holds the study's config, so it cannot be mended: restore it from a copy")]
+    out = [(L.run_json(), _parse_json, None,
+            "it holds the study's config, so it cannot be mended: restore it from a copy")]
     if there(p := L.theta_0()): out.append((p, st.parse_state, None, "made again from the seed"))
     if self.cfg.rewinds and (there(p := L.theta_rewind()) or there(L.metrics(0, 'dense'))):
         out.append((p, st.parse_state, (0, 'dense'), "the dense network is trained again to take it"))
@@ -568,7 +584,8 @@ def _expected(self:ImpRun) -> list[tuple]:
             finished, again = True, f"level {l} {v} is trained again"
             out.append((L.metrics(l, v), lambda data, path, l=l, v=v: _parse_metrics(data, path, l, v), (l, v), again))
             if there(p := L.final(l, v)): out.append((p, st.parse_state, (l, v), again))
-            if VARIANTS[v].own_mask is not None: out.append((L.own_mask(l, v), st.parse_mask, None, "drawn again from its seed"))
+            if VARIANTS[v].own_mask is not None:
+                out.append((L.own_mask(l, v), st.parse_mask, None, "drawn again from its seed"))
         if l > 0 and (finished or there(L.mask(l))):
             pl, pv = self.cfg.needs(l)
             out.append((L.mask(l), st.parse_mask, None, f"made again from level {pl}'s {pv}"))
@@ -658,7 +675,8 @@ def writable_copy(run:ImpRun) -> ImpRun:
         tmp = dest.with_name(f'.{dest.name}.copying')
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            leave = (STATE, TOGETHER, Path(STATE).with_suffix('.pt').name, Path(TOGETHER).with_suffix('.pt').name, '*.tmp')
+            leave = (STATE, TOGETHER, Path(STATE).with_suffix('.pt').name, Path(TOGETHER).with_suffix('.pt').name,
+                     '*.tmp')
             shutil.copytree(run.out, tmp, ignore=shutil.ignore_patterns(*leave))   # trainer state stays behind
             if dest.exists(): shutil.rmtree(dest)
             tmp.rename(dest)

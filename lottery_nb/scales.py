@@ -18,7 +18,8 @@ SCALES = ('ci', 'workshop', 'fast', 'paper')
 
 class Scale(SimpleNamespace):
     "A tutorial's settings at one scale: `S.epochs`, `S.name`, ..."
-    def __repr__(self): return f"Scale({self.name!r}: " + ', '.join(f'{k}={v!r}' for k, v in vars(self).items() if k != 'name') + ')'
+    def __repr__(self):
+        return f"Scale({self.name!r}: " + ', '.join(f'{k}={v!r}' for k, v in vars(self).items() if k != 'name') + ')'
 
 def pick_scale(scale:str, # 'workshop', 'fast' or 'paper' ('ci': the test suite's tiny run)
                table:dict, # scale name -> dict of settings

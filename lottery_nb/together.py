@@ -26,13 +26,15 @@ class FusedConv2d(nn.Module):
     def __init__(self, convs:list[nn.Conv2d]):
         super().__init__()
         c = convs[0]
-        if c.padding_mode != 'zeros': raise LotteryError(f"cannot fuse a convolution with padding_mode={c.padding_mode!r}")
+        if c.padding_mode != 'zeros':
+            raise LotteryError(f"cannot fuse a convolution with padding_mode={c.padding_mode!r}")
         self.k, self.in_channels, self.out_channels, self.groups = len(convs), c.in_channels, c.out_channels, c.groups
         self.stride, self.padding, self.dilation = c.stride, c.padding, c.dilation
         self.weight = nn.Parameter(torch.cat([m.weight.detach() for m in convs]))
         self.bias = nn.Parameter(torch.cat([m.bias.detach() for m in convs])) if c.bias is not None else None
 
-    def extra_repr(self): return f"{self.k} x Conv2d({self.in_channels}, {self.out_channels}, {tuple(self.weight.shape[2:])}), weight {tuple(self.weight.shape)}"
+    def extra_repr(self):
+        return f"{self.k} x Conv2d({self.in_channels}, {self.out_channels}, {tuple(self.weight.shape[2:])}), weight {tuple(self.weight.shape)}"
 
     def forward(self, x):
         if x.shape[1] == self.in_channels and self.k > 1:   # the images every network reads: K*O filters over them
@@ -51,17 +53,20 @@ class FusedBatchNorm(nn.Module):
         cat = lambda name: torch.cat([getattr(m, name).detach() for m in bns])
         self.weight, self.bias = (nn.Parameter(cat('weight')), nn.Parameter(cat('bias'))) if b.affine else (None, None)
         if b.track_running_stats:
-            self.register_buffer('running_mean', cat('running_mean')); self.register_buffer('running_var', cat('running_var'))
+            self.register_buffer('running_mean', cat('running_mean')); self.register_buffer('running_var',
+                                                                                            cat('running_var'))
             self.register_buffer('num_batches_tracked', torch.stack([m.num_batches_tracked for m in bns]))
         else: self.running_mean = self.running_var = self.num_batches_tracked = None
 
-    def extra_repr(self): return f"{self.k} x BatchNorm({self.num_features}), over {self.k * self.num_features} channels"
+    def extra_repr(self):
+        return f"{self.k} x BatchNorm({self.num_features}), over {self.k * self.num_features} channels"
 
     def forward(self, x):
         if x.shape[1] == self.num_features and self.k > 1: x = x.repeat(1, self.k, *[1] * (x.dim() - 2))
         if self.training and self.num_batches_tracked is not None: self.num_batches_tracked.add_(1)
         batch_stats = self.training or self.running_mean is None
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, batch_stats, self.momentum, self.eps)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, batch_stats, self.momentum,
+                            self.eps)
 
 # %% ../nbs/03a_together.ipynb #8a2093fd
 class FusedLinear(nn.Module):
@@ -98,9 +103,11 @@ class FusedPadShortcut(nn.Module):
         return x.reshape(B, -1, H, W)
 
 # %% ../nbs/03a_together.ipynb #0293c4ac
-FUSERS = {nn.Conv2d: FusedConv2d, nn.BatchNorm1d: FusedBatchNorm, nn.BatchNorm2d: FusedBatchNorm, nn.Linear: FusedLinear,
+FUSERS = {nn.Conv2d: FusedConv2d, nn.BatchNorm1d: FusedBatchNorm, nn.BatchNorm2d: FusedBatchNorm,
+          nn.Linear: FusedLinear,
           PadShortcut: FusedPadShortcut}   # a layer with weights -> its fused form
-PER_CHANNEL = (nn.ReLU, nn.Identity, nn.AdaptiveAvgPool2d, nn.AvgPool2d, nn.MaxPool2d, nn.Flatten, nn.Dropout)   # act on each channel alone
+# act on each channel alone
+PER_CHANNEL = (nn.ReLU, nn.Identity, nn.AdaptiveAvgPool2d, nn.AvgPool2d, nn.MaxPool2d, nn.Flatten, nn.Dropout)
 
 def _fuse(mods:list[nn.Module], path:str='') -> nn.Module:
     "The fused form of the K modules `mods` (one place `path` in K networks)."
@@ -108,11 +115,13 @@ def _fuse(mods:list[nn.Module], path:str='') -> nn.Module:
     if type(m) in FUSERS: return FUSERS[type(m)](mods)
     if isinstance(m, PER_CHANNEL): return copy.deepcopy(m)
     if not m._modules or list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)):
-        raise LotteryError(f"cannot train these networks together: {path or 'the model'} ({type(m).__name__}) has no fused form; "
+        raise LotteryError(f"cannot train these networks together: {path or 'the model'} ({type(m).__name__}) has no "
+                           "fused form; "
                            f"train them apart, or add one to lottery_nb.together.FUSERS")
     fused = copy.copy(m)   # the container itself (its forward and settings), over fused children
     fused._parameters, fused._buffers = {}, {}
-    fused._modules = {name: None if c is None else _fuse([x._modules[name] for x in mods], f'{path}.{name}' if path else name)
+    fused._modules = {name: None if c is None else _fuse([x._modules[name] for x in mods],
+                                                         f'{path}.{name}' if path else name)
                       for name, c in m._modules.items()}
     return fused
 
@@ -125,7 +134,8 @@ def _architecture_check(models:list[nn.Module]):
         if s != shapes[0]:
             k = next(k for k in {**shapes[0], **s} if s.get(k) != shapes[0].get(k))
             raise LotteryError(f"model {i} is not the architecture of model 0, so they cannot be trained together "
-                               f"({k}: {s[k][0] if k in s else 'missing'} vs {shapes[0][k][0] if k in shapes[0] else 'missing'})")
+                               f"({k}: {s[k][0] if k in s else 'missing'} vs "
+                               f"{shapes[0][k][0] if k in shapes[0] else 'missing'})")
 
 class Fused(nn.Module):
     "`models` of one architecture as one fused model: outputs (K, batch, ...), each network's weights in and out by its own names."
@@ -179,7 +189,8 @@ def verify(self:Fused, models:list[nn.Module], x:torch.Tensor, tol:float=1e-4):
         for m, mode in zip([*models, self], modes): m.train(mode)
     err = (fused - alone).abs().max().item()
     if not err <= tol * max(1.0, alone.abs().max().item()):
-        raise LotteryError(f"these networks cannot be trained together: fused, they compute other outputs than alone (largest "
+        raise LotteryError("these networks cannot be trained together: fused, they compute other outputs than alone "
+                           "(largest "
                            f"difference {err:.3g}); their forward mixes networks' channels somewhere. Train them apart.")
 
 # %% ../nbs/03a_together.ipynb #c62b135d

@@ -59,13 +59,18 @@ class TrainConfig:
         if not self.lr > 0: bad.append(f"lr must be positive (got {self.lr})")
         if not 0 <= self.momentum < 1: bad.append(f"momentum must be in [0, 1) (got {self.momentum})")
         if self.weight_decay < 0: bad.append(f"weight_decay must be >= 0 (got {self.weight_decay})")
-        if self.schedule not in ('step', 'linear'): bad.append(f"schedule must be 'step' or 'linear' (got {self.schedule!r})")
-        if self.warmup_epochs < 0 or self.warmup_epochs >= self.epochs: bad.append(f"warmup_epochs must be in [0, epochs) (got {self.warmup_epochs})")
-        if not all(isinstance(m, int) and m >= 0 for m in self.milestones): bad.append(f"milestones must be epochs, whole numbers >= 0 (got {self.milestones})")
+        if self.schedule not in ('step', 'linear'):
+            bad.append(f"schedule must be 'step' or 'linear' (got {self.schedule!r})")
+        if self.warmup_epochs < 0 or self.warmup_epochs >= self.epochs:
+            bad.append(f"warmup_epochs must be in [0, epochs) (got {self.warmup_epochs})")
+        if not all(isinstance(m, int) and m >= 0 for m in self.milestones):
+            bad.append(f"milestones must be epochs, whole numbers >= 0 (got {self.milestones})")
         if not self.gamma > 0: bad.append(f"gamma must be positive (got {self.gamma})")
-        if not 0 <= self.label_smoothing < 1: bad.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
+        if not 0 <= self.label_smoothing < 1:
+            bad.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
         for k in ('n_train', 'n_test'):
-            if getattr(self, k) is not None and getattr(self, k) < 1: bad.append(f"{k} must be at least 1, or None for all (got {getattr(self, k)})")
+            if getattr(self, k) is not None and getattr(self, k) < 1:
+                bad.append(f"{k} must be at least 1, or None for all (got {getattr(self, k)})")
         if self.eval_batch_size < 1: bad.append(f"eval_batch_size must be at least 1 (got {self.eval_batch_size})")
         if self.seed < 0: bad.append(f"seed must be >= 0 (got {self.seed})")
         if bad: raise LotteryError('bad training config: ' + '; '.join(bad))
@@ -87,7 +92,8 @@ def preset(name:str='fast', # 'paper', 'fast' or 'workshop'
     if name not in PRESETS: raise LotteryError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
     flds = [f.name for f in fields(TrainConfig)]
     unknown = [k for k in overrides if k not in flds]
-    if unknown: raise LotteryError(f"unknown training setting(s) {', '.join(unknown)}: valid ones are {', '.join(flds)}")
+    if unknown:
+        raise LotteryError(f"unknown training setting(s) {', '.join(unknown)}: valid ones are {', '.join(flds)}")
     return TrainConfig(**{**PRESETS[name], **overrides})
 
 # %% ../nbs/03_train.ipynb #23d7d915
@@ -126,7 +132,8 @@ class DeviceCaps:
 def _compiler_missing(kind:str) -> str:
     "Why torch.compile cannot run on a device of type `kind` here ('' when it can)."
     if kind not in ('cuda', 'cpu'): return f"torch.compile is not tried on {kind}"
-    if kind == 'cuda' and importlib.util.find_spec('triton') is None: return "torch.compile needs Triton on CUDA, and it is not installed"
+    if kind == 'cuda' and importlib.util.find_spec('triton') is None:
+        return "torch.compile needs Triton on CUDA, and it is not installed"
     cc = ('cc', 'gcc', 'clang') if kind == 'cuda' else ('g++', 'c++', 'clang++')
     if not any(shutil.which(c) for c in (os.environ.get('CC' if kind == 'cuda' else 'CXX'), *cc) if c):
         return f"torch.compile needs a C{'' if kind == 'cuda' else '++'} compiler, and none is on the PATH"
@@ -138,7 +145,8 @@ def device_caps(device:torch.device) -> DeviceCaps:
     device = torch.device(device)
     bf16_ok = os.environ.get('LOTTERY_NB_BF16') != '0'
     if device.type == 'cuda':   # asks the GPU itself, so only a GPU reaches it; every plan it can lead to is tested from hand-written caps
-        return DeviceCaps('cuda', bf16_ok and torch.cuda.get_device_capability(device) >= (8, 0), True, _compiler_missing('cuda'))
+        return DeviceCaps('cuda', bf16_ok and torch.cuda.get_device_capability(device) >= (8, 0), True,
+                          _compiler_missing('cuda'))
     if device.type == 'cpu':
         try: native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
         except (AttributeError, RuntimeError): native = False
@@ -173,7 +181,8 @@ def plan_step(cfg:TrainConfig, caps:DeviceCaps, conv:bool, # whether the model i
     precision = 'fp32' if not cfg.bf16 else 'bf16' if caps.bf16 else 'fp16' if caps.type == 'cuda' else 'fp32'
     if precision == 'fp16': notes.append("this GPU has no native bf16: training in fp16 autocast with a grad scaler")
     graphs = cfg.graphs and caps.graphs and precision != 'fp16'
-    if cfg.graphs and caps.graphs and not graphs: notes.append("no CUDA graphs under fp16: the grad scaler decides on the host whether a step is skipped")
+    if cfg.graphs and caps.graphs and not graphs:
+        notes.append("no CUDA graphs under fp16: the grad scaler decides on the host whether a step is skipped")
     if cfg.compile and caps.compiler: notes.append(f"{caps.compiler}: training without it")
     return StepPlan(precision, cfg.channels_last and conv and (caps.type == 'cuda' or precision == 'bf16'),
                     graphs, cfg.compile and not caps.compiler, tuple(notes))
@@ -262,7 +271,8 @@ class GraphedStep:
             self.out = graph.capture(lambda: self.fn(self.x, self.y))
         except Exception as e:
             self.failed = True
-            note(f"the training step could not be captured as a CUDA graph ({type(e).__name__}: {first_line(e)}); training without graphs")
+            note(f"the training step could not be captured as a CUDA graph ({type(e).__name__}: {first_line(e)}); "
+                 "training without graphs")
             return self.fn(xb, yb)
         self.graph = graph
         return self(xb, yb)
@@ -271,7 +281,8 @@ class GraphedStep:
 class _OpCounter(TorchDispatchMode):
     def __init__(self): super().__init__(); self.n = 0
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if not any(r.alias_info is not None and not r.alias_info.is_write for r in func._schema.returns): self.n += 1   # not a view
+        # not a view
+        if not any(r.alias_info is not None and not r.alias_info.is_write for r in func._schema.returns): self.n += 1
         return func(*args, **(kwargs or {}))
 
 def count_ops(fn, *args, **kwargs) -> int:
@@ -293,21 +304,27 @@ class Trainer:
                 ):
         self.cfg, self.data, self.cbs, self.progress, self.desc = cfg or TrainConfig(), data, list(cbs), progress, desc
         self.device = data.device
-        conv, self.n = is_conv(model), n_networks(model)   # as the model declares itself: a conv net, K networks at once
+        # as the model declares itself: a conv net, K networks at once
+        conv, self.n = is_conv(model), n_networks(model)
         self.plan = plan or plan_step(self.cfg, device_caps(self.device), conv)
         for why in self.plan.notes: note(why)
-        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = True   # every batch has one shape: cuDNN times its kernels once
-        self.model = model.to(self.device, memory_format=torch.channels_last if self.plan.channels_last else torch.preserve_format)
+        # every batch has one shape: cuDNN times its kernels once
+        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = True
+        self.model = model.to(self.device,
+                              memory_format=torch.channels_last if self.plan.channels_last else torch.preserve_format)
         self.fwd = torch.compile(self.model) if self.plan.compile else self.model
         self._compiling = self.plan.compile
-        self.lr = torch.tensor(float(self.cfg.lr), device=self.device)   # the schedule fills it in, so a captured step reads each new value
+        # the schedule fills it in, so a captured step reads each new value
+        self.lr = torch.tensor(float(self.cfg.lr), device=self.device)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=self.lr, momentum=self.cfg.momentum, fused=True,
-                                   nesterov=self.cfg.nesterov and self.cfg.momentum > 0, weight_decay=self.cfg.weight_decay)
+                                   nesterov=self.cfg.nesterov and self.cfg.momentum > 0,
+                                   weight_decay=self.cfg.weight_decay)
         self.scaler = torch.amp.GradScaler(self.device.type) if self.plan.precision == 'fp16' else None
         self.iters_per_epoch = data.train.n_batches(self.cfg.batch_size, drop_last=True)
         self.augment = self.cfg.augment if self.cfg.augment is not None else conv
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
-        self.step = (GraphedStep(self._step, CudaGraph if self.device.type == 'cuda' else EagerGraph) if self.plan.graphs
+        self.step = (GraphedStep(self._step,
+                                 CudaGraph if self.device.type == 'cuda' else EagerGraph) if self.plan.graphs
                      else self._step)
         self._masked = None
         self.set_mask(mask)
@@ -318,7 +335,8 @@ class Trainer:
     @property
     def history(self) -> list[dict]:
         "The per-epoch history of the network this trainer trains (`histories[i]` for each of several)."
-        if self.n != 1: raise LotteryError(f"this trainer trains {self.n} networks: each one's history is `histories[i]`")
+        if self.n != 1:
+            raise LotteryError(f"this trainer trains {self.n} networks: each one's history is `histories[i]`")
         return self.histories[0]
 
     def _call(self, event):
@@ -369,7 +387,8 @@ def _step(self:Trainer, xb, yb) -> torch.Tensor:
 def _first_compiled_step(self:Trainer, xb, yb) -> torch.Tensor:
     "The first step through torch.compile; if compiling fails, say why and go on without it from where the step began."
     self._compiling = False
-    before = [b.clone() for b in self.model.buffers()]   # BatchNorm's statistics, in case the forward ran before the failure
+    # BatchNorm's statistics, in case the forward ran before the failure
+    before = [b.clone() for b in self.model.buffers()]
     try: return self.step(xb, yb)
     except Exception as e:
         note(f"torch.compile failed ({type(e).__name__}: {first_line(e)}); training without it")
@@ -453,7 +472,8 @@ def state_dict(self:Trainer) -> dict:
     "Everything needed to continue this training exactly: weights, optimiser, position, history, RNG."
     return dict(model=self.model.state_dict(), opt=self.opt.state_dict(), epoch=self.epoch, iteration=self.iteration,
                 history=self.histories, gen=self.gen.get_state(), config=asdict(self.cfg),
-                mask={k: v.cpu() for k, v in self.mask.items()}, **({'scaler': self.scaler.state_dict()} if self.scaler else {}))
+                mask={k: v.cpu() for k, v in self.mask.items()},
+                **({'scaler': self.scaler.state_dict()} if self.scaler else {}))
 
 @patch
 def load_state_dict(self:Trainer, sd:dict):
@@ -463,7 +483,8 @@ def load_state_dict(self:Trainer, sd:dict):
     for p, st in self.opt.state.items():   # ... and to their memory layout (channels-last), as the fused kernel keeps them
         for k, v in st.items():
             if torch.is_tensor(v) and v.shape == p.shape: st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
-    for g in self.opt.param_groups: g.update({k: v for k, v in self.opt.defaults.items() if k != 'params'})   # the schedule's lr tensor, fused
+    # the schedule's lr tensor, fused
+    for g in self.opt.param_groups: g.update({k: v for k, v in self.opt.defaults.items() if k != 'params'})
     self.epoch, self.iteration, self.histories = sd['epoch'], sd['iteration'], _histories(sd['history'], self.n)
     self.gen.set_state(sd['gen'].cpu())   # a generator's state is a CPU byte tensor, whatever device it draws on
     if self.scaler is not None and sd.get('scaler'): self.scaler.load_state_dict(sd['scaler'])
@@ -480,7 +501,8 @@ def _histories(saved:list, n:int) -> list[list[dict]]:
 def resume(self:Trainer, path:str|Path) -> bool:
     "Continue from the state file at `path` if there is one (and say whether there was); one that cannot be resumed is one error saying to delete it."
     path = Path(path)
-    if not path.exists() and path.suffix != '.pt' and path.with_suffix('.pt').exists(): path = path.with_suffix('.pt')   # written by lottery_nb 0.1
+    # written by lottery_nb 0.1
+    if not path.exists() and path.suffix != '.pt' and path.with_suffix('.pt').exists(): path = path.with_suffix('.pt')
     if not path.exists(): return False
     try: self.load_state_dict(load_train_state(path))
     except LotteryError as e:
@@ -507,7 +529,8 @@ def load_train_state(path:str|Path) -> dict:
     return torch_load(path, what='training state', trust_hint=False)   # lottery_nb 0.1's state.pt, read weights-only
 
 # %% ../nbs/03_train.ipynb #911372a3
-def fit(model:nn.Module, data:Data, cfg:TrainConfig|None=None, mask:dict|None=None, cbs=(), progress:bool=True) -> list[dict]:  # noqa: F811 (the module's fit; Trainer.fit was patched above)
+def fit(model:nn.Module, data:Data, cfg:TrainConfig|None=None, mask:dict|None=None, cbs=(),
+        progress:bool=True) -> list[dict]:  # noqa: F811 (the module's fit; Trainer.fit was patched above)
     "Train `model` on `data` under `cfg` (see `Trainer`); returns the per-epoch history."
     return Trainer(model, data, cfg, mask, cbs, progress).fit()
 
@@ -526,7 +549,8 @@ def load_checkpoint(path:str|Path,
     "Read a checkpoint (ours or Distiller's) without running code, with one clear error if it is missing, truncated, unsafe or not a checkpoint."
     path = Path(path)
     ck = torch_load(path, trust=trust)
-    if isinstance(ck, dict) and 'state_dict' not in ck and ck and all(isinstance(v, torch.Tensor) for v in ck.values()): ck = {'state_dict': ck}
+    if isinstance(ck, dict) and 'state_dict' not in ck and ck and all(isinstance(v, torch.Tensor) for v in ck.values()):
+        ck = {'state_dict': ck}
     if not isinstance(ck, dict) or not isinstance(ck.get('state_dict'), dict):
         raise LotteryError(f"{path} holds no state_dict: it is not a model checkpoint")
     check_finite(ck['state_dict'], f"checkpoint {path}")

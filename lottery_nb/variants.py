@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 from .core import LotteryError
-from .masks import extract_ticket, random_mask, shuffled_mask
-from .models import get_model
+from .masks import extract_ticket, random_mask, shuffled_mask, reinit_state
 
 # %% auto #0
 __all__ = ['VARIANTS', 'Variant', 'register', 'control_names', 'get_variant', 'check_controls', 'variant_table', 'start',
@@ -76,9 +75,11 @@ register(Variant('ticket', 'ticket', 'the mask, and the surviving weights reset 
                  '#D55E00', 'solid', 'circle', control=False))
 register(Variant('reinit', 're-initialised', "the ticket's mask with fresh random starting weights",
                  '#0072B2', 'dash', 'square', seed_offset=1000, weights=_fresh))
-register(Variant('random', 'random pruning', "a random mask with the ticket's per-layer sparsity, on the same starting weights",
+register(Variant('random', 'random pruning',
+                 "a random mask with the ticket's per-layer sparsity, on the same starting weights",
                  '#009E73', 'dashdot', 'diamond', seed_offset=2000, own_mask=random_mask))
-register(Variant('shuffled', 'shuffled mask', "the ticket's mask shuffled within each layer, on the same starting weights",
+register(Variant('shuffled', 'shuffled mask',
+                 "the ticket's mask shuffled within each layer, on the same starting weights",
                  '#CC79A7', 'longdash', 'triangle-up', seed_offset=3000, own_mask=shuffled_mask));
 
 # %% ../nbs/04a_variants.ipynb #fb728137

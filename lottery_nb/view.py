@@ -49,7 +49,8 @@ def quantize(x:np.ndarray, top:float) -> str:
 def log_quantize(x:np.ndarray, lo:float, hi:float) -> str:
     "Values >= 0 as base64 uint8 on a log scale, `lo` (and below) -> 0 .. `hi` -> 255: steps of a few percent, enough to read |w| off a hover."
     l = np.log10(np.maximum(np.asarray(x, float), lo))
-    return b64(np.clip(np.round((l - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * 255), 0, 255).astype(np.uint8))
+    return b64(np.clip(np.round((l - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * 255), 0,
+                       255).astype(np.uint8))
 
 # %% ../nbs/06a_view.ipynb #fa4b890d
 # ---- the study's numbers, level by level
@@ -77,29 +78,36 @@ def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
     i, dense = run.cfg.levels().index(level), run.metrics(0, 'dense')
     rem = tab['ticket']['density'][i]
     if level == 0:
-        acc = (f"Level 0 is the dense network: {dense['test_acc']:.2%} with every weight. Each level to the right keeps fewer weights."
+        acc = (f"Level 0 is the dense network: {dense['test_acc']:.2%} with every weight. Each level to the right "
+               "keeps fewer weights."
                if dense else "Level 0 is the dense network, not trained yet.")
-        return dict(acc=acc, curves="The dense network's test accuracy, epoch by epoch: the bar every ticket is measured against.",
-                    layers="Level 0 keeps every weight of every layer; move the level to see where pruning takes them from.")
+        return dict(acc=acc, curves="The dense network's test accuracy, epoch by epoch: the bar every ticket is "
+                                    "measured against.",
+                    layers="Level 0 keeps every weight of every layer; move the level to see where pruning takes them "
+                           "from.")
     t = tab['ticket']['test_acc'][i]
     if math.isnan(t): acc = f"Level {level} ({rem:.1%} of the weights) is not trained yet."
     else:
         parts = [f"With {rem:.1%} of the weights the ticket reaches {t:.2%}"
                  + (f" ({(t - dense['test_acc']) * 100:+.1f} points against dense)" if dense else '')]
         for v in tab:
-            if v != 'ticket' and not math.isnan(a := tab[v]['test_acc'][i]): parts.append(f"{v} {a:.2%} ({(t - a) * 100:+.1f} for the ticket)")
+            if v != 'ticket' and not math.isnan(a := tab[v]['test_acc'][i]):
+                parts.append(f"{v} {a:.2%} ({(t - a) * 100:+.1f} for the ticket)")
         acc = '; '.join(parts) + '.'
     ends = []
     for v in run.variants(level):
         m = run.metrics(level, v)
-        if m: ends.append(f"{VARIANT_STYLE[v]['label']} {m['history'][0]['test_acc']:.1%} → {m['history'][-1]['test_acc']:.1%}")
+        if m:
+            ends.append(f"{VARIANT_STYLE[v]['label']} {m['history'][0]['test_acc']:.1%} → "
+                        f"{m['history'][-1]['test_acc']:.1%}")
     curves = (f"Test accuracy from epoch 1 to {run.cfg.train_config().epochs}: " + ', '.join(ends) + '.') if ends else "No network of this level has finished training yet."
     try:
         mask = run.mask(level)
         dens = {k: float(m.float().mean()) for k, m in mask.items()}
         big = max(mask, key=lambda k: mask[k].numel())
         lo, hi = min(dens, key=dens.get), max(dens, key=dens.get)
-        layers = (f"{lo} keeps the least ({dens[lo]:.1%}), {hi} the most ({dens[hi]:.1%}); the largest layer, {big}, keeps {dens[big]:.1%}."
+        layers = (f"{lo} keeps the least ({dens[lo]:.1%}), {hi} the most ({dens[hi]:.1%}); the largest layer, {big}, "
+                  f"keeps {dens[big]:.1%}."
                   + (" Global pruning ranks all layers together, so big layers with many small weights lose most." if run.cfg.method == 'global' else
                      " Layer-wise pruning takes the same fraction from every layer (the output layer at its own rate)."))
     except LotteryError: layers = f"Level {level}'s mask is made when level {level - 1}'s ticket has trained."
@@ -109,7 +117,8 @@ def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
     "A level's notes, led by a plain line for each of its damaged units and how to mend them."
     if not damage: return notes
     lines = ' '.join(f"**Damaged: level {d.unit[0]} {d.unit[1]}** ({d.path}: {d.why})." for d in damage)
-    return {**notes, 'acc': f"{lines} `lottery-nb imp --out {run.out} --resume` trains it again, bitwise as it was. " + notes['acc']}
+    return {**notes,
+            'acc': f"{lines} `lottery-nb imp --out {run.out} --resume` trains it again, bitwise as it was. " + notes['acc']}
 
 def study_summary(run:ImpRun) -> dict:
     "Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per level; JSON-safe."
@@ -123,17 +132,22 @@ def study_summary(run:ImpRun) -> dict:
         for v in run.variants(l):
             m = run.metrics(l, v)
             units[l][v] = 'damaged' if (l, v) in damage else 'done' if m else 'missing'
-            if m: curves[l][v] = dict(x=[h['epoch'] for h in m['history']], y=[_round(h['test_acc']) for h in m['history']])
+            if m:
+                curves[l][v] = dict(x=[h['epoch'] for h in m['history']],
+                                    y=[_round(h['test_acc']) for h in m['history']])
     dense = run.metrics(0, 'dense')
     shapes = {k: list(v.shape) for k, v in run.mask(0).items()}
     return jsonable(dict(
         version=VIEW_VERSION, study=study_name(run), model=run.cfg.model, dataset=get_spec(run.cfg.dataset).title,
         method=run.cfg.method, levels=levels, variants=variants, layers=layers, shapes=shapes,
         style={v: VARIANT_STYLE[v] for v in ['dense', *variants]},
-        remaining=[_round(x) for x in tab['ticket']['density']], remaining_ticks=percent_ticks(float(np.nanmin(tab['ticket']['density'])) * 100),
-        acc={v: [_round(a) for a in tab[v]['test_acc']] for v in variants}, dense_acc=_round(dense['test_acc']) if dense else None,
+        remaining=[_round(x) for x in tab['ticket']['density']],
+        remaining_ticks=percent_ticks(float(np.nanmin(tab['ticket']['density'])) * 100),
+        acc={v: [_round(a) for a in tab[v]['test_acc']] for v in variants},
+        dense_acc=_round(dense['test_acc']) if dense else None,
         heat=[[_round(x, 4) for x in row] for row in grid], curves=curves, units=units,
-        notes={l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l], run) for l in levels},
+        notes={l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l],
+                                run) for l in levels},
         epochs=run.cfg.train_config().epochs, epoch_seconds=_round(_epoch_seconds(run), 2)))
 
 # %% ../nbs/06a_view.ipynb #d5417dd5
@@ -144,13 +158,16 @@ FULL_PICTURE = 65_536    # a matrix up to this size is drawn weight by weight; b
 
 def why_no_weights(run:ImpRun, level:int) -> str|None:
     "Why the weights that chose `level`'s mask cannot be shown (None if they can)."
-    if level == 0: return "Level 0 is the dense network: nothing is pruned yet. Pick level 1 or later to see which weights each pruning kept."
+    if level == 0:
+        return "Level 0 is the dense network: nothing is pruned yet. Pick level 1 or later to see which weights each pruning kept."
     p = parent_of(level)
     if not run.is_done(level - 1, p):
-        if run.layout.metrics(level - 1, p).exists(): return f"Level {level - 1}'s {p} is damaged: `lottery-nb check {run.out}` says how, and `--resume` mends it."
+        if run.layout.metrics(level - 1, p).exists():
+            return f"Level {level - 1}'s {p} is damaged: `lottery-nb check {run.out}` says how, and `--resume` mends it."
         return f"Level {level}'s weights are ranked when level {level - 1}'s {p} has trained: not yet."
     try: run.final_weights(level - 1, p); run.start_weights()
-    except DamagedFile as e: return f"{e.path.relative_to(run.out)} is damaged ({e.why}): `lottery-nb imp --out {run.out} --resume` mends it."
+    except DamagedFile as e:
+        return f"{e.path.relative_to(run.out)} is damaged ({e.why}): `lottery-nb imp --out {run.out} --resume` mends it."
     except LotteryError:
         return ("This study was saved without the trained weights that pruning ranked (masks and metrics only). "
                 "Studies made by `lottery-nb imp` or `ImpRun` keep them: make one and explore it.")
@@ -158,14 +175,17 @@ def why_no_weights(run:ImpRun, level:int) -> str|None:
 
 def _hist(h:dict, bins:int=60) -> dict:
     "The four histograms of `weight_histogram` (|w| trained and at the start, kept and pruned) on shared bins from 0."
-    top = max([float(np.max(h[k])) for k in ('trained_kept', 'trained_pruned', 'init_kept', 'init_pruned') if len(h[k])] or [1.0])
+    top = max([float(np.max(h[k])) for k in ('trained_kept', 'trained_pruned', 'init_kept',
+                                             'init_pruned') if len(h[k])] or [1.0])
     edges = np.linspace(0, top, bins + 1)
     return dict(top=top, bins=bins, threshold=h['threshold'],
-                **{k: np.histogram(h[k], edges)[0].tolist() for k in ('trained_kept', 'trained_pruned', 'init_kept', 'init_pruned')})
+                **{k: np.histogram(h[k], edges)[0].tolist() for k in ('trained_kept', 'trained_pruned', 'init_kept',
+                                                                      'init_pruned')})
 
 def _surviving(h:dict) -> tuple:
     "A layer's surviving weights from `weight_histogram`: |w| at the start, |w| trained, and whether each was kept."
-    return (np.concatenate([h['init_kept'], h['init_pruned']]), np.concatenate([h['trained_kept'], h['trained_pruned']]),
+    return (np.concatenate([h['init_kept'], h['init_pruned']]),
+            np.concatenate([h['trained_kept'], h['trained_pruned']]),
             np.r_[np.ones(len(h['init_kept']), bool), np.zeros(len(h['init_pruned']), bool)])
 
 def _scatter_corr(h:dict) -> float:
@@ -178,12 +198,14 @@ def _scatter(h:dict, seed:int) -> dict:
     init, trained, kept = _surviving(h)
     pick = np.random.default_rng(seed).permutation(len(init))[:MAX_POINTS]
     it, tt = float(init.max()) if len(init) else 1.0, float(trained.max()) if len(trained) else 1.0
-    return dict(n=len(pick), of=len(init), init=quantize(init[pick], it), init_top=it, trained=quantize(trained[pick], tt), trained_top=tt,
+    return dict(n=len(pick), of=len(init), init=quantize(init[pick], it), init_top=it,
+                trained=quantize(trained[pick], tt), trained_top=tt,
                 kept=b64(np.packbits(kept[pick])), threshold=h['threshold'])
 
 def _w(weights, lo_hi):
     "Every |w| of a layer, log-quantized, for the mask's hover."
-    return None if weights is None else dict(w=log_quantize(weights.abs().float().numpy().ravel(), *lo_hi), lo=lo_hi[0], hi=lo_hi[1])
+    return None if weights is None else dict(w=log_quantize(weights.abs().float().numpy().ravel(), *lo_hi),
+                                             lo=lo_hi[0], hi=lo_hi[1])
 
 def picture(mask:torch.Tensor, weights:torch.Tensor|None, input_shape:tuple|None) -> dict:
     "The mask of one layer as the browser draws it: a linear layer on the image as a map over the input pixels, a conv layer as its kernels, any other matrix as itself."
@@ -200,7 +222,8 @@ def picture(mask:torch.Tensor, weights:torch.Tensor|None, input_shape:tuple|None
         if weights is not None:
             aw = (weights.abs().float() * m).sum(0).reshape(c, hh, ww).sum(0) / kept.clamp(min=1)
             mean_w = [_round(x, 6) for x in aw.flatten().tolist()]
-        return dict(kind='pixels', shape=[hh, ww], units=mask.shape[0] * c, kept=kept.int().flatten().tolist(), mean_w=mean_w)
+        return dict(kind='pixels', shape=[hh, ww], units=mask.shape[0] * c, kept=kept.int().flatten().tolist(),
+                    mean_w=mean_w)
     if mask.ndim == 4:
         o, c, k, _ = mask.shape
         return dict(kind='conv', shape=list(mask.shape), wrap=math.ceil(math.sqrt(o)) if c < 4 else 0, bits=bits(mask),
@@ -211,7 +234,8 @@ def picture(mask:torch.Tensor, weights:torch.Tensor|None, input_shape:tuple|None
         r, c = mask.shape
         f = math.ceil(math.sqrt(mask.numel() / FULL_PICTURE))
         m = torch.nn.functional.avg_pool2d(mask.float()[None, None], f, ceil_mode=True)[0, 0]
-        return dict(kind='blocks', shape=[r, c], block=[f, f], frac=b64((m * 255).round().to(torch.uint8).numpy()), grid=list(m.shape))
+        return dict(kind='blocks', shape=[r, c], block=[f, f], frac=b64((m * 255).round().to(torch.uint8).numpy()),
+                    grid=list(m.shape))
     return dict(kind='none', why=f"a {mask.ndim}-d mask has no picture")
 
 # %% ../nbs/06a_view.ipynb #23b28abe
@@ -219,7 +243,8 @@ def _init_note(h:dict) -> str:
     "Whether the weights a level keeps were larger at the start too, in words."
     if not (len(h['init_kept']) and len(h['init_pruned'])): return ''
     k, p = h['init_kept'].mean(), h['init_pruned'].mean()
-    return (f" At the start the kept ones were {'larger' if k > p else 'no larger'} on average: mean |w| {k:.3g} against {p:.3g}"
+    return (f" At the start the kept ones were {'larger' if k > p else 'no larger'} on average: mean |w| {k:.3g} "
+            f"against {p:.3g}"
             " (tick 'at the start too' to see them).")
 
 def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:
@@ -228,11 +253,14 @@ def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:
     out = {}
     if h:
         alive = len(h['trained_kept']) + len(h['trained_pruned'])
-        out['hist'] = (f"Level {level} keeps the {len(h['trained_kept']) / max(alive, 1):.0%} of {layer}'s {alive:,} surviving weights whose trained |w| "
+        out['hist'] = (f"Level {level} keeps the {len(h['trained_kept']) / max(alive, 1):.0%} of {layer}'s {alive:,} "
+                       "surviving weights whose trained |w| "
                        f"is above {h['threshold']:.3g}." + _init_note(h))
         r = _scatter_corr(h)
-        out['scatter'] = ("Each dot is a weight: its size at the start (across) and after training (up). Pruning looks only up: above the dashed line is kept."
-                          + (f" The two sizes correlate at r = {r:.2f}: kept weights did not all start large, so a ticket is its mask and its starting values together."
+        out['scatter'] = ("Each dot is a weight: its size at the start (across) and after training (up). Pruning looks "
+                          "only up: above the dashed line is kept."
+                          + (f" The two sizes correlate at r = {r:.2f}: kept weights did not all start large, so a "
+                             "ticket is its mask and its starting values together."
                              if not math.isnan(r) else ''))
     if pic['kind'] == 'pixels':
         k = np.array(pic['kept']) / pic['units']
@@ -247,7 +275,8 @@ def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:
         o, c = mask.shape[:2]
         per = mask.flatten(2).sum(2)
         empty, dead = int((per == 0).sum()), int((per.sum(1) == 0).sum())
-        out['picture'] = (f"{layer}: {o} filters x {c} input channels of {mask.shape[2]}x{mask.shape[3]} kernels, {kept / total:.1%} kept; "
+        out['picture'] = (f"{layer}: {o} filters x {c} input channels of {mask.shape[2]}x{mask.shape[3]} kernels, "
+                          f"{kept / total:.1%} kept; "
                           f"{empty} of {o * c} kernels are pruned whole" + (f" and {dead} filters have nothing left" if dead else '') + '.')
     else:
         rows = mask.flatten(1).sum(1)
@@ -267,7 +296,8 @@ def level_detail(run:ImpRun, level:int, img:dict|None=None) -> dict|None:
         h = weight_histogram(run, level, layer) if why is None else None
         pic = picture(m, trained[layer] if trained is not None else None, input_shape if i == 0 else None)
         out[layer] = dict(kept=int(m.sum()), total=m.numel(), picture=pic,
-                          hist=_hist(h) if h else dict(why=why), scatter=_scatter(h, level * 1000 + i) if h else dict(why=why),
+                          hist=_hist(h) if h else dict(why=why),
+                          scatter=_scatter(h, level * 1000 + i) if h else dict(why=why),
                           notes=layer_notes(run, level, layer, m, h, pic, img))
     return jsonable(out)
 
@@ -279,4 +309,5 @@ def study_view(run:ImpRun) -> dict:
 
 def strip_weights(detail:dict) -> dict:
     "A level's detail without the |w| of every weight that mask hovers show: a tenth of the size, for snapshots kept in notebooks."
-    return {k: {**d, 'picture': {a: b for a, b in d['picture'].items() if a not in ('w', 'lo', 'hi')}} for k, d in detail.items()}
+    return {k: {**d, 'picture': {a: b for a, b in d['picture'].items() if a not in ('w', 'lo', 'hi')}} for k,
+            d in detail.items()}

@@ -43,7 +43,8 @@ def plotly_js() -> PlotlyJS:
 class Cancelled(Exception):
     "Raised inside a training thread to stop it at once (the epochs it finished stay on disk)."
 
-def _secs(s:float) -> str: return f"{max(1, round(s))} s" if s < 90 else f"{round(s / 60)} min" if s < 5400 else f"{s / 3600:.1f} h"
+def _secs(s:float) -> str:
+    return f"{max(1, round(s))} s" if s < 90 else f"{round(s / 60)} min" if s < 5400 else f"{s / 3600:.1f} h"
 
 class _Live:
     "Feeds an `Explorer`'s status line, progress bar and live curve from a study's events; stops the training when asked."
@@ -60,10 +61,12 @@ class _Live:
             if now - self.last > 0.5:   # a few messages a second, whatever the speed of training
                 self.last = now
                 left = (e.total - e.iteration) * (now - self.t0) / max(e.iteration - self.it0, 1)
-                self.ex._set_status(progress=[e.iteration, e.total], text=f"training {self.what}: about {_secs(left)} left in this one")
+                self.ex._set_status(progress=[e.iteration, e.total],
+                                    text=f"training {self.what}: about {_secs(left)} left in this one")
         elif isinstance(e, EpochDone):
             hs = [e.histories[v] for v in e.variants]
-            live = dict(level=e.level, variants=list(e.variants), x=[h['epoch'] for h in hs[0]], y=[[h['test_acc'] for h in x] for x in hs])
+            live = dict(level=e.level, variants=list(e.variants), x=[h['epoch'] for h in hs[0]],
+                        y=[[h['test_acc'] for h in x] for x in hs])
             self.ex._set_status(progress=[e.iteration, e.total], live=live)
 
 _TRAINING:dict = {}    # study directory -> the explorer training it, so two never write one study at once
@@ -92,8 +95,11 @@ class Explorer(anywidget.AnyWidget):
         self.thread, self._cancel, self._lock, self._keys, self._displays, self._views = None, False, threading.RLock(), {}, [], 0
         summary = study_summary(self.run)
         super().__init__(summary=summary, input=input_picture(self.run), mode=mode, _plotly=plotly_js(),
-                         level=min(1, summary['levels'][-1]) if level is None else level, layer=layer or summary['layers'][0],
-                         status=dict(state='idle', text='' if mode == 'explore' else 'press Train to train this study in the background'))
+                         level=min(1, summary['levels'][-1]) if level is None else level,
+                         layer=layer or summary['layers'][0],
+                         status=dict(state='idle',
+                                     text='' if mode == 'explore' else 'press Train to train this study in the '
+                                                                       'background'))
         self.refresh()
         self.on_msg(lambda w, msg, buffers: self._on_msg(w, msg, buffers))   # (`_on_msg` is defined below)
 
@@ -105,7 +111,8 @@ class Explorer(anywidget.AnyWidget):
     @T.validate('layer')
     def _valid_layer(self, proposal):
         if self.summary and proposal['value'] not in self.summary['layers']:
-            raise LotteryError(f"no layer {proposal['value']!r} in this study: choose one of {', '.join(self.summary['layers'])}")
+            raise LotteryError(f"no layer {proposal['value']!r} in this study: choose one of "
+                               f"{', '.join(self.summary['layers'])}")
         return proposal['value']
 
     def step(self, d:int):
@@ -152,14 +159,16 @@ def refresh(self:Explorer):
 def _static(view:dict, level:int, layer:str, weights:bool=True, log_scale:bool=False) -> dict:
     "The state of an explorer drawn without a kernel, from a study's `view` (its summary, detail and input)."
     detail = view['detail'] if weights else {l: strip_weights(x) for l, x in view['detail'].items()}
-    return dict(summary=view['summary'], detail=detail, input=view['input'], level=level, layer=layer, log_scale=log_scale,
+    return dict(summary=view['summary'], detail=detail, input=view['input'], level=level, layer=layer,
+                log_scale=log_scale,
                 mode='static', status={}, offer={})
 
 @patch
 def state(self:Explorer, weights:bool=True # keep the |w| that mask hovers show (the largest part)
          ) -> dict:
     "Everything the browser needs to draw this explorer without a kernel (as `static_state`)."
-    return _static(dict(summary=self.summary, detail=self.detail, input=self.input), self.level, self.layer, weights, self.log_scale)
+    return _static(dict(summary=self.summary, detail=self.detail, input=self.input), self.level, self.layer, weights,
+                   self.log_scale)
 
 @patch
 def _repr_mimebundle_(self:Explorer, **kw):
@@ -209,9 +218,14 @@ def _begin(self:Explorer, what:str, work):
             if self._cancel: raise Cancelled()
             done = all(self.run.is_done(l, v) for l, v in self.run.units())
             self._set_status(state='idle', live=None, error=False,
-                             text=f"{what}: finished" if self.mode == 'explore' or done else 'stopped: press Train to continue')
-        except Cancelled: self._set_status(state='idle', live=None, error=False, text=f"{what}: cancelled; finished epochs are kept, so training it again continues from there")
-        except Exception as e: self._set_status(state='idle', live=None, error=True, text=f"{what}: stopped by an error: {e}")
+                             text=f"{what}: finished" if self.mode == 'explore' or done else 'stopped: press Train to '
+                                                                                             'continue')
+        except Cancelled:
+            self._set_status(state='idle', live=None, error=False,
+                             text=f"{what}: cancelled; finished epochs are kept, so training it again continues from "
+                                  "there")
+        except Exception as e:
+            self._set_status(state='idle', live=None, error=True, text=f"{what}: stopped by an error: {e}")
         finally:
             _TRAINING.pop(Path(self.run.out).resolve(), None)
             self.refresh()
@@ -227,8 +241,10 @@ def train_control(self:Explorer, variant:str, # a control this study left out: '
                  ) -> Explorer:
     "Train `variant` at `level` in the background, as the study would have (same schedule, data order and seeds)."
     level = self.level if level is None else level
-    if variant not in control_names(): raise LotteryError(f"no control {variant!r}: choose one of {', '.join(control_names())}")
-    if level < 1 or level not in self.run.cfg.levels(): raise LotteryError(f"controls are trained at levels 1..{self.run.cfg.levels()[-1]}, not {level}")
+    if variant not in control_names():
+        raise LotteryError(f"no control {variant!r}: choose one of {', '.join(control_names())}")
+    if level < 1 or level not in self.run.cfg.levels():
+        raise LotteryError(f"controls are trained at levels 1..{self.run.cfg.levels()[-1]}, not {level}")
     if not self.run.is_done(level - 1, parent_of(level)):
         raise LotteryError(f"level {level - 1}'s {parent_of(level)} must be trained before level {level}")
     return self._begin(f"{variant} at level {level}", lambda live: self.run.train_unit(level, variant, on_event=live))
@@ -275,7 +291,8 @@ def _orphaned(self:Explorer):
     if self._views <= 0 and self.busy: self.cancel()
 
 @patch
-def close(self:Explorer, _close=anywidget.AnyWidget.close):   # (bound here: at exit the module's names are gone before widgets are)
+def close(self:Explorer,
+          _close=anywidget.AnyWidget.close):   # (bound here: at exit the module's names are gone before widgets are)
     "Close the widget, cancelling its training."
     self.cancel(); self.wait(30)
     _close(self)
@@ -286,7 +303,8 @@ def explore(run:ImpRun|str|Path, # a study's directory, or the `ImpRun`
     "The explorer of an IMP study, finished or still running (a message if there is no study there yet)."
     if not isinstance(run, ImpRun):
         try: run = open_run(run, progress=False)
-        except LotteryError as e: return W.HTML(f"<div style='font-size:15px'>Nothing to explore yet: {html.escape(str(e))}</div>")
+        except LotteryError as e:
+            return W.HTML(f"<div style='font-size:15px'>Nothing to explore yet: {html.escape(str(e))}</div>")
     return Explorer(run, level, layer)
 
 def watch(run:ImpRun # the study to train and watch
@@ -295,7 +313,8 @@ def watch(run:ImpRun # the study to train and watch
     return Explorer(run, mode='watch')
 
 # %% ../nbs/07_widgets.ipynb #f3152dbb
-def explorer_js(classic:bool=False # a classic script defining `LotteryExplorer` (for pages opened from disk) instead of an ES module
+# a classic script defining `LotteryExplorer` (for pages opened from disk) instead of an ES module
+def explorer_js(classic:bool=False
                ) -> str:
     "The explorer's browser code."
     src = JS.read_text()
@@ -305,7 +324,8 @@ def explorer_js(classic:bool=False # a classic script defining `LotteryExplorer`
 
 def _json_script(obj) -> str:
     "`obj` as JSON that is safe inside a <script> element."
-    return json.dumps(obj, allow_nan=False, separators=(',', ':')).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
+    return json.dumps(obj, allow_nan=False,
+                      separators=(',', ':')).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 
 def embed(state:dict) -> str:
     "The HTML of one explorer drawn from `state`; the page must load plotly.js and `explorer_js(classic=True)`, and call `LotteryExplorer.boot()`."
@@ -315,7 +335,8 @@ def embed(state:dict) -> str:
 
 def page(body:str, title:str, scripts:str) -> str:
     "A whole HTML page around `body`."
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+    return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            'content="width=device-width, initial-scale=1">'
             f'<title>{html.escape(title)}</title></head>\n<body style="margin:16px">{body}\n{scripts}\n</body></html>\n')
 
 def inline_scripts() -> str:
@@ -333,7 +354,8 @@ def static_state(run:ImpRun, level:int|None=None, layer:str|None=None, weights:b
     levels, layers = v['summary']['levels'], v['summary']['layers']
     level = min(1, levels[-1]) if level is None else level
     if level not in levels: raise LotteryError(f"no level {level} in this study: levels {levels[0]}..{levels[-1]}")
-    if layer is not None and layer not in layers: raise LotteryError(f"no layer {layer!r} in this study: choose one of {', '.join(layers)}")
+    if layer is not None and layer not in layers:
+        raise LotteryError(f"no layer {layer!r} in this study: choose one of {', '.join(layers)}")
     return _static(v, level, layer or layers[0], weights)
 
 def export_html(run:ImpRun|str|Path, # the study, or its directory
