@@ -14,7 +14,7 @@ from fastcore.docments import docments
 import lottery_nb
 from .core import (LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs,
                    check_mask, check_fraction)
-from .data import get_data, get_spec, find_files
+from .data import get_data, get_spec, find_files, DATASETS
 from .models import (get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for,
                      output_layer, MODELS)
 from .train import (preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint,
@@ -67,7 +67,7 @@ def given_fields(a:argparse.Namespace, cls, skip:tuple=()) -> dict:
 
 def _data_args(p):
     p.add_argument('--dataset', default=None,
-                   help="cifar10, fashion_mnist or mnist (default: fashion_mnist, or the checkpoint's)")
+                   help=f"{', '.join(DATASETS)} (default: fashion_mnist, or the checkpoint's)")
     p.add_argument('--data-dir', default=None,
                    help="directory with the dataset's files (default: $LOTTERY_NB_DATA, data/, the system package's)")
     p.add_argument('--download', action='store_true',

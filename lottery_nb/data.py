@@ -32,6 +32,8 @@ class DatasetSpec:
     files:dict               # split -> the files that hold it
     system_dir:str|None = None  # where a system package installs it
     install_hint:str = ''    # how to get the files
+    reader:str = 'idx'       # the files' format: 'idx' (MNIST's image and label files) or 'cifar' (pickled batches)
+    torchvision:str = ''     # the `torchvision.datasets` class that downloads it
 
     @property
     def num_classes(self): return len(self.classes)
@@ -48,7 +50,7 @@ DATASETS = {
         ('', 'cifar-10-batches-py'),
         {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch',)},
         None, "download it once with download=True (CLI: --download) on a machine with internet, "
-              "or copy the extracted cifar-10-batches-py folder there"),
+              "or copy the extracted cifar-10-batches-py folder there", reader='cifar', torchvision='CIFAR10'),
     'fashion_mnist': DatasetSpec(
         'fashion_mnist', 'Fashion-MNIST', (1, 28, 28),
         ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'),
@@ -56,12 +58,12 @@ DATASETS = {
         ('', 'FashionMNIST/raw', 'fashion-mnist', 'fashion_mnist'), _idx_files,
         '/usr/share/datasets/fashion-mnist',
         "on Debian/Ubuntu: apt-get install dataset-fashion-mnist (installs /usr/share/datasets/fashion-mnist); "
-        "or download=True (CLI: --download) with internet"),
+        "or download=True (CLI: --download) with internet", torchvision='FashionMNIST'),
     'mnist': DatasetSpec(
         'mnist', 'MNIST', (1, 28, 28), tuple(str(i) for i in range(10)),
         (0.1307,), (0.3081,), False,
         ('', 'MNIST/raw', 'mnist'), _idx_files, None,
-        "download=True (CLI: --download) with internet, or copy the four IDX files there"),
+        "download=True (CLI: --download) with internet, or copy the four IDX files there", torchvision='MNIST'),
 }
 
 def get_spec(name:str # 'cifar10', 'fashion_mnist' or 'mnist' (dashes and case are forgiven)
@@ -168,7 +170,7 @@ def find_files(spec:DatasetSpec, root:str|Path|None=None) -> dict[str, list[Path
 def download(spec:DatasetSpec, root:str|Path='data') -> None:
     "Download `spec` into `root` through torchvision (needs internet)."
     import torchvision.datasets as tvd
-    cls = {'cifar10': tvd.CIFAR10, 'fashion_mnist': tvd.FashionMNIST, 'mnist': tvd.MNIST}[spec.name]
+    cls = getattr(tvd, spec.torchvision)
     try:
         for train in (True, False): cls(str(root), train=train, download=True)
     except Exception as e:
@@ -188,7 +190,7 @@ def load_split(name:str, # dataset name
         if not download_ok: raise
         download(spec, root or 'data')
         files = find_files(spec, root or 'data')
-    if spec.name == 'cifar10':
+    if spec.reader == 'cifar':
         parts = [read_cifar_batch(p) for p in files[split]]
         x, y = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
     else:

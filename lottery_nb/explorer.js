@@ -321,6 +321,29 @@ function maskHover(v, d, level, layer, G, x, y) {
 // Every view is a panel holding a small cache of drawn plots, one per state it has shown (level, layer, options): a change
 // shows the cached plot at once, or draws it; neighbouring states are drawn ahead while the page is idle. A new study view
 // from the kernel (training goes on) or a new size empties the caches.
+// Every view of the explorer, in the order it is laid out: its panel's key and title, what its plot depends on (`state`), how it is
+// drawn (`build`: a plotly figure, or {why} to say why not), what marks the selected level on it, and its note. Each reads the context
+// `c` that `App.context` makes (the study's view `v`, the level and layer, the layer's detail `d`, its notes, the tab, log, live).
+// To add a view, add one entry here (and, if it needs numbers the view does not have yet, compute them in lottery_nb.view).
+const VIEWS = [
+  { key: 'accuracy', title: 'Tickets against controls', state: c => `${c.level}`,
+    build: c => figAccuracy(c.v), marks: c => accuracyMarks(c.v, c.level), note: c => c.notes.acc },
+  { key: 'curves', title: 'Training curves at this level', state: c => `${c.level}:${c.live ? c.live.x.length : ''}`,
+    build: c => figCurves(c.v, c.level, c.live), note: c => c.notes.curves },
+  { key: 'layers', title: 'Weights remaining per layer', tall: true, state: c => `${c.level}:${c.layer}`,
+    build: c => figLayers(c.v, c.level), marks: c => layersMarks(c.v, c.level, c.layer), note: c => c.notes.layers,
+    click: (app, ev) => app.layerClicked(ev) },
+  { key: 'weights', title: '', tabs: true, perLayer: true, state: c => `${c.level}:${c.layer}:${c.tab}:${c.log}:${c.atStart}`,
+    build: c => !c.d ? c.notYet : c.tab === 'hist' ? figHistogram(c.v, c.d, c.log, c.atStart) : figScatter(c.v, c.d, c.log),
+    heading: c => `<span style="color:${KEPT}">kept</span> and <span style="color:#777">pruned</span>: ${esc(short(c.layer))}`,
+    note: c => c.d ? c.d.notes[c.tab] : '' },
+  { key: 'mask', title: 'The mask', perLayer: true, state: c => `${c.level}:${c.layer}`,
+    build: c => !c.d ? c.notYet : figMask(c.v, c.d, c.level, c.layer),
+    heading: c => esc(`The mask of ${short(c.layer)} at level ${c.level}` + (c.d ? `: ${pct(c.d.kept / c.d.total)} kept` : '')),
+    note: c => c.d ? c.d.notes.picture : '' },
+];
+const VIEW = Object.fromEntries(VIEWS.map(V => [V.key, V]));
+
 const CACHED = 16;   // drawn plots kept per panel, at least
 const idle = globalThis.requestIdleCallback ? f => requestIdleCallback(f, { timeout: 400 }) : f => setTimeout(f, 30);
 
@@ -406,13 +429,11 @@ class App {
       h('button', { 'aria-pressed': 'true', 'data-tab': 'hist', title: 'how many weights of each size pruning kept', onclick: () => this.setTab('hist') }, 'histogram'),
       h('button', { 'aria-pressed': 'false', 'data-tab': 'scatter', title: 'each weight at the start against after training', onclick: () => this.setTab('scatter') }, 'scatter'));
     this.tabs = tabs;
-    const grid = h('div', { class: 'lnb-grid' },
-      this.panel('accuracy', 'Tickets against controls').el,
-      this.panel('curves', 'Training curves at this level').el,
-      this.panel('layers', 'Weights remaining per layer', { tall: true }).el,
-      h('div', { class: 'lnb-layerbar' }, h('label', {}, 'layer ', this.layerSel), h('label', {}, this.logBox, ' log scale'), this.atStartLabel),
-      this.panel('weights', '', { tabs }).el,
-      this.panel('mask', 'The mask').el);
+    const layerbar = h('div', { class: 'lnb-layerbar' }, h('label', {}, 'layer ', this.layerSel), h('label', {}, this.logBox, ' log scale'),
+      this.atStartLabel);
+    const first = VIEWS.findIndex(V => V.perLayer);   // the layer's choices sit above the first view of one layer
+    const grid = h('div', { class: 'lnb-grid' }, ...VIEWS.flatMap((V, i) => [
+      ...(i === first ? [layerbar] : []), this.panel(V.key, V.title, { tall: V.tall, tabs: V.tabs ? tabs : null }).el]));
     this.root.replaceChildren(bar, row2, grid);
     this.rebuildControls();
     this.drawTraining();
@@ -458,21 +479,19 @@ class App {
     this.frame = requestAnimationFrame(() => { this.frame = 0; if (this.pending) { this.pending = false; this.changed(); } });
   }
 
+  // What every view reads in a state (see VIEWS).
+  context(level, layer) {
+    const v = this.view(), st = this.model.get('status') || {};
+    return { v, level, layer, d: (v.detail[level] || {})[layer], notes: v.summary.notes[level] || {}, tab: this.tab,
+      log: !!this.model.get('log_scale'), atStart: this.atStart.checked, live: st.live && st.live.level === level ? st.live : null,
+      notYet: { why: `Level ${level}'s mask is made when level ${level - 1} has trained: not yet.` } };
+  }
+
   // What each panel shows in a state: a key naming it, and how to draw it.
   plans(level, layer) {
-    const v = this.view(), S = v.summary, st = this.model.get('status') || {}, log = !!this.model.get('log_scale');
-    const live = st.live && st.live.level === level ? st.live : null, ver = this.version;
-    const d = (v.detail[level] || {})[layer];
-    const notYet = { why: `Level ${level}'s mask is made when level ${level - 1} has trained: not yet.` };
-    const tab = this.tab, atStart = this.atStart.checked;
-    return {
-      accuracy: { key: `${ver}:${level}`, build: () => figAccuracy(v), marks: () => accuracyMarks(v, level), level },
-      curves: { key: `${ver}:${level}:${live ? live.x.length : ''}`, build: () => figCurves(v, level, live), level },
-      layers: { key: `${ver}:${level}:${layer}`, build: () => figLayers(v, level), marks: () => layersMarks(v, level, layer), level },
-      weights: { key: `${ver}:${level}:${layer}:${tab}:${log}:${atStart}`, level, layer,
-        build: () => !d ? notYet : tab === 'hist' ? figHistogram(v, d, log, atStart) : figScatter(v, d, log) },
-      mask: { key: `${ver}:${level}:${layer}`, level, layer, build: () => !d ? notYet : figMask(v, d, level, layer) },
-    };
+    const c = this.context(level, layer), ver = this.version;
+    return Object.fromEntries(VIEWS.map(V => [V.key, { key: `${ver}:${V.state(c)}`, build: () => V.build(c),
+      marks: V.marks && (() => V.marks(c)), level, layer: V.perLayer ? layer : undefined }]));
   }
 
   draw() {
@@ -481,7 +500,7 @@ class App {
     let level = m.get('level'), layer = m.get('layer');
     if (!S.levels.includes(level)) level = S.levels[0];
     if (!S.layers.includes(layer)) layer = S.layers[0];
-    if (!this.panels.accuracy.fig.clientWidth) return;   // not on the page yet: the size observer calls back
+    if (!this.panels[VIEWS[0].key].fig.clientWidth) return;   // not on the page yet: the size observer calls back
     const t0 = performance.now();
     this.slider.value = level; this.layerSel.value = layer; this.logBox.checked = !!m.get('log_scale');
     const i = S.levels.indexOf(level), max = S.levels[S.levels.length - 1];
@@ -496,12 +515,12 @@ class App {
     this.root.dataset.level = level; this.root.dataset.layer = layer;
     const plans = this.plans(level, layer);
     for (const [key, plan] of Object.entries(plans)) this.show(this.panels[key], plan);
-    const d = (v.detail[level] || {})[layer], notes = S.notes[level] || {};
-    const P = this.panels;
-    P.weights.title.innerHTML = `<span style="color:${KEPT}">kept</span> and <span style="color:#777">pruned</span>: ${esc(short(layer))}`;
-    P.mask.title.textContent = `The mask of ${short(layer)} at level ${level}` + (d ? `: ${pct(d.kept / d.total)} kept` : '');
-    for (const [p, note] of [[P.accuracy, notes.acc], [P.curves, notes.curves], [P.layers, notes.layers],
-      [P.weights, d ? d.notes[this.tab] : ''], [P.mask, d ? d.notes.picture : '']]) { p.note.innerHTML = md(note || ''); p.note.title = note || ''; }
+    const c = this.context(level, layer);
+    for (const V of VIEWS) {
+      const p = this.panels[V.key], note = V.note(c) || '';
+      if (V.heading) p.title.innerHTML = V.heading(c);
+      p.note.innerHTML = md(note); p.note.title = note;
+    }
     this.root.dataset.drawMs = (performance.now() - t0).toFixed(1);
     this.drawTrainOffer(level);
     this.planAhead(level, layer);
@@ -534,7 +553,7 @@ class App {
       this.Plotly.newPlot(div, f.data, layout, CONFIG);
       if (f.empty) div.append(h('div', { class: 'lnb-why', html: `<div>${md(f.empty)}</div>` }));
       if (f.hover) { div.on('plotly_hover', ev => this.tipAt(p, f.hover, ev)); div.on('plotly_unhover', () => { p.tip.style.display = 'none'; }); }
-      if (p.key === 'layers') div.on('plotly_click', ev => this.layerClicked(ev));
+      if (VIEW[p.key].click) div.on('plotly_click', ev => VIEW[p.key].click(this, ev));
     }
     if (p.on !== e) div.classList.add('lnb-parked');
     p.cache.set(plan.key, e);

@@ -32,7 +32,7 @@ SCHEMA_VERSION = 1
 @dataclass
 class ImpConfig:
     "What an IMP study is: data, model, training, and how to prune and rewind. Saved as run.json."
-    dataset:str = 'fashion_mnist'   # 'cifar10', 'fashion_mnist', 'mnist'
+    dataset:str = 'fashion_mnist'   # a name of `lottery_nb.data.DATASETS`: 'cifar10', 'fashion_mnist', 'mnist'
     model:str = 'lenet300_100'      # any `get_model` name
     model_kwargs:dict = field(default_factory=dict)  # width, shortcut, ...
     preset:str = 'workshop'         # training preset
