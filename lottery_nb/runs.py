@@ -18,7 +18,8 @@ from .data import get_data
 from .models import get_model, load_state, arch_for, output_layer
 from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has_state, drop_state
 from .together import TogetherTrainer
-from .masks import prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask, Snapshot
+from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
+                              save_mask, Snapshot)
 from .variants import VARIANTS, get_variant, control_names, check_controls, start, parent_of
 from .layout import Layout, STATE, TOGETHER, MANIFEST
 
@@ -224,6 +225,7 @@ class StudyFiles:
 
     def write_tensors(self, tensors:dict, path:Path): save_tensors(tensors, path); self.record(path)
     def write_json(self, obj, path:Path): save_json(obj, path); self.record(path)
+    def write_mask(self, mask:dict, path:Path): save_mask(mask, path); self.record(path)
 
     def forget(self, path:Path):
         "Remove a study file, its checksum and what was read of it."
@@ -405,7 +407,7 @@ def _level_mask(self:ImpRun, level:int) -> dict:
     frac = self.cfg.level_fraction(level)
     rate = self.cfg.output_rate if self.cfg.output_rate is not None else frac / 2
     mask = prune(model, frac, self.cfg.method, mask=self.mask(pl, pv), rates={output_layer(model): rate})
-    self.store.write_tensors(mask, path)
+    self.store.write_mask(mask, path)
     return mask
 
 @patch
@@ -416,7 +418,7 @@ def _own_mask(self:ImpRun, level:int, variant:str) -> dict|None:
     path = self.layout.own_mask(level, variant)
     if path.exists(): return self.store.read(path, self.store.parse_mask)
     m = v.own_mask(self._level_mask(level), v.seed(self.cfg.seed, level))
-    self.store.write_tensors(m, path)
+    self.store.write_mask(m, path)
     return m
 
 @patch
