@@ -94,10 +94,10 @@ def _train_args(p):
 
 def _trust_arg(p):
     p.add_argument('--trust-checkpoint', action='store_true',
-                   help="load checkpoints even if they ask to import code (only for files you trust: loading them can "
-                        "run anything)")
+                   help="load checkpoints even if they ask to import code (only for files you trust: "
+                        "loading them can run anything)")
 
-# by their own flags
+# the ImpConfig fields that flags of their own set (--dataset, --model, --width, --preset, --rewind-to, ...)
 _SET_APART = ('dataset', 'model', 'model_kwargs', 'preset', 'train', 'rewind_iter', 'rewind_epochs', 'seed')
 
 def parser() -> argparse.ArgumentParser:
@@ -122,8 +122,8 @@ def parser() -> argparse.ArgumentParser:
                                     "gradually while fine-tuning.")
     pr.add_argument('--checkpoint', required=True, help="the trained checkpoint (ours or Distiller's)")
     pr.add_argument('--sparsity', type=float, required=True,
-                    help="target fraction of prunable weights removed, in [0, 1) (of filters per conv for --method "
-                         "filters)")
+                    help="target fraction of prunable weights removed, in [0, 1) (of filters per "
+                         "conv for --method filters)")
     pr.add_argument('--method', default='global', choices=(*STRATEGIES, 'agp'),
                     help="a strategy of lottery_nb.masks.STRATEGIES, or agp (default global)")
     pr.add_argument('--output-rate', type=float, default=None,
@@ -158,16 +158,16 @@ def parser() -> argparse.ArgumentParser:
                                     "data/lenet300-fmnist-imp).")
     su.add_argument('study', help="the study's directory")
     ck = sub.add_parser('check', help="check every file of an IMP study against its checksums; list what is damaged",
-                        description="Read every file of a study and compare it with the checksum recorded when it was "
-                                    "written. "
+                        description="Read every file of a study and compare it with the checksum "
+                                    "recorded when it was written. "
                                     "Exit 0 when the study is sound, 1 when something is damaged (`imp --resume` mends "
                                     "it), 2 when it is no study.")
     ck.add_argument('study', help="the study's directory")
     ck.add_argument('--record', action='store_true',
                     help="also record checksums for sound files that have none (a study from before checksums)")
     eh = sub.add_parser('export-html', help="write a study's explorer as one HTML file that opens in any browser",
-                        description="Write the explorer of a study as one self-contained HTML file (plotly.js inside): "
-                                    "level slider, "
+                        description="Write the explorer of a study as one self-contained HTML file "
+                                    "(plotly.js inside): level slider, "
                                     "linked views and hovers as in JupyterLab, with no Python, kernel or network. "
                                     "Share it with a class.")
     eh.add_argument('study', help="the study's directory")
@@ -295,8 +295,8 @@ def _fractions(mask:dict, out_layer:str, sparsity:float, output_rate:float|None)
     rest_alive = sum(int(m.sum()) for k, m in mask.items() if k != out_layer)
     rest_keep = round((1 - sparsity) * n) - out_keep
     if rest_keep > rest_alive or rest_keep < 0:
-        raise LotteryError(f"sparsity {sparsity} with the output layer at {output_rate} cannot be reached from this "
-                           "checkpoint")
+        raise LotteryError(f"sparsity {sparsity} with the output layer at {output_rate} cannot be "
+                           "reached from this checkpoint")
     return 1 - rest_keep / max(rest_alive, 1), {out_layer: 1 - out_keep / max(int(mask[out_layer].sum()), 1)}
 
 def cmd_prune(a:argparse.Namespace) -> int:

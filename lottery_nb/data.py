@@ -163,8 +163,8 @@ def find_files(spec:DatasetSpec, root:str|Path|None=None) -> dict[str, list[Path
     wanted = ', '.join(f for fs in spec.files.values() for f in fs)
     if spec.name != 'cifar10': wanted += ' (each may be .gz)'
     raise LotteryError(f"{spec.title} not found. Looked in: {', '.join(dict.fromkeys(looked))}. "
-                       f"Expected files: {wanted}. To get them: {spec.install_hint}; or pass root=/a/dir (CLI: "
-                       "--data-dir).")
+                       f"Expected files: {wanted}. To get them: {spec.install_hint}; or pass "
+                       "root=/a/dir (CLI: --data-dir).")
 
 # %% ../nbs/01_data.ipynb #29699464
 def download(spec:DatasetSpec, root:str|Path='data') -> None:
@@ -196,8 +196,8 @@ def load_split(name:str, # dataset name
     else:
         x, y = read_idx(files[split][0]), read_idx(files[split][1]).long()
         if x.ndim != 3 or len(x) != len(y):
-            raise LotteryError(f"{files[split][0]} and {files[split][1]} disagree: {tuple(x.shape)} images, {len(y)} "
-                               "labels")
+            raise LotteryError(f"{files[split][0]} and {files[split][1]} disagree: "
+                               f"{tuple(x.shape)} images, {len(y)} labels")
         x = x.unsqueeze(1)
     if tuple(x.shape[1:]) != spec.shape:
         raise LotteryError(f"{spec.title} images should be {spec.shape}, the files in {files[split][0].parent} hold "
@@ -279,7 +279,7 @@ class Ready:
     def __init__(self, split:Split, dtype:torch.dtype=torch.float32, pad:int=0):
         self.split, self.dtype, self.pad, self.y = split, dtype, pad, split.y
         x = F.pad(split.x, (pad,) * 4) if pad else split.x   # black uint8 borders, normalised like any black pixel
-        # (N, H, W, C)
+        # channels-last: (N, H, W, C)
         self.x = torch.cat([split.normalize(c).to(dtype).permute(0, 2, 3, 1).contiguous() for c in x.split(8192)])
         H, W = split.x.shape[2:]
         self._rows, self._cols = torch.arange(H, device=self.device), torch.arange(W, device=self.device)

@@ -54,8 +54,8 @@ def check_finite(tensors:dict, # name -> tensor (integer tensors are skipped)
     if bad:
         raise LotteryError(f"{what} holds NaN or inf values in "
                            f"{', '.join(bad[:3])}{' and more' if len(bad) > 3 else ''}: "
-                               "these weights cannot be pruned or trained; use the file they came from before they "
-                               "diverged")
+                               "these weights cannot be pruned or trained; use the file they came "
+                               "from before they diverged")
 
 # %% ../nbs/00a_files.ipynb #8f29ac1a
 _FORMAT = 'lottery_nb.tree/1'

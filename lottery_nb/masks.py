@@ -176,8 +176,8 @@ def fraction_for(target_sparsity:float, # the sparsity wanted at the end, in [0,
         raise LotteryError(f"rounds must be a whole number of at least 1, not {rounds!r}")
     if not 0 < current_density <= 1: raise LotteryError(f"current_density must be in (0, 1], not {current_density!r}")
     if 1 - target_sparsity > current_density + 1e-12:
-        raise LotteryError(f"sparsity {target_sparsity} is below the current {1 - current_density:.4f}: pruning only "
-                           "removes weights")
+        raise LotteryError(f"sparsity {target_sparsity} is below the current {1 - current_density:.4f}: "
+                           "pruning only removes weights")
     return 1 - ((1 - target_sparsity) / current_density) ** (1 / rounds)
 
 # %% ../nbs/04_masks.ipynb #e9cf5201

@@ -217,8 +217,8 @@ def output_layer(model:nn.Module) -> str:
     "The parameter name of `model`'s output layer, as the model declares it (pruned at its own rate)."
     name = getattr(model, 'output_layer', None)
     if name is None or name not in dict(model.named_parameters()):
-        raise LotteryError(f"{type(model).__name__} does not declare its output layer: give it `output_layer = "
-                           "'fc.weight'`")
+        raise LotteryError(f"{type(model).__name__} does not declare its output layer: give it "
+                           "`output_layer = 'fc.weight'`")
     return name
 
 def is_conv(model:nn.Module) -> bool:

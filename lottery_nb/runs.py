@@ -66,8 +66,8 @@ class ImpConfig:
         tc = self.train_config()
         self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
         if self.rewind_epochs > tc.epochs:
-            raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the {tc.epochs} epochs of "
-                               "training")
+            raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the "
+                               f"{tc.epochs} epochs of training")
 
     def train_config(self) -> TrainConfig: return preset(self.preset, **{'seed': self.seed, **self.train})
 
@@ -290,8 +290,8 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
     if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict):
         raise LotteryError(f"{saved} is not a study's run.json: it holds no config")
     if meta.get('schema_version') != SCHEMA_VERSION:
-        raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb reads version "
-                           f"{SCHEMA_VERSION}")
+        raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb "
+                           f"reads version {SCHEMA_VERSION}")
     try: old = ImpConfig(**meta['config'])
     except (TypeError, LotteryError) as e:
         raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e

@@ -53,8 +53,8 @@ class FusedBatchNorm(nn.Module):
         cat = lambda name: torch.cat([getattr(m, name).detach() for m in bns])
         self.weight, self.bias = (nn.Parameter(cat('weight')), nn.Parameter(cat('bias'))) if b.affine else (None, None)
         if b.track_running_stats:
-            self.register_buffer('running_mean', cat('running_mean')); self.register_buffer('running_var',
-                                                                                            cat('running_var'))
+            self.register_buffer('running_mean', cat('running_mean'))
+            self.register_buffer('running_var', cat('running_var'))
             self.register_buffer('num_batches_tracked', torch.stack([m.num_batches_tracked for m in bns]))
         else: self.running_mean = self.running_var = self.num_batches_tracked = None
 
@@ -115,8 +115,8 @@ def _fuse(mods:list[nn.Module], path:str='') -> nn.Module:
     if type(m) in FUSERS: return FUSERS[type(m)](mods)
     if isinstance(m, PER_CHANNEL): return copy.deepcopy(m)
     if not m._modules or list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)):
-        raise LotteryError(f"cannot train these networks together: {path or 'the model'} ({type(m).__name__}) has no "
-                           "fused form; "
+        raise LotteryError(f"cannot train these networks together: {path or 'the model'} "
+                           f"({type(m).__name__}) has no fused form; "
                            f"train them apart, or add one to lottery_nb.together.FUSERS")
     fused = copy.copy(m)   # the container itself (its forward and settings), over fused children
     fused._parameters, fused._buffers = {}, {}
@@ -189,8 +189,8 @@ def verify(self:Fused, models:list[nn.Module], x:torch.Tensor, tol:float=1e-4):
         for m, mode in zip([*models, self], modes): m.train(mode)
     err = (fused - alone).abs().max().item()
     if not err <= tol * max(1.0, alone.abs().max().item()):
-        raise LotteryError("these networks cannot be trained together: fused, they compute other outputs than alone "
-                           "(largest "
+        raise LotteryError("these networks cannot be trained together: fused, they compute other "
+                           "outputs than alone (largest "
                            f"difference {err:.3g}); their forward mixes networks' channels somewhere. Train them apart.")
 
 # %% ../nbs/03a_together.ipynb #c62b135d
@@ -205,14 +205,10 @@ class TogetherTrainer(Trainer):
 
     def member_state(self, i:int) -> dict: return self.model.member(i)
 
-    def member_history(self, i:int) -> list[dict]:
-        "Network `i`'s per-epoch history, as a lone `Trainer` would have written it."
-        return self.histories[i]
-
 # %% ../nbs/03a_together.ipynb #bc7ab5c3
 def train_together(models:list[nn.Module], data:Data, cfg:TrainConfig|None=None, masks:list|None=None,
                    cbs=(), progress:bool=True, plan:StepPlan|None=None) -> list[tuple[dict, list]]:
     "Train `models` together; each network's (state dict, history)."
     t = TogetherTrainer(models, data, cfg, masks, cbs, progress, plan=plan)
     t.fit()
-    return [(t.member_state(i), t.member_history(i)) for i in range(t.n)]
+    return [(t.member_state(i), t.histories[i]) for i in range(t.n)]

@@ -281,8 +281,8 @@ class GraphedStep:
 class _OpCounter(TorchDispatchMode):
     def __init__(self): super().__init__(); self.n = 0
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        # not a view
-        if not any(r.alias_info is not None and not r.alias_info.is_write for r in func._schema.returns): self.n += 1
+        view = any(r.alias_info is not None and not r.alias_info.is_write for r in func._schema.returns)
+        if not view: self.n += 1
         return func(*args, **(kwargs or {}))
 
 def count_ops(fn, *args, **kwargs) -> int:
@@ -323,9 +323,8 @@ class Trainer:
         self.iters_per_epoch = data.train.n_batches(self.cfg.batch_size, drop_last=True)
         self.augment = self.cfg.augment if self.cfg.augment is not None else conv
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
-        self.step = (GraphedStep(self._step,
-                                 CudaGraph if self.device.type == 'cuda' else EagerGraph) if self.plan.graphs
-                     else self._step)
+        graph = CudaGraph if self.device.type == 'cuda' else EagerGraph
+        self.step = GraphedStep(self._step, graph) if self.plan.graphs else self._step
         self._masked = None
         self.set_mask(mask)
         self.epoch, self.iteration, self.stop, self.loss, self.bar = 0, 0, False, None, None

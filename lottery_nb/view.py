@@ -83,8 +83,8 @@ def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
                if dense else "Level 0 is the dense network, not trained yet.")
         return dict(acc=acc, curves="The dense network's test accuracy, epoch by epoch: the bar every ticket is "
                                     "measured against.",
-                    layers="Level 0 keeps every weight of every layer; move the level to see where pruning takes them "
-                           "from.")
+                    layers="Level 0 keeps every weight of every layer; move the level to see "
+                           "where pruning takes them from.")
     t = tab['ticket']['test_acc'][i]
     if math.isnan(t): acc = f"Level {level} ({rem:.1%} of the weights) is not trained yet."
     else:
@@ -243,8 +243,8 @@ def _init_note(h:dict) -> str:
     "Whether the weights a level keeps were larger at the start too, in words."
     if not (len(h['init_kept']) and len(h['init_pruned'])): return ''
     k, p = h['init_kept'].mean(), h['init_pruned'].mean()
-    return (f" At the start the kept ones were {'larger' if k > p else 'no larger'} on average: mean |w| {k:.3g} "
-            f"against {p:.3g}"
+    return (f" At the start the kept ones were {'larger' if k > p else 'no larger'} on average: mean "
+            f"|w| {k:.3g} against {p:.3g}"
             " (tick 'at the start too' to see them).")
 
 def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:

@@ -222,8 +222,8 @@ def _begin(self:Explorer, what:str, work):
                                                                                              'continue')
         except Cancelled:
             self._set_status(state='idle', live=None, error=False,
-                             text=f"{what}: cancelled; finished epochs are kept, so training it again continues from "
-                                  "there")
+                             text=f"{what}: cancelled; finished epochs are kept, so training it "
+                                  "again continues from there")
         except Exception as e:
             self._set_status(state='idle', live=None, error=True, text=f"{what}: stopped by an error: {e}")
         finally:
