@@ -15,19 +15,20 @@ import lottery_nb
 from .core import (LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs,
                    check_mask, check_fraction)
 from .data import get_data, get_spec, find_files, DATASETS
-from .models import (get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for,
+from .models import (INITS, BN_INITS, get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for,
                      output_layer, MODELS)
-from .train import (preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint,
+from .train import (OPTIMIZERS, preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint,
                     TrainConfig, has_state, drop_state)
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP, STRATEGIES,
                     as_mask)
 from .variants import control_names
-from .runs import ImpConfig, ImpRun
+from .runs import ImpConfig, ImpRun, PROTOCOLS
+from .seeds import SeedGroup, check_seeds, is_group, open_study
 
 # %% auto #0
-__all__ = ['COMMANDS', 'add_fields', 'given_fields', 'parser', 'train_overrides', 'arch_of_checkpoint', 'run_config', 'cmd_train',
-           'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'cmd_summary', 'cmd_check',
-           'cmd_export_html', 'main']
+__all__ = ['COMMANDS', 'add_fields', 'given_fields', 'model_options', 'parser', 'train_overrides', 'arch_of_checkpoint',
+           'run_config', 'cmd_train', 'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'describe',
+           'cmd_summary', 'cmd_check', 'cmd_export_html', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
 def _default(f) -> object:
@@ -52,14 +53,25 @@ def add_fields(p:argparse.ArgumentParser, cls, # a config dataclass: each field 
     docs, choices, more = docments(cls), choices or {}, more or {}
     for f in fields(cls):
         kind = str(f.type).replace(' ', '')
-        if f.name in skip or kind == 'dict': continue
+        if f.name in skip: continue
         dv = _default(f)
-        d = says or f"default {','.join(map(str, dv)) or 'none' if isinstance(dv, tuple) else dv}"
+        shown = ','.join(f'{k}={v}' for k, v in dv.items()) if isinstance(dv, dict) else ','.join(map(str, dv)) if isinstance(dv, tuple) else dv
+        d = says or f"default {shown if shown != '' else 'none'}"
         kw = dict(help=f"{docs.get(f.name) or f.name}{more.get(f.name, '')} ({d})", default=None, dest=f.name)
         if kind in ('bool', 'bool|None'): kw['action'] = argparse.BooleanOptionalAction
+        elif kind == 'dict': kw.update(metavar='KEY=VALUE,...', type=_pairs)
         elif f.name in choices: kw['choices'] = choices[f.name]
         else: kw.update(metavar=f.name.upper().replace('_', '-'), type=_lenient(kind))
         p.add_argument('--' + f.name.replace('_', '-'), **kw)
+
+def _pairs(text:str) -> dict:
+    "A dict flag's text, 'fc1.weight=0.2,conv*=0.1', as {'fc1.weight': 0.2, 'conv*': 0.1} (numbers where they are)."
+    out = {}
+    for kv in filter(None, (x.strip() for x in text.split(','))):
+        if '=' not in kv: raise argparse.ArgumentTypeError(f"takes KEY=VALUE pairs, comma-separated, not {kv!r}")
+        k, v = (x.strip() for x in kv.split('=', 1))
+        out[k] = _lenient('float')(v)
+    return out
 
 def given_fields(a:argparse.Namespace, cls, skip:tuple=()) -> dict:
     "The fields of dataclass `cls` given on the command line `a` (the rest keep their defaults)."
@@ -80,14 +92,24 @@ def _model_args(p):
     p.add_argument('--width', type=float, default=None, help="ResNet channel multiplier (default 1)")
     p.add_argument('--shortcut', choices=('conv', 'pad'), default=None,
                    help="ResNet shortcut: 1x1 conv + BN (default) or zero padding")
+    p.add_argument('--init', choices=tuple(INITS), default=None,
+                   help="how the initial weights are drawn (default kaiming_normal; the LTH paper's LeNet: glorot_normal)")
+    p.add_argument('--bn-init', choices=tuple(BN_INITS), default=None,
+                   help="ResNet BatchNorm scales: ones (default) or uniform (OpenLTH)")
 
-def _train_args(p):
-    p.add_argument('--preset', default='workshop', choices=tuple(PRESETS),
-                   help="training schedule (default: workshop, sized for a CPU)")
+_MODEL_FLAGS = ('width', 'shortcut', 'init', 'bn_init')   # the flags that are `get_model` options
+
+def model_options(a:argparse.Namespace) -> dict:
+    "The `get_model` options given on the command line."
+    return {k: v for k in _MODEL_FLAGS if (v := getattr(a, k, None)) is not None}
+
+def _train_args(p, imp:bool=False):
+    p.add_argument('--preset', default=_NO_PRESET if imp else 'workshop', choices=tuple(PRESETS),
+                   help="training schedule (default: workshop, sized for a CPU" + ("; or the protocol's)" if imp else ")"))
     p.add_argument('--seed', type=int, default=0,
                    help="seeds the initial weights, the data order and augmentation (default 0)")
     add_fields(p.add_argument_group("training (each overrides the preset's)"), TrainConfig, skip=('seed',),
-               says="the preset's")
+               says="the preset's", choices=dict(optimizer=tuple(OPTIMIZERS)))
     p.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE',
                    help="override any training setting, e.g. --set weight_decay=1e-4 milestones=80,120")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
@@ -99,6 +121,7 @@ def _trust_arg(p):
 
 # the ImpConfig fields that flags of their own set (--dataset, --model, --width, --preset, --rewind-to, ...)
 _SET_APART = ('dataset', 'model', 'model_kwargs', 'preset', 'train', 'rewind_iter', 'rewind_epochs', 'seed')
+_NO_PRESET = None   # imp's --preset not given: the protocol's, else workshop
 
 def parser() -> argparse.ArgumentParser:
     "The `lottery-nb` argument parser."
@@ -140,12 +163,18 @@ def parser() -> argparse.ArgumentParser:
     _trust_arg(ex)
     im = sub.add_parser('imp', help="iterative magnitude pruning with controls, resumable",
                         description="Train, prune, rewind, repeat: an IMP study with controls, written to --out.")
-    _data_args(im); _model_args(im); _train_args(im)
+    _data_args(im); _model_args(im); _train_args(im, imp=True)
     add_fields(im.add_argument_group("the study (each a field of ImpConfig)"), ImpConfig, skip=_SET_APART,
                choices=dict(method=tuple(STRATEGIES)),
                more=dict(controls=f": comma-separated, from {', '.join(control_names())}, or none"))
     im.add_argument('--rewind-to', default='0', metavar='ITER',
-                    help="rewind to iteration ITER (0: theta_0), or to N epochs with 'Nep' (e.g. 2ep)")
+                    help="rewind to iteration ITER (0: theta_0), or to N epochs with 'Nep' (e.g. 2ep); a rewound unit "
+                         "trains the T-k iterations left, its schedule and data order as at k")
+    im.add_argument('--protocol', default=None, choices=tuple(PROTOCOLS),
+                    help="a paper's whole protocol: model, init, training, pruning and controls (each flag given "
+                         "overrides its part)")
+    im.add_argument('--seeds', default=None, metavar='S,S,...',
+                    help="train the study once per seed, in --out/seed_S, one after another (summary: mean ± sd)")
     im.add_argument('--out', required=True, help="the study's directory")
     im.add_argument('--resume', action='store_true', help="continue an interrupted study in --out")
     tg = im.add_mutually_exclusive_group()
@@ -197,8 +226,7 @@ def run_config(a:argparse.Namespace) -> dict:
     "The JSON-able description of the training run that `a` asks for."
     dataset = get_spec(a.dataset or 'fashion_mnist').name
     cfg = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
-    arch = arch_for(a.model or 'resnet20', dataset,
-                    **{k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None})
+    arch = arch_for(a.model or 'resnet20', dataset, **model_options(a))
     return dict(dataset=dataset, arch=arch, preset=a.preset, train=asdict(cfg))
 
 # %% ../nbs/09_cli.ipynb #682f07fb
@@ -254,7 +282,7 @@ def cmd_train(a:argparse.Namespace) -> int:
         print(f"{out} is already finished; nothing to do."); return 0
     _check_out(out, cfg, a.resume)
     tc = TrainConfig(**cfg['train'])
-    data = get_data(cfg['dataset'], a.data_dir, dev, tc.n_train, tc.n_test, download=a.download)
+    data = get_data(cfg['dataset'], a.data_dir, dev, tc.n_train, tc.n_test, download=a.download, n_val=tc.n_val)
     save_hist = LambdaCallback(after_epoch=lambda t: save_json(t.history, out/'history.json'))
     t = Trainer(model, data, tc, mask=mask, cbs=[EpochCheckpoint(state), save_hist], progress=not a.quiet,
                 desc=f"{cfg['arch']['name']} {cfg['dataset']}")
@@ -310,7 +338,7 @@ def cmd_prune(a:argparse.Namespace) -> int:
     if a.method == 'agp':
         dev = default_device(a.device)
         tc = preset(a.preset, **{**train_overrides(a), 'seed': a.seed})
-        data = get_data(dataset, a.data_dir, dev, tc.n_train, tc.n_test, download=a.download)
+        data = get_data(dataset, a.data_dir, dev, tc.n_train, tc.n_test, download=a.download, n_val=tc.n_val)
         rates = {output_layer(model): a.output_rate} if a.output_rate is not None else None
         t = Trainer(model, data, tc, mask=mask,
                     cbs=[AGP(a.sparsity, 0, max(1, tc.epochs - 1), 1 - density(mask), 'layerwise', rates)],
@@ -363,25 +391,40 @@ def imp_config(a:argparse.Namespace) -> ImpConfig:
     given = given_fields(a, ImpConfig, skip=_SET_APART)
     if isinstance(c := given.get('controls'), str):
         given['controls'] = () if c.strip().lower() in ('', 'none') else tuple(x.strip() for x in c.split(','))
-    model_kw = {k: v for k in ('width', 'shortcut') if (v := getattr(a, k)) is not None}
-    return ImpConfig(dataset=get_spec(a.dataset or 'fashion_mnist').name, model=a.model or 'resnet20',
-                     model_kwargs=model_kw,
-                     preset=a.preset, train=train_overrides(a), seed=a.seed, **rewind, **given)
+    base = dict(PROTOCOLS[a.protocol]) if getattr(a, 'protocol', None) else {}
+    model_kw = {**base.pop('model_kwargs', {}), **model_options(a)}
+    preset_name = a.preset if a.preset is not _NO_PRESET else base.pop('preset', 'workshop')
+    base.pop('preset', None)
+    return ImpConfig(**{**base, 'dataset': get_spec(a.dataset or base.get('dataset') or 'fashion_mnist').name,
+                        'model': a.model or base.get('model') or 'resnet20', 'model_kwargs': model_kw,
+                        'preset': preset_name, 'train': train_overrides(a), 'seed': a.seed, **rewind, **given})
+
+def _seeds_arg(text:str|None) -> tuple|None:
+    "--seeds' text as seeds (None when not given)."
+    if text is None: return None
+    try: return check_seeds(int(x) for x in text.split(',') if x.strip())
+    except ValueError: raise LotteryError(f"--seeds takes whole numbers, comma-separated (0,1,2), not {text!r}") from None
 
 def cmd_imp(a:argparse.Namespace) -> int:
-    "Run (or resume) an IMP study; print its summary."
-    cfg = imp_config(a)   # checks dataset, model and options
+    "Run (or resume) an IMP study, or one per seed with --seeds; print its summary."
+    cfg, seeds = imp_config(a), _seeds_arg(a.seeds)   # checks dataset, model and options
     out = Path(a.out)
     if out.exists() and not out.is_dir(): raise LotteryError(f"--out {out} is a file: choose a directory for the study")
-    if (out/'run.json').exists() and not a.resume:
+    made = (out/'run.json').exists() or is_group(out)
+    if made and not a.resume:
         raise LotteryError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")
-    if not (out/'run.json').exists() and out.exists() and any(out.iterdir()):
+    if not made and out.exists() and any(out.iterdir()):
         raise LotteryError(f"{out} is not empty and holds no study: choose another --out")
-    if a.resume and (out/'run.json').exists() and cfg == imp_config(parser().parse_args(['imp', '--out', a.out])):
+    if seeds is not None and (out/'run.json').exists():
+        raise LotteryError(f"{out} holds one study: --seeds makes a group of them, so choose another --out")
+    if a.resume and made and cfg == imp_config(parser().parse_args(['imp', '--out', a.out])):
         # `imp --out DIR --resume` with no study flags: the study as its run.json says (what check and summary suggest)
         cfg = None
-    run = ImpRun(out, cfg, data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet,
-                 together=a.together)
+    kw = dict(data_dir=a.data_dir, device=default_device(a.device), progress=not a.quiet, together=a.together)
+    if seeds is not None or is_group(out):
+        run = SeedGroup(out, cfg, seeds, **kw)
+        if cfg is not None and seeds is None: raise LotteryError(f"{out} holds seeds of a study: resume it with --seeds")
+    else: run = ImpRun(out, cfg, **kw)
     if not a.download: find_files(get_spec(run.cfg.dataset), a.data_dir)
     done = lambda m: print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy "
                            f"{m['test_acc']:.4f}", file=sys.stderr)
@@ -394,24 +437,39 @@ def cmd_imp(a:argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb #6f8c7642
+def describe(run:ImpRun) -> str:
+    "One line saying what a study is: model, data, pruning and, when it rewinds, what its rewound units do."
+    c = run.cfg
+    line = f"{c.model} on {get_spec(c.dataset).title}, {c.method} pruning of {c.fraction:.0%} per level"
+    if c.rewinds:
+        k = f"iteration {c.rewind_iter}" if c.rewind_iter else f"{c.rewind_epochs:g} epoch{'s' * (c.rewind_epochs != 1)}"
+        line += (f", rewound to {k}: each unit trains on from there (T-k iterations)" if run.rewinding == 'continue' else
+                 f", rewound to {k} and trained all T iterations from a restarted schedule (schema 1, lottery_nb 0.1)")
+    return line
+
 def cmd_summary(a:argparse.Namespace) -> int:
-    "Print a study's table of test accuracy per level and variant."
-    from lottery_nb.runs import open_run
-    run = open_run(a.study, progress=False)
-    print(f"{run.cfg.model} on {get_spec(run.cfg.dataset).title}, {run.cfg.method} pruning of {run.cfg.fraction:.0%} "
-          f"per level ({run.out})")
-    print(run.summary())
-    if damage := run.verify():
-        print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); "
-              f"`lottery-nb imp --out {run.out} --resume` mends {'them' if len(damage) > 1 else 'it'}", file=sys.stderr)
+    "Print a study's table of test accuracy per level and variant (mean ± sd for a group of seeds)."
+    study = open_study(a.study, progress=False)
+    runs = list(study.runs.values()) if isinstance(study, SeedGroup) else [study]
+    print(f"{describe(runs[0])} ({a.study})")
+    print(study.summary())
+    for run in runs:
+        if damage := run.verify():
+            print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); "
+                  f"`lottery-nb imp --out {a.study} --resume` mends {'them' if len(damage) > 1 else 'it'}",
+                  file=sys.stderr)
     return 0
 
 def cmd_check(a:argparse.Namespace) -> int:
-    "Check every file of a study against its checksums; exit 1 if anything is damaged."
-    from lottery_nb.runs import open_run
-    run = open_run(a.study, progress=False)
+    "Check every file of a study (or of each seed of a group) against its checksums; exit 1 if anything is damaged."
+    study = open_study(a.study, progress=False)
+    if isinstance(study, SeedGroup):
+        return max(_check_one(r, a.record) for r in study.runs.values())
+    return _check_one(study, a.record)
+
+def _check_one(run:ImpRun, record:bool) -> int:
     damage, n = run.verify(), len(run.files())
-    recorded = run.record() if a.record else []
+    recorded = run.record() if record else []
     for d in damage: print(d)
     if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
     if not damage:

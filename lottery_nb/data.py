@@ -15,7 +15,7 @@ from .core import LotteryError, default_device
 
 # %% auto #0
 __all__ = ['DATASETS', 'DatasetSpec', 'get_spec', 'read_idx', 'read_cifar_batch', 'candidate_roots', 'find_files', 'download',
-           'load_split', 'random_crop', 'random_flip', 'Split', 'Ready', 'Data', 'get_data']
+           'load_split', 'random_crop', 'random_flip', 'Split', 'Ready', 'Data', 'hold_out', 'get_data']
 
 # %% ../nbs/01_data.ipynb #568bd42d
 @dataclass(frozen=True)
@@ -327,16 +327,28 @@ class Data:
     spec:DatasetSpec
     train:Split
     test:Split
+    val:Split|None = None   # images held out of the training set to choose when to stop (the LTH paper's 5,000)
     @property
     def device(self): return self.train.device
     def __repr__(self):
-        return f"Data({self.spec.title}: {len(self.train)} train, {len(self.test)} test, on {self.device})"
+        val = f", {len(self.val)} validation" if self.val is not None else ''
+        return f"Data({self.spec.title}: {len(self.train)} train{val}, {len(self.test)} test, on {self.device})"
 
 def _subset(x, y, n, seed):
     if n is None or n >= len(y): return x, y
     if n <= 0: raise LotteryError(f"a subset needs at least one image, not {n}")
     idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:n]
     return x[idx], y[idx]
+
+def hold_out(x, y, n:int, # images to hold out (0: none)
+             seed:int=0, # which ones
+            ) -> tuple:
+    "(rest, held out): `n` random images set apart from (x, y), the rest in their original order; they never meet."
+    if not n: return (x, y), None
+    if not 0 < n < len(y): raise LotteryError(f"cannot hold out {n} of {len(y)} training images for validation")
+    idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(10_000 + seed))
+    rest, held = idx[n:].sort().values, idx[:n].sort().values
+    return (x[rest], y[rest]), (x[held], y[held])
 
 def get_data(name:str='fashion_mnist', # 'cifar10', 'fashion_mnist' or 'mnist'
              root:str|Path|None=None, # directory with the files (default: $LOTTERY_NB_DATA, data/, the system package's)
@@ -345,9 +357,12 @@ def get_data(name:str='fashion_mnist', # 'cifar10', 'fashion_mnist' or 'mnist'
              n_test:int|None=None, # use a random subset of this many test images
              subset_seed:int=0, # which random subset
              download:bool=False, # download into `root` (default data/) if the files are missing
+             n_val:int=0, # hold out this many training images as a validation split, before `n_train` is drawn
             ) -> Data:
-    "Load both splits of a genuine dataset onto the training device."
+    "Load the splits of a genuine dataset onto the training device: train, test and (with `n_val`) validation."
     spec, dev = get_spec(name), default_device(device)
-    x, y = _subset(*load_split(spec.name, 'train', root, download), n_train, subset_seed)
+    pool, held = hold_out(*load_split(spec.name, 'train', root, download), n_val, subset_seed)
+    x, y = _subset(*pool, n_train, subset_seed)
     xt, yt = _subset(*load_split(spec.name, 'test', root, False), n_test, subset_seed)
-    return Data(spec, Split(x.to(dev), y.to(dev), spec), Split(xt.to(dev), yt.to(dev), spec))
+    val = Split(held[0].to(dev), held[1].to(dev), spec) if held else None
+    return Data(spec, Split(x.to(dev), y.to(dev), spec), Split(xt.to(dev), yt.to(dev), spec), val)

@@ -118,16 +118,30 @@ function baseLayout(extra = {}) {
 const axis = (title, extra = {}) => Object.assign({ title: { text: title, standoff: 4, font: { size: 11 } }, gridcolor: '#eee', zeroline: false,
   automargin: false, linecolor: '#999', ticks: 'outside', ticklen: 3 }, extra);
 
+// A ± 1 sd band behind a line (a group of seeds): the upper edge forward, the lower edge back, filled; null without one.
+function bandTrace(x, band, color) {
+  const pts = (band || []).map((b, j) => [x[j], b]).filter(([xi, b]) => xi != null && b);
+  if (!pts.length) return null;
+  const xs = [...pts.map(p => p[0]), ...pts.map(p => p[0]).reverse()];
+  const ys = [...pts.map(p => 100 * p[1][1]), ...pts.map(p => 100 * p[1][0]).reverse()];
+  const [r, g, b] = [1, 3, 5].map(i => parseInt(color.slice(i, i + 2), 16));
+  return { type: 'scatter', mode: 'lines', x: xs, y: ys, fill: 'toself', fillcolor: `rgba(${r},${g},${b},0.16)`,
+    line: { width: 0 }, hoverinfo: 'skip', showlegend: false };
+}
+const sdText = band => (band || []).map(b => b ? ` ± ${(50 * (b[1] - b[0])).toFixed(2)}` : '');
+
 // Tickets against controls: the same traces at every level; `accuracyMarks` marks the selected one (each level is its own cached plot).
 function figAccuracy(v) {
   const S = v.summary, data = [];
   const x = S.remaining.map(r => r == null ? null : 100 * r);
   for (const name of S.variants) {
     const st = S.style[name];
-    const y = S.acc[name].map((a, j) => (j === 0 ? S.dense_acc : a));
+    const y = S.acc[name].map((a, j) => (j === 0 ? S.dense_acc : a)), band = S.band && S.band[name];
+    const under = bandTrace(x, band, st.color);
+    if (under) data.push(under);
     data.push({ type: 'scatter', mode: 'lines+markers', name: st.label, x, y: y.map(a => a == null ? null : 100 * a), connectgaps: false,
       line: { color: st.color, dash: st.dash, width: name === 'ticket' ? 3 : 2 }, marker: { symbol: st.symbol, size: 7, color: st.color },
-      hovertemplate: `${esc(st.label)}<br>%{x:.3g}% of weights: %{y:.2f}%<extra></extra>` });
+      customdata: sdText(band), hovertemplate: `${esc(st.label)}<br>%{x:.3g}% of weights: %{y:.2f}%${band ? '%{customdata}' : ''}<extra></extra>` });
   }
   const ys = data.flatMap(t => t.y).filter(y => y != null), ticks = S.remaining_ticks;
   const lo = ys.length ? Math.min(...ys) : 0, hi = ys.length ? Math.max(...ys) : 100, pad = Math.max(0.3, (hi - lo) * 0.12);
@@ -155,10 +169,11 @@ function accuracyMarks(v, level) {
 function figCurves(v, level, live) {
   const S = v.summary, data = [], curves = S.curves[level] || {};
   for (const [name, c] of Object.entries(curves)) {
-    const st = S.style[name];
-    data.push({ type: 'scatter', mode: 'lines+markers', name: st.label, x: c.x, y: c.y.map(a => a == null ? null : 100 * a),
+    const st = S.style[name], under = bandTrace(c.x, c.band, st.color);
+    if (under) data.push(under);
+    data.push({ type: 'scatter', mode: c.x.length > 60 ? 'lines' : 'lines+markers', name: st.label, x: c.x, y: c.y.map(a => a == null ? null : 100 * a),
       line: { color: st.color, dash: st.dash, width: 2 }, marker: { symbol: st.symbol, size: 6, color: st.color },
-      hovertemplate: `${esc(st.label)}, epoch %{x}: %{y:.2f}%<extra></extra>` });
+      customdata: sdText(c.band), hovertemplate: `${esc(st.label)}, epoch %{x}: %{y:.2f}%${c.band ? '%{customdata}' : ''}<extra></extra>` });
   }
   if (live && live.level === level) live.variants.forEach((name, k) => {
     const st = S.style[name] || { color: '#555', label: name };
@@ -325,6 +340,22 @@ function maskHover(v, d, level, layer, G, x, y) {
 // drawn (`build`: a plotly figure, or {why} to say why not), what marks the selected level on it, and its note. Each reads the context
 // `c` that `App.context` makes (the study's view `v`, the level and layer, the layer's detail `d`, its notes, the tab, log, live).
 // To add a view, add one entry here (and, if it needs numbers the view does not have yet, compute them in lottery_nb.view).
+// Stability to SGD noise (Frankle et al. 2020): the error along the line between two copies trained from each k, and its barrier.
+const SEQ = ['#440154', '#414487', '#2a788e', '#22a884', '#7ad151', '#bddf26'];   // viridis: k from early (dark) to late
+function figStability(v) {
+  const T = v.summary.stability, data = [], n = T.paths.length;
+  T.paths.forEach((p, j) => {
+    const c = SEQ[Math.round(j * (SEQ.length - 1) / Math.max(1, n - 1))];
+    data.push({ type: 'scatter', mode: 'lines+markers', name: `k = ${p.k}`, x: p.alpha, y: p.error.map(e => 100 * e),
+      line: { color: c, width: 2 }, marker: { size: 5, color: c }, hovertemplate: `k = ${p.k}, α = %{x:.2f}: test error %{y:.2f}%<extra></extra>` });
+  });
+  data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier', x: T.paths.map(p => p.k), y: T.paths.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2',
+    line: { color: '#D55E00', width: 3 }, marker: { size: 8, color: '#D55E00' }, hovertemplate: 'k = %{x}: barrier %{y:.2f} points<extra></extra>' });
+  return { data, layout: baseLayout({ xaxis: axis('α along the line between the copies', { domain: [0, 0.46], range: [-0.03, 1.03] }),
+    yaxis: axis('test error (%)'), xaxis2: axis('k (iteration the copies start from)', { domain: [0.58, 1], anchor: 'y2' }),
+    yaxis2: axis('error barrier (points)', { anchor: 'x2', rangemode: 'tozero' }) }) };
+}
+
 const VIEWS = [
   { key: 'accuracy', title: 'Tickets against controls', state: c => `${c.level}`,
     build: c => figAccuracy(c.v), marks: c => accuracyMarks(c.v, c.level), note: c => c.notes.acc },
@@ -341,6 +372,8 @@ const VIEWS = [
     build: c => !c.d ? c.notYet : figMask(c.v, c.d, c.level, c.layer),
     heading: c => esc(`The mask of ${short(c.layer)} at level ${c.level}` + (c.d ? `: ${pct(c.d.kept / c.d.total)} kept` : '')),
     note: c => c.d ? c.d.notes.picture : '' },
+  { key: 'stability', title: 'Stability to SGD noise', when: S => !!S.stability, state: c => `${c.v.summary.stability.paths.length}`,
+    build: c => figStability(c.v), note: c => c.v.summary.stability.note },
 ];
 const VIEW = Object.fromEntries(VIEWS.map(V => [V.key, V]));
 
@@ -431,8 +464,9 @@ class App {
     this.tabs = tabs;
     const layerbar = h('div', { class: 'lnb-layerbar' }, h('label', {}, 'layer ', this.layerSel), h('label', {}, this.logBox, ' log scale'),
       this.atStartLabel);
-    const first = VIEWS.findIndex(V => V.perLayer);   // the layer's choices sit above the first view of one layer
-    const grid = h('div', { class: 'lnb-grid' }, ...VIEWS.flatMap((V, i) => [
+    this.views = VIEWS.filter(V => !V.when || V.when(S));   // a view that needs what this study lacks is left out
+    const first = this.views.findIndex(V => V.perLayer);   // the layer's choices sit above the first view of one layer
+    const grid = h('div', { class: 'lnb-grid' }, ...this.views.flatMap((V, i) => [
       ...(i === first ? [layerbar] : []), this.panel(V.key, V.title, { tall: V.tall, tabs: V.tabs ? tabs : null }).el]));
     this.root.replaceChildren(bar, row2, grid);
     this.rebuildControls();
@@ -490,7 +524,7 @@ class App {
   // What each panel shows in a state: a key naming it, and how to draw it.
   plans(level, layer) {
     const c = this.context(level, layer), ver = this.version;
-    return Object.fromEntries(VIEWS.map(V => [V.key, { key: `${ver}:${V.state(c)}`, build: () => V.build(c),
+    return Object.fromEntries(this.views.map(V => [V.key, { key: `${ver}:${V.state(c)}`, build: () => V.build(c),
       marks: V.marks && (() => V.marks(c)), level, layer: V.perLayer ? layer : undefined }]));
   }
 
@@ -500,7 +534,7 @@ class App {
     let level = m.get('level'), layer = m.get('layer');
     if (!S.levels.includes(level)) level = S.levels[0];
     if (!S.layers.includes(layer)) layer = S.layers[0];
-    if (!this.panels[VIEWS[0].key].fig.clientWidth) return;   // not on the page yet: the size observer calls back
+    if (!this.panels[this.views[0].key].fig.clientWidth) return;   // not on the page yet: the size observer calls back
     const t0 = performance.now();
     this.slider.value = level; this.layerSel.value = layer; this.logBox.checked = !!m.get('log_scale');
     const i = S.levels.indexOf(level), max = S.levels[S.levels.length - 1];
@@ -516,7 +550,7 @@ class App {
     const plans = this.plans(level, layer);
     for (const [key, plan] of Object.entries(plans)) this.show(this.panels[key], plan);
     const c = this.context(level, layer);
-    for (const V of VIEWS) {
+    for (const V of this.views) {
       const p = this.panels[V.key], note = V.note(c) || '';
       if (V.heading) p.title.innerHTML = V.heading(c);
       p.note.innerHTML = md(note); p.note.title = note;

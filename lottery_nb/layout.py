@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'Layout']
+__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'Layout', 'seed_study']
 
 # %% ../nbs/04b_layout.ipynb #649bb7eb
 STATE, TOGETHER, MANIFEST = 'state.safetensors', 'together.safetensors', 'manifest.json'
@@ -41,5 +41,10 @@ class Layout:
     def own_mask(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'mask.safetensors'
     # trainer state while it trains
     def state(self, level:int, variant:str) -> Path: return self.unit(level, variant)/STATE
+    # an instability sweep from the level's mask (see `lottery_nb.stability`)
+    def stability(self, level:int) -> Path: return self.root/'stability'/f'level_{level:02d}'
     # a path as the manifest keys it
     def rel(self, path:Path) -> str: return Path(path).relative_to(self.root).as_posix()
+
+# %% ../nbs/04b_layout.ipynb #3c9d5e71
+def seed_study(root:Path, seed:int) -> Path: return Path(root)/f'seed_{seed}'   # one seed's study of a group

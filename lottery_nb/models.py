@@ -17,9 +17,9 @@ from .files import check_finite
 from .data import get_spec
 
 # %% auto #0
-__all__ = ['MODELS', 'conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'init_weights', 'LeNet', 'ModelFamily', 'model_name',
-           'get_model', 'count_params', 'clean_state_dict', 'load_state', 'arch_from_state', 'output_layer', 'is_conv',
-           'n_networks', 'arch_for']
+__all__ = ['INITS', 'BN_INITS', 'MODELS', 'conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'check_init', 'init_weights',
+           'LeNet', 'ModelFamily', 'model_name', 'get_model', 'count_params', 'clean_state_dict', 'load_state',
+           'arch_from_state', 'output_layer', 'is_conv', 'n_networks', 'arch_for']
 
 # %% ../nbs/02_models.ipynb #e56d013e
 def conv3x3(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
@@ -59,8 +59,11 @@ class ResNetCifar(nn.Module):
                  num_classes:int=10, in_channels:int=3,
                  width:float=1, # channel multiplier: 16*width, 32*width, 64*width filters
                  shortcut:str='conv', # 'conv' (1x1 conv + BN, as Distiller and OpenLTH) or 'pad' (the paper's option A)
+                 init:str='kaiming_normal', # how weights are drawn: a name of `INITS`
+                 bn_init:str='ones', # BatchNorm scales: 'ones', or 'uniform' (OpenLTH)
                 ):
         super().__init__()
+        check_init(init, bn_init)
         if depth < 8 or (depth - 2) % 6:
             raise LotteryError(f"ResNet depth must be 6n+2 (20, 32, 44, 56, ...), not {depth}")
         if shortcut not in ('conv', 'pad'): raise LotteryError(f"shortcut must be 'conv' or 'pad', not {shortcut!r}")
@@ -76,7 +79,7 @@ class ResNetCifar(nn.Module):
             cin = c
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(chans[-1], num_classes)
-        init_weights(self)
+        init_weights(self, init, bn_init)
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
@@ -84,14 +87,29 @@ class ResNetCifar(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 # %% ../nbs/02_models.ipynb #df6013df
-def init_weights(model:nn.Module) -> nn.Module:
-    "Kaiming-normal conv/linear weights, zero biases, unit BatchNorm: the distribution tickets are drawn from."
+INITS = {   # how conv and linear weights are drawn: the distribution tickets are drawn from
+    'kaiming_normal': lambda w: nn.init.kaiming_normal_(w, nonlinearity='relu'),   # He et al. 2015; OpenLTH's ResNets
+    'glorot_normal': nn.init.xavier_normal_,   # Glorot & Bengio 2010: the LTH paper's LeNet and Conv-2/4/6
+}
+BN_INITS = {'ones': nn.init.ones_,   # BatchNorm scales at 1
+            'uniform': nn.init.uniform_}   # drawn from U(0, 1), as OpenLTH's `batchnorm_init='uniform'`
+
+def check_init(init:str, bn_init:str='ones'):
+    "One clear error unless `init` names an `INITS` entry and `bn_init` a `BN_INITS` one."
+    if init not in INITS: raise LotteryError(f"unknown init {init!r}: use {', '.join(INITS)}")
+    if bn_init not in BN_INITS: raise LotteryError(f"unknown bn_init {bn_init!r}: use {', '.join(BN_INITS)}")
+
+def init_weights(model:nn.Module, init:str='kaiming_normal', # a name of `INITS`
+                 bn_init:str='ones', # a name of `BN_INITS`
+                ) -> nn.Module:
+    "Conv/linear weights drawn by `init`, zero biases, BatchNorm scales by `bn_init` and zero shifts."
+    check_init(init, bn_init)
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
+            INITS[init](m.weight)
             if m.bias is not None: nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+            BN_INITS[bn_init](m.weight); nn.init.zeros_(m.bias)
     return model
 
 # %% ../nbs/02_models.ipynb #9c23edd8
@@ -101,13 +119,15 @@ class LeNet(nn.Module):
     output_layer = 'fc.weight'
     def __init__(self, num_classes:int=10, in_channels:int=1, img_size:int=28,
                  hidden:tuple=(300, 100), # widths of the hidden layers
+                 init:str='kaiming_normal', # how weights are drawn: 'glorot_normal' is the LTH paper's
                 ):
         super().__init__()
+        check_init(init)
         sizes = [in_channels * img_size * img_size, *hidden]
         for i in range(len(hidden)): setattr(self, f'fc{i+1}', nn.Linear(sizes[i], sizes[i+1]))
         self.n_hidden = len(hidden)
         self.fc = nn.Linear(sizes[-1], num_classes)
-        init_weights(self)
+        init_weights(self, init)
 
     def forward(self, x):
         x = torch.flatten(x, 1)

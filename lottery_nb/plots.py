@@ -12,6 +12,7 @@ import torch
 from .core import LotteryError
 from collections.abc import Mapping
 from .runs import ImpRun
+from .seeds import SeedGroup
 from .variants import VARIANTS, get_variant, parent_of
 
 # %% auto #0
@@ -108,20 +109,26 @@ def percent_ticks(lo:float, hi:float=100) -> list[float]:
         if len(ticks) >= 4: break
     return ticks
 
-def plot_accuracy(run:ImpRun, ax=None):
+def plot_accuracy(run:ImpRun|SeedGroup, # a study, or a group of seeds of one (means, with ± 1 sd bands)
+                  ax=None):
     "The tickets-against-controls figure with matplotlib, for saving (`ax.figure.savefig('fig.svg')`)."
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, NullLocator, FuncFormatter
     if ax is None: _, ax = plt.subplots(figsize=(6, 4))
-    tab = accuracy_table(run)
+    group = run if isinstance(run, SeedGroup) else None
+    tab, acc = accuracy_table(group.first if group else run), group.accuracy() if group else None
     for v, d in tab.items():
         st = VARIANT_STYLE[v]
-        ax.plot(d['density'] * 100, d['test_acc'] * 100, label=st['label'], color=st['color'], ls=_MPL_DASH[st['dash']],
+        y = np.array(acc[v]['mean']) if group else d['test_acc']
+        ax.plot(d['density'] * 100, y * 100, label=st['label'], color=st['color'], ls=_MPL_DASH[st['dash']],
                 marker=_MPL_MARKER[st['symbol']], lw=2.5 if v == 'ticket' else 1.5)
-    dense = run.metrics(0, 'dense')
-    if dense:
-        ax.axhline(dense['test_acc'] * 100, ls=':', color=VARIANT_COLORS['dense'],
-                   label=VARIANT_STYLE['dense']['label'])
+        if group:
+            sd = np.array([np.nan if x is None else x for x in acc[v]['sd']], dtype=float)
+            ax.fill_between(d['density'] * 100, (y - sd) * 100, (y + sd) * 100, color=st['color'], alpha=0.15, lw=0)
+    dense = acc['ticket']['mean'][0] if group else (m['test_acc'] if (m := run.metrics(0, 'dense')) else None)
+    if dense is not None and dense == dense:
+        ax.axhline(dense * 100, ls=':', color=VARIANT_COLORS['dense'], label=VARIANT_STYLE['dense']['label'])
+    if group: ax.set_title(f"mean ± 1 sd of {len(group.seeds)} seeds", fontsize=10)
     ax.set_xscale('log'); ax.invert_xaxis()
     ax.xaxis.set_major_locator(FixedLocator(percent_ticks(float(tab['ticket']['density'].min()) * 100)))
     ax.xaxis.set_minor_locator(NullLocator()); ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f'{x:g}%'))

@@ -8,7 +8,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-import json, os, shutil
+import fnmatch, json, os, shutil
 import torch
 from fastcore.basics import patch
 import lottery_nb
@@ -16,7 +16,8 @@ from .core import LotteryError, save_json, load_json, diff_configs, check_fracti
 from .files import save_tensors, tensors_from_bytes, digest, file_digest
 from .data import get_data
 from .models import get_model, load_state, arch_for, output_layer
-from .train import Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has_state, drop_state
+from .train import (Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has_state, drop_state, train_length,
+                    early_stop, acc_at)
 from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
                               save_mask, Snapshot)
@@ -24,11 +25,13 @@ from .variants import VARIANTS, get_variant, control_names, check_controls, star
 from .layout import Layout, STATE, TOGETHER, MANIFEST
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'BUNDLED', 'ImpConfig', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'DamagedFile',
-           'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy']
+__all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'PROTOCOLS', 'BUNDLED', 'ImpConfig', 'protocol', 'Event', 'Started', 'Stepped',
+           'EpochDone', 'Finished', 'DamagedFile', 'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home',
+           'read_only', 'writable_copy']
 
 # %% ../nbs/05_runs.ipynb #890658a3
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: a study rewound to k trains T-k iterations from k (1: T iterations from 0, lottery_nb 0.1)
+REWIND_SEMANTICS = {1: 'restart', 2: 'continue'}   # what each schema's rewound units do, as run.json says
 
 @dataclass
 class ImpConfig:
@@ -41,6 +44,7 @@ class ImpConfig:
     rounds:int = 5                  # pruning levels after the dense one
     fraction:float = 0.2            # fraction of surviving weights removed per level
     output_rate:float|None = None   # fraction for the output layer (None: half of `fraction`, as the LTH paper)
+    layer_rates:dict = field(default_factory=dict)  # fractions for chosen layers: {'conv*': 0.1} (names or patterns)
     method:str = 'global'           # a pruning strategy of `lottery_nb.masks.STRATEGIES`: 'global', 'layerwise', ...
     rewind_iter:int = 0             # rewind to the weights at this iteration (0: theta_0, the original LTH)
     rewind_epochs:float = 0         # or at this many epochs (converted to iterations when the data is known)
@@ -58,6 +62,7 @@ class ImpConfig:
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
         if self.output_rate is not None: check_fraction(self.output_rate, 'output_rate')
+        for k, v in self.layer_rates.items(): check_fraction(v, f"layer_rates[{k!r}]")
         check_strategy(self.method)
         if self.rewind_iter < 0 or self.rewind_epochs < 0: raise LotteryError("the rewind point must be >= 0")
         if self.rewind_iter and self.rewind_epochs:
@@ -65,7 +70,7 @@ class ImpConfig:
         check_controls(self.controls)
         tc = self.train_config()
         self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
-        if self.rewind_epochs > tc.epochs:
+        if tc.iterations is None and self.rewind_epochs > tc.epochs:
             raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the "
                                f"{tc.epochs} epochs of training")
 
@@ -85,6 +90,38 @@ class ImpConfig:
     def level_fraction(self, level:int) -> float:
         "The fraction of survivors removed to reach `level`."
         return fraction_for(1 - (1 - self.fraction) ** self.rounds) if self.one_shot else self.fraction
+
+    def layer_fractions(self, names:list, # the model's prunable weights, output layer last
+                        level:int) -> dict:
+        "The layers pruned at their own fraction to reach `level`: the output layer, then `layer_rates`' patterns."
+        frac = self.level_fraction(level)
+        one = lambda r: fraction_for(1 - (1 - r) ** self.rounds) if self.one_shot else r
+        out = {names[-1]: self.output_rate if self.output_rate is not None else frac / 2}   # as lottery_nb 0.1 did
+        for pat, r in self.layer_rates.items():
+            hits = [n for n in names if fnmatch.fnmatchcase(n, pat)]
+            if not hits: raise LotteryError(f"layer_rates: {pat!r} names no prunable layer of {self.model} "
+                                            f"({', '.join(names)})")
+            out.update({n: one(r) for n in hits})
+        return out
+
+# %% ../nbs/05_runs.ipynb #b7e1f2a9
+PROTOCOLS = {   # whole studies as the papers ran them: ImpConfig fields
+    # Frankle & Carbin 2019, LeNet-300-100: Gaussian Glorot init, 20% of each layer a level, the output layer at 10%
+    'lth_lenet': dict(model='lenet300_100', model_kwargs=dict(init='glorot_normal'), preset='lth_lenet',
+                      method='layerwise', fraction=0.2, output_rate=0.1, controls=('reinit', 'random')),
+    # OpenLTH's cifar_resnet_20 (Frankle et al. 2020): kaiming-normal weights, uniform BatchNorm scales, SGD 0.1 for
+    # 160 epochs, 20% of all weights a level with one global threshold, the output layer never pruned
+    'openlth_resnet20': dict(dataset='cifar10', model='resnet20',
+                             model_kwargs=dict(init='kaiming_normal', bn_init='uniform'), preset='paper',
+                             method='global', fraction=0.2, output_rate=0.0, controls=('reinit', 'random')),
+}
+
+def protocol(name:str, # a name of `PROTOCOLS`
+             **overrides, # any `ImpConfig` field, e.g. rounds=12, seed=1, rewind_epochs=1
+            ) -> ImpConfig:
+    "The `ImpConfig` of the paper's protocol `name`, with `overrides` applied."
+    if name not in PROTOCOLS: raise LotteryError(f"unknown protocol {name!r}: choose one of {', '.join(PROTOCOLS)}")
+    return ImpConfig(**{**PROTOCOLS[name], **overrides})
 
 # %% ../nbs/05_runs.ipynb #6d6d1ae3
 @patch
@@ -145,7 +182,7 @@ class _Report(Callback):
     "Says what a trainer does as events of the study (to `emit`), and stops it after an epoch when the study is asked to."
     def __init__(self, run, level:int, variants:tuple, emit):
         self.run, self.level, self.variants, self.emit = run, level, tuple(variants), emit
-    def _total(self, t): return t.cfg.epochs * t.iters_per_epoch
+    def _total(self, t): return t.total
     def before_fit(self, t):
         if self.emit: self.emit(Started(self.level, self.variants, t.iteration, self._total(t)))
     def after_step(self, t):
@@ -277,9 +314,15 @@ class ImpRun:
         if saved.is_dir(): raise LotteryError(f"{saved} is a directory, not a study's run.json")
         if saved.exists(): self.cfg = _saved_config(saved, cfg)
         elif cfg is None: raise LotteryError(f"{self.out} holds no IMP run (no run.json)")
+        self.schema = load_json(saved).get('schema_version') if saved.exists() else SCHEMA_VERSION
         self.store = StudyFiles(self.layout, self.cfg.arch())
 
     def __repr__(self): return f"ImpRun({str(self.out)!r})"
+
+    @property
+    def rewinding(self) -> str:
+        "What a rewound unit does here: 'continue' (T-k iterations from k, as OpenLTH) or 'restart' (schema 1: all T from 0)."
+        return REWIND_SEMANTICS[self.schema]
 
 def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
     "The config in run.json at `saved` (one clear error if it is damaged, or differs from `cfg`, when given)."
@@ -289,9 +332,9 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
         raise LotteryError(f"{saved} is damaged ({why}): the study's config is lost, so it cannot be mended") from e
     if not isinstance(meta, dict) or not isinstance(meta.get('config'), dict):
         raise LotteryError(f"{saved} is not a study's run.json: it holds no config")
-    if meta.get('schema_version') != SCHEMA_VERSION:
+    if meta.get('schema_version') not in REWIND_SEMANTICS:
         raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb "
-                           f"reads version {SCHEMA_VERSION}")
+                           f"reads versions {', '.join(map(str, REWIND_SEMANTICS))}")
     try: old = ImpConfig(**meta['config'])
     except (TypeError, LotteryError) as e:
         raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
@@ -374,7 +417,7 @@ def data(self:ImpRun):
     "The study's data, loaded once."
     if self._data is None:
         tc = self.cfg.train_config()
-        self._data = get_data(self.cfg.dataset, self.data_dir, self.device, tc.n_train, tc.n_test)
+        self._data = get_data(self.cfg.dataset, self.data_dir, self.device, tc.n_train, tc.n_test, n_val=tc.n_val)
     return self._data
 
 @patch
@@ -382,9 +425,9 @@ def _check_ready(self:ImpRun):
     "Fail now, before anything is written, on data that cannot be read or a rewind point past the end of training."
     data, tc = self.data(), self.cfg.train_config()
     ipe = data.train.n_batches(tc.batch_size, drop_last=True)
-    if self.cfg.rewinds and (k := self.cfg.rewind_at(ipe)) > tc.epochs * ipe:
-        raise LotteryError(f"the rewind point (iteration {k}) is beyond the {tc.epochs * ipe} iterations of training "
-                           f"({tc.epochs} epochs of {ipe}): choose an earlier one")
+    if self.cfg.rewinds and (k := self.cfg.rewind_at(ipe)) >= (T := train_length(tc, ipe)):
+        raise LotteryError(f"the rewind point (iteration {k}) is not before the end of the {T} iterations of "
+                           f"training ({ipe} an epoch): choose an earlier one")
 
 @patch
 def _start(self:ImpRun):
@@ -392,7 +435,8 @@ def _start(self:ImpRun):
     L = self.layout
     if not L.run_json().exists():
         self.store.write_json(dict(schema_version=SCHEMA_VERSION, config=asdict(self.cfg), arch=self.cfg.arch(),
-                                   lottery_nb=lottery_nb.__version__, torch=torch.__version__), L.run_json())
+                                   rewinding=self.rewinding, lottery_nb=lottery_nb.__version__,
+                                   torch=torch.__version__), L.run_json())
     if not L.theta_0().exists():
         self.store.write_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), L.theta_0())
 
@@ -404,9 +448,9 @@ def _level_mask(self:ImpRun, level:int) -> dict:
     pl, pv = self.cfg.needs(level)
     model = get_model(seed=0, **self.cfg.arch())
     load_state(model, self.final_weights(pl, pv), f'level {pl} {pv} weights')
-    frac = self.cfg.level_fraction(level)
-    rate = self.cfg.output_rate if self.cfg.output_rate is not None else frac / 2
-    mask = prune(model, frac, self.cfg.method, mask=self.mask(pl, pv), rates={output_layer(model): rate})
+    names = [*(n for n in self.mask(pl, pv) if n != output_layer(model)), output_layer(model)]
+    mask = prune(model, self.cfg.level_fraction(level), self.cfg.method, mask=self.mask(pl, pv),
+                 rates=self.cfg.layer_fractions(names, level))
     self.store.write_mask(mask, path)
     return mask
 
@@ -432,11 +476,17 @@ def start_point(self:ImpRun, level:int, variant:str) -> tuple[dict, dict|None]:
                  self._own_mask(level, variant))
 
 # %% ../nbs/05_runs.ipynb #0d304d28
-def _resume_and_fit(t:Trainer, state:Path) -> bool:
-    "Continue `t` from its per-epoch `state` file if there is one, train, and say whether it finished (False: stopped early)."
-    t.resume(state)
+def _resume_and_fit(t:Trainer, state:Path, k:int=0, # the iteration a rewound unit begins at
+                   ) -> bool:
+    "Begin `t` at iteration `k` or continue from its `state` file, train, and say whether it finished (False: stopped early)."
+    if not t.resume(state) and k: t.start_at(k)
     t.fit()
-    return t.epoch >= t.cfg.epochs
+    return t.iteration >= t.total
+
+@patch
+def begins_at(self:ImpRun, level:int, t:Trainer) -> int:
+    "The iteration a unit of `level` begins at: the rewind point k for pruned levels of a study that continues from it, else 0."
+    return self.cfg.rewind_at(t.iters_per_epoch) if level and self.cfg.rewinds and self.rewinding == 'continue' else 0
 
 @patch
 def stop(self:ImpRun):
@@ -455,22 +505,26 @@ def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
     snap = level == 0 and self.cfg.rewinds and not L.theta_rewind().exists()
     if snap: t.cbs.insert(0, Snapshot([self.cfg.rewind_at(t.iters_per_epoch)],
                                       on_save=lambda k, sd: self.store.write_tensors(sd, L.theta_rewind())))
-    if not _resume_and_fit(t, L.state(level, variant)): return None
+    if not _resume_and_fit(t, L.state(level, variant), self.begins_at(level, t)): return None
     if snap and not L.theta_rewind().exists():
         raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} "
                            "iterations of training")
-    return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration)
+    return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration, t.began)
 
 @patch
 def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int,
+            began:int=0, # the iteration its training began at (the rewind point, for a study that continues from it)
             **extra) -> dict:
     "Write a trained unit's weights, then its metrics.json (which marks it complete)."
     L = self.layout
     self.store.write_tensors(weights, L.final(level, variant))
     m = mask if mask is not None else self.mask(0)
+    tc, stop = self.cfg.train_config(), early_stop(history)
     metrics = dict(level=level, variant=variant, density=density(m), layers=layer_stats(m), history=history,
                    test_acc=history[-1]['test_acc'], iterations=iterations, seconds=sum(h['seconds'] for h in history),
-                   **extra)
+                   began_at=began, **extra)
+    if stop: metrics['early_stop'] = {k: stop[k] for k in ('iteration', 'val_loss', 'val_acc', 'test_acc')}
+    if tc.eval_at: metrics['test_acc_at'] = {str(i): acc_at(history, i) for i in tc.eval_at}
     self.store.write_json(metrics, L.metrics(level, variant))
     drop_state(L.state(level, variant))
     return metrics
@@ -501,9 +555,10 @@ def _train_together(self:ImpRun, level:int, group:list[str], cbs, emit) -> list[
                         progress=self.progress,
                         desc=f"level {level} {'+'.join(group)}",
                         cbs=[EpochCheckpoint(L.together(level)), *cbs, _Report(self, level, tuple(group), emit)])
-    if not _resume_and_fit(t, L.together(level)): return None
+    if not _resume_and_fit(t, L.together(level), self.begins_at(level, t)): return None
     done = [self.metrics(level, v) if self.is_done(level, v) else
-            self._finish(level, v, t.member_state(i), starts[i][1], t.histories[i], t.iteration, trained_with=group)
+            self._finish(level, v, t.member_state(i), starts[i][1], t.histories[i], t.iteration, t.began,
+                         trained_with=group)
             for i, v in enumerate(group)]
     drop_state(L.together(level)); L.together_plan(level).unlink(missing_ok=True)
     return done

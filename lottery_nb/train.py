@@ -21,21 +21,24 @@ from .data import Data
 from .models import load_state, is_conv, n_networks
 
 # %% auto #0
-__all__ = ['PRESETS', 'TrainConfig', 'preset', 'lr_factor', 'Callback', 'LambdaCallback', 'DeviceCaps', 'device_caps',
-           'fast_bf16', 'StepPlan', 'plan_step', 'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph',
-           'GraphedStep', 'count_ops', 'Trainer', 'check_loss', 'has_state', 'drop_state', 'save_train_state',
-           'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
+__all__ = ['OPTIMIZERS', 'PRESETS', 'TrainConfig', 'preset', 'train_length', 'lr_factor', 'Callback', 'LambdaCallback',
+           'DeviceCaps', 'device_caps', 'fast_bf16', 'StepPlan', 'plan_step', 'autocast_for', 'loss_per_net',
+           'evaluate', 'CudaGraph', 'EagerGraph', 'GraphedStep', 'count_ops', 'Trainer', 'check_loss', 'early_stop',
+           'acc_at', 'has_state', 'drop_state', 'save_train_state', 'load_train_state', 'fit', 'save_checkpoint',
+           'load_checkpoint', 'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
 class TrainConfig:
     "Everything that decides how a network is trained. Plain data: saved with every run as JSON."
     epochs:int = 30              # passes over the training set
+    iterations:int|None = None   # or the training's length in optimiser steps (None: `epochs` passes); the LTH paper's 50,000
     batch_size:int = 512         # images per SGD step
     lr:float = 0.4               # peak learning rate
+    optimizer:str = 'sgd'        # 'sgd' (with `momentum` and `nesterov`) or 'adam' (the LTH paper's LeNet); see `OPTIMIZERS`
     momentum:float = 0.9         # SGD momentum
     nesterov:bool = True         # Nesterov momentum
-    weight_decay:float = 5e-4    # L2 penalty, applied by SGD to every parameter
+    weight_decay:float = 5e-4    # L2 penalty, applied by the optimiser to every parameter
     schedule:str = 'linear'      # 'step': x`gamma` at each of `milestones`; 'linear': decay to 0 after warm-up
     milestones:tuple = ()        # epochs at which a 'step' schedule multiplies the lr by `gamma`
     gamma:float = 0.1            # the 'step' schedule's factor
@@ -44,24 +47,31 @@ class TrainConfig:
     augment:bool|None = None     # random crop (4-pixel padding) and flip; None: for conv nets only, as the literature does
     n_train:int|None = None      # train on a random subset of this many images (None: all)
     n_test:int|None = None       # evaluate on a random subset of this many images (None: all)
+    n_val:int = 0                # training images held out as a validation split (the LTH paper: 5,000 of 60,000)
     seed:int = 0                 # data order and augmentation
     bf16:bool = True             # mixed precision where the device has it: bf16 if native, else fp16 with a grad scaler on CUDA (see `plan_step`)
     channels_last:bool = True    # channels-last memory format (CUDA, and CPUs running bf16)
     compile:bool = False         # torch.compile the model (needs Triton on CUDA, a C++ compiler on a CPU; falls back to eager)
     graphs:bool = True           # capture the training step as a CUDA graph (CUDA only; falls back to eager)
     eval_batch_size:int = 1024   # images per evaluation batch
+    eval_every:int|None = None   # evaluate every this many iterations (None: after each epoch); the LTH paper's 100
+    eval_at:tuple = ()           # iterations at which to evaluate as well, e.g. (5000,): the paper's accuracy at 5k
 
     def __post_init__(self):
         check_fields(self)   # each field of its type (strings from a command line parsed), numbers finite
         bad = []
         if self.epochs < 1: bad.append(f"epochs must be at least 1 (got {self.epochs})")
+        if self.iterations is not None and self.iterations < 1:
+            bad.append(f"iterations must be at least 1, or None for `epochs` passes (got {self.iterations})")
+        if self.optimizer not in OPTIMIZERS:
+            bad.append(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} (got {self.optimizer!r})")
         if self.batch_size < 1: bad.append(f"batch_size must be at least 1 (got {self.batch_size})")
         if not self.lr > 0: bad.append(f"lr must be positive (got {self.lr})")
         if not 0 <= self.momentum < 1: bad.append(f"momentum must be in [0, 1) (got {self.momentum})")
         if self.weight_decay < 0: bad.append(f"weight_decay must be >= 0 (got {self.weight_decay})")
         if self.schedule not in ('step', 'linear'):
             bad.append(f"schedule must be 'step' or 'linear' (got {self.schedule!r})")
-        if self.warmup_epochs < 0 or self.warmup_epochs >= self.epochs:
+        if self.warmup_epochs < 0 or (self.iterations is None and self.warmup_epochs >= self.epochs):
             bad.append(f"warmup_epochs must be in [0, epochs) (got {self.warmup_epochs})")
         if not all(isinstance(m, int) and m >= 0 for m in self.milestones):
             bad.append(f"milestones must be epochs, whole numbers >= 0 (got {self.milestones})")
@@ -72,20 +82,35 @@ class TrainConfig:
             if getattr(self, k) is not None and getattr(self, k) < 1:
                 bad.append(f"{k} must be at least 1, or None for all (got {getattr(self, k)})")
         if self.eval_batch_size < 1: bad.append(f"eval_batch_size must be at least 1 (got {self.eval_batch_size})")
+        if self.eval_every is not None and self.eval_every < 1:
+            bad.append(f"eval_every must be at least 1, or None for once an epoch (got {self.eval_every})")
+        if not all(isinstance(i, int) and i >= 1 for i in self.eval_at):
+            bad.append(f"eval_at must be iterations, whole numbers >= 1 (got {self.eval_at})")
+        if self.n_val < 0: bad.append(f"n_val must be >= 0 (got {self.n_val})")
         if self.seed < 0: bad.append(f"seed must be >= 0 (got {self.seed})")
         if bad: raise LotteryError('bad training config: ' + '; '.join(bad))
 
+OPTIMIZERS = {   # name -> (parameters, config, lr tensor) -> optimiser; fused: one kernel for every parameter
+    'sgd': lambda ps, c, lr: torch.optim.SGD(ps, lr=lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0,
+                                             weight_decay=c.weight_decay, fused=True),
+    'adam': lambda ps, c, lr: torch.optim.Adam(ps, lr=lr, weight_decay=c.weight_decay, fused=True),
+}
+
 PRESETS = {
+    # OpenLTH's cifar_resnet_20 and the ResNet papers: 160 epochs of batch 128, x0.1 at 80 and 120
     'paper': dict(epochs=160, batch_size=128, lr=0.1, momentum=0.9, nesterov=False, weight_decay=1e-4,
                   schedule='step', milestones=(80, 120), gamma=0.1, warmup_epochs=0),
     'fast': dict(epochs=30, batch_size=512, lr=0.4, momentum=0.9, nesterov=True, weight_decay=5e-4,
                  schedule='linear', warmup_epochs=2),
     'workshop': dict(epochs=3, batch_size=128, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
                      schedule='linear', warmup_epochs=0.5, n_train=10_000, n_test=2_000),
+    # Frankle & Carbin 2019's LeNet-300-100: Adam at 1.2e-3, batch 60, 50k iterations, 5k validation images
+    'lth_lenet': dict(optimizer='adam', lr=1.2e-3, batch_size=60, iterations=50_000, weight_decay=0.0,
+                      schedule='step', milestones=(), warmup_epochs=0, n_val=5_000, eval_every=100, eval_at=(5_000,)),
 }
 
 # %% ../nbs/03_train.ipynb #8a532a4e
-def preset(name:str='fast', # 'paper', 'fast' or 'workshop'
+def preset(name:str='fast', # a name of `PRESETS`: 'paper', 'fast', 'workshop', 'lth_lenet'
            **overrides, # any `TrainConfig` field, e.g. epochs=5; strings are converted to the field's type
           ) -> TrainConfig:
     "The `TrainConfig` of preset `name`, with `overrides` applied."
@@ -97,10 +122,14 @@ def preset(name:str='fast', # 'paper', 'fast' or 'workshop'
     return TrainConfig(**{**PRESETS[name], **overrides})
 
 # %% ../nbs/03_train.ipynb #23d7d915
+def train_length(cfg:TrainConfig, iters_per_epoch:int) -> int:
+    "How many iterations `cfg` trains for: `iterations`, or `epochs` passes of `iters_per_epoch`."
+    return cfg.iterations if cfg.iterations is not None else cfg.epochs * iters_per_epoch
+
 def lr_factor(cfg:TrainConfig, it:int, # iteration, from 0
               iters_per_epoch:int) -> float:
     "The multiple of `cfg.lr` used at iteration `it`: linear warm-up, then step or linear decay."
-    total, warm = cfg.epochs * iters_per_epoch, round(cfg.warmup_epochs * iters_per_epoch)
+    total, warm = train_length(cfg, iters_per_epoch), round(cfg.warmup_epochs * iters_per_epoch)
     if it < warm: return (it + 1) / warm
     if cfg.schedule == 'step': return cfg.gamma ** sum(it >= m * iters_per_epoch for m in cfg.milestones)
     return max(0.0, (total - it) / max(1, total - warm))
@@ -316,11 +345,10 @@ class Trainer:
         self._compiling = self.plan.compile
         # the schedule fills it in, so a captured step reads each new value
         self.lr = torch.tensor(float(self.cfg.lr), device=self.device)
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=self.lr, momentum=self.cfg.momentum, fused=True,
-                                   nesterov=self.cfg.nesterov and self.cfg.momentum > 0,
-                                   weight_decay=self.cfg.weight_decay)
+        self.opt = OPTIMIZERS[self.cfg.optimizer](self.model.parameters(), self.cfg, self.lr)
         self.scaler = torch.amp.GradScaler(self.device.type) if self.plan.precision == 'fp16' else None
         self.iters_per_epoch = data.train.n_batches(self.cfg.batch_size, drop_last=True)
+        self.total = train_length(self.cfg, self.iters_per_epoch)
         self.augment = self.cfg.augment if self.cfg.augment is not None else conv
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
         graph = CudaGraph if self.device.type == 'cuda' else EagerGraph
@@ -328,12 +356,14 @@ class Trainer:
         self._masked = None
         self.set_mask(mask)
         self.epoch, self.iteration, self.stop, self.loss, self.bar = 0, 0, False, None, None
-        self.histories = [[] for _ in range(self.n)]   # one per network: its per-epoch records
+        self.began = 0   # the iteration this training began at (`start_at`)
+        self.histories = [[] for _ in range(self.n)]   # one per network: a record at each evaluation
+        self._since = [torch.zeros((), device=self.device), 0]   # training loss summed since the last record, images
         self.lr_now = self.cfg.lr * lr_factor(self.cfg, 0, self.iters_per_epoch)
 
     @property
     def history(self) -> list[dict]:
-        "The per-epoch history of the network this trainer trains (`histories[i]` for each of several)."
+        "The history of the network this trainer trains, a record per evaluation (`histories[i]` for each of several)."
         if self.n != 1:
             raise LotteryError(f"this trainer trains {self.n} networks: each one's history is `histories[i]`")
         return self.histories[0]
@@ -408,21 +438,41 @@ def ready_train(self:Trainer):
     return self.data.train.ready(self.plan.dtype, 4 if self.augment else 0)
 
 @patch
-def train_epoch(self:Trainer, steps:int|None=None, # stop after this many batches (a benchmark times a few)
+def _batches(self:Trainer):
+    "One pass's batches, in the order (and with the augmentation) this trainer's generator draws next."
+    return self.ready_train().batches(self.cfg.batch_size, shuffle=True, augment=self.augment, generator=self.gen,
+                                      drop_last=True, channels_last=self.plan.channels_last)
+
+@patch
+def train_epoch(self:Trainer, steps:int|None=None, # a fresh pass of this many batches only (a benchmark times a few)
                ):
-    "One pass over the training split; the mean training loss (one per network)."
+    "The rest of the current pass over the training split (to the end of training, if sooner); its mean training loss."
     self.model.train()
-    total, n = torch.zeros((), device=self.device), 0
-    batches = self.ready_train().batches(self.cfg.batch_size, shuffle=True, augment=self.augment, generator=self.gen,
-                                         drop_last=True, channels_last=self.plan.channels_last)
-    for xb, yb in itertools.islice(batches, steps):
+    total, n, ipe = torch.zeros((), device=self.device), 0, self.iters_per_epoch
+    # batches of this pass trained already (a run begun mid-pass, at a rewind point), and where the pass stops
+    start = 0 if steps is not None else self.iteration - self.epoch * ipe
+    end = start + steps if steps is not None else min(ipe, self.total - self.epoch * ipe)
+    for xb, yb in itertools.islice(self._batches(), start, end):   # skipped batches are drawn: the order stays the same
         self._set_lr()
         self.loss = self._first_compiled_step(xb, yb) if self._compiling else self.step(xb, yb)
         self.iteration += 1
-        total = total + self.loss * len(yb); n += len(yb)
+        s = self.loss * len(yb)
+        total = total + s; n += len(yb)
+        self._since[0] = self._since[0] + s; self._since[1] += len(yb)
         self._call('after_step')
         if self.bar is not None: self.bar.update(1)
+        if self._evaluates_at(self.iteration): self.record()
     return _per_image(total, max(n, 1))
+
+@patch
+def start_at(self:Trainer, k:int, # the iteration to begin at, e.g. a rewind point
+            ):
+    "Begin at iteration `k` as the run that reached it: its learning rate there, and its data order from there on."
+    if not 0 <= k < self.total: raise LotteryError(f"cannot start at iteration {k} of a {self.total}-iteration training")
+    self.epoch, self.iteration, self.began = k // self.iters_per_epoch, k, k
+    for _ in range(self.epoch):   # the earlier passes' orders and augmentation drawn and dropped, so the next ones match
+        for _ in self._batches(): pass
+    self._set_lr()
 
 # %% ../nbs/03_train.ipynb #cbea06d0
 def check_loss(loss:list, # an epoch's training loss, one per network
@@ -436,34 +486,66 @@ def check_loss(loss:list, # an epoch's training loss, one per network
                            f"(try a lower lr, or check the weights it started from); {kept}")
 
 @patch
+def _evaluates_at(self:Trainer, it:int) -> bool:
+    "Whether a record is made at iteration `it`: every `eval_every`, at each of `eval_at`, and at the end."
+    every = self.cfg.eval_every
+    return it == self.total or it in self.cfg.eval_at or (every is not None and it % every == 0)
+
+@patch
+def record(self:Trainer):
+    "Evaluate now and add a record to each network's history: training loss since the last one, test (and validation) loss and accuracy."
+    if self.histories[0] and self.histories[0][-1]['iteration'] == self.iteration: return   # made already
+    if self.device.type == 'cuda': torch.cuda.synchronize()
+    secs = time.perf_counter() - self._mark
+    train_loss = _per_net(_per_image(self._since[0], max(self._since[1], 1)))
+    check_loss(train_loss, self.epoch + 1)
+    ev = lambda split: map(_per_net, evaluate(self.fwd, split, self.cfg.eval_batch_size, self.plan))
+    test_loss, test_acc = ev(self.data.test)
+    val = list(zip(*ev(self.data.val))) if self.data.val is not None else None
+    q, r = divmod(self.iteration, self.iters_per_epoch)
+    epoch = q if not r else round(self.iteration / self.iters_per_epoch, 4)
+    for i, h in enumerate(self.histories):
+        h.append(dict(epoch=epoch, iteration=self.iteration, train_loss=train_loss[i], test_loss=test_loss[i],
+                      test_acc=test_acc[i], lr=self.lr_now, seconds=secs,
+                      **(dict(val_loss=val[i][0], val_acc=val[i][1]) if val else {})))
+    if self.bar is not None:
+        self.bar.set_postfix(epoch=epoch, loss='/'.join(f'{v:.3f}' for v in train_loss),
+                             acc='/'.join(f'{v:.4f}' for v in test_acc))
+    self._since = [torch.zeros((), device=self.device), 0]
+    self._mark = time.perf_counter()
+
+@patch
 def fit(self:Trainer) -> list:
-    "Train until `cfg.epochs` (or a callback sets `stop`); the per-epoch history (of each network, when several train)."
+    "Train for `cfg`'s length (or until a callback sets `stop`); the history (of each network, when several train)."
     from tqdm.auto import tqdm
     self.stop = False
-    self.bar = tqdm(total=self.cfg.epochs * self.iters_per_epoch, initial=self.iteration, desc=self.desc,
+    self.bar = tqdm(total=self.total, initial=self.iteration, desc=self.desc,
                     leave=True, dynamic_ncols=True, mininterval=1.0) if self.progress else None
     self._call('before_fit')
+    self._mark = time.perf_counter()
     try:
-        while self.epoch < self.cfg.epochs and not self.stop:
-            t0 = time.perf_counter()
-            train_loss = _per_net(self.train_epoch())
-            check_loss(train_loss, self.epoch + 1)
-            if self.device.type == 'cuda': torch.cuda.synchronize()
-            secs = time.perf_counter() - t0
-            test_loss, test_acc = map(_per_net, evaluate(self.fwd, self.data.test, self.cfg.eval_batch_size, self.plan))
+        while self.iteration < self.total and not self.stop:
+            self.train_epoch()
             self.epoch += 1
-            for h, tl, vl, va in zip(self.histories, train_loss, test_loss, test_acc):
-                h.append(dict(epoch=self.epoch, iteration=self.iteration, train_loss=tl, test_loss=vl, test_acc=va,
-                              lr=self.lr_now, seconds=secs))
-            if self.bar is not None:
-                self.bar.set_postfix(epoch=self.epoch, loss='/'.join(f'{v:.3f}' for v in train_loss),
-                                     acc='/'.join(f'{v:.4f}' for v in test_acc))
+            if self.cfg.eval_every is None: self.record()   # once a pass, by default
+            t0 = time.perf_counter()
             self._call('after_epoch')
+            self._mark += time.perf_counter() - t0   # a record's seconds are training time: checkpoints left out
         self._call('after_fit')
     finally:
         if self.bar is not None: self.bar.close()
         self.bar = None
     return self.history if self.n == 1 else self.histories
+
+# %% ../nbs/03_train.ipynb #e5a7c0d2
+def early_stop(history:list) -> dict|None:
+    "The record where validation loss is lowest (the LTH paper's early-stop iteration), or None without a validation split."
+    recs = [h for h in history if 'val_loss' in h]
+    return min(recs, key=lambda h: h['val_loss']) if recs else None
+
+def acc_at(history:list, it:int) -> float|None:
+    "The test accuracy recorded at iteration `it` (None if no record was made there)."
+    return next((h['test_acc'] for h in history if h['iteration'] == it), None)
 
 # %% ../nbs/03_train.ipynb #dcfb17e1
 @patch
@@ -471,6 +553,7 @@ def state_dict(self:Trainer) -> dict:
     "Everything needed to continue this training exactly: weights, optimiser, position, history, RNG."
     return dict(model=self.model.state_dict(), opt=self.opt.state_dict(), epoch=self.epoch, iteration=self.iteration,
                 history=self.histories, gen=self.gen.get_state(), config=asdict(self.cfg),
+                since=dict(loss=_per_net(self._since[0].tolist()), images=self._since[1]), began=self.began,
                 mask={k: v.cpu() for k, v in self.mask.items()},
                 **({'scaler': self.scaler.state_dict()} if self.scaler else {}))
 
@@ -485,6 +568,10 @@ def load_state_dict(self:Trainer, sd:dict):
     # the schedule's lr tensor, fused
     for g in self.opt.param_groups: g.update({k: v for k, v in self.opt.defaults.items() if k != 'params'})
     self.epoch, self.iteration, self.histories = sd['epoch'], sd['iteration'], _histories(sd['history'], self.n)
+    since = sd.get('since') or dict(loss=[0.0] * self.n, images=0)   # the loss since the last record (none before 0.2)
+    loss = torch.tensor(since['loss'], device=self.device, dtype=torch.float32)
+    self._since = [loss if self.n > 1 else loss.reshape(()), since['images']]
+    self.began = sd.get('began', 0)
     self.gen.set_state(sd['gen'].cpu())   # a generator's state is a CPU byte tensor, whatever device it draws on
     if self.scaler is not None and sd.get('scaler'): self.scaler.load_state_dict(sd['scaler'])
     self.set_mask(sd.get('mask') or None)

@@ -13,13 +13,14 @@ import torch
 from .core import LotteryError
 from .data import get_spec, load_split
 from .runs import ImpRun, DamagedFile
+from .seeds import SeedGroup, mean_sd
 from .variants import parent_of
 from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ticks, VARIANT_STYLE
 
 # %% auto #0
 __all__ = ['VIEW_VERSION', 'MAX_POINTS', 'FULL_PICTURE', 'jsonable', 'b64', 'bits', 'quantize', 'log_quantize', 'study_name',
-           'input_picture', 'level_notes', 'study_summary', 'why_no_weights', 'picture', 'layer_notes', 'level_detail',
-           'study_view', 'strip_weights']
+           'input_picture', 'level_notes', 'group_curves', 'group_bands', 'stability_summary', 'study_summary',
+           'why_no_weights', 'picture', 'layer_notes', 'level_detail', 'study_view', 'strip_weights']
 
 # %% ../nbs/06a_view.ipynb #196babbf
 VIEW_VERSION = 1
@@ -68,17 +69,24 @@ def input_picture(run:ImpRun) -> dict|None:
     m = m.float().mean(0) if m.ndim == 3 else m.float()
     return dict(shape=list(m.shape), mean=b64(m.round().clamp(0, 255).to(torch.uint8).numpy()))
 
-def _epoch_seconds(run:ImpRun) -> float|None:
-    "The median time of one epoch in this study (for time estimates)."
-    secs = [h['seconds'] for m in run.results() for h in m['history'] if h.get('seconds')]
+def _unit_seconds(run:ImpRun) -> float|None:
+    "The median time one unit of this study took to train (for time estimates)."
+    secs = [m['seconds'] for m in run.results() if m.get('seconds')]
     return statistics.median(secs) if secs else None
+
+def _epochs(run:ImpRun) -> float:
+    "How many epochs a unit of this study trains: as its finished units recorded, else as its config says."
+    ends = [m['history'][-1]['epoch'] for m in run.results()]
+    return max(ends) if ends else run.cfg.train_config().epochs
 
 def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
     "One line per level view saying what to notice there."
-    i, dense = run.cfg.levels().index(level), run.metrics(0, 'dense')
+    i = run.cfg.levels().index(level)
+    d0 = tab['ticket']['test_acc'][0]   # the dense network's (the mean of a group's seeds)
+    dense = None if math.isnan(d0) else d0
     rem = tab['ticket']['density'][i]
     if level == 0:
-        acc = (f"Level 0 is the dense network: {dense['test_acc']:.2%} with every weight. Each level to the right "
+        acc = (f"Level 0 is the dense network: {dense:.2%} with every weight. Each level to the right "
                "keeps fewer weights."
                if dense else "Level 0 is the dense network, not trained yet.")
         return dict(acc=acc, curves="The dense network's test accuracy, epoch by epoch: the bar every ticket is "
@@ -89,7 +97,7 @@ def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
     if math.isnan(t): acc = f"Level {level} ({rem:.1%} of the weights) is not trained yet."
     else:
         parts = [f"With {rem:.1%} of the weights the ticket reaches {t:.2%}"
-                 + (f" ({(t - dense['test_acc']) * 100:+.1f} points against dense)" if dense else '')]
+                 + (f" ({(t - dense) * 100:+.1f} points against dense)" if dense else '')]
         for v in tab:
             if v != 'ticket' and not math.isnan(a := tab[v]['test_acc'][i]):
                 parts.append(f"{v} {a:.2%} ({(t - a) * 100:+.1f} for the ticket)")
@@ -100,7 +108,9 @@ def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
         if m:
             ends.append(f"{VARIANT_STYLE[v]['label']} {m['history'][0]['test_acc']:.1%} → "
                         f"{m['history'][-1]['test_acc']:.1%}")
-    curves = (f"Test accuracy from epoch 1 to {run.cfg.train_config().epochs}: " + ', '.join(ends) + '.') if ends else "No network of this level has finished training yet."
+    last = next((m['history'][-1]['epoch'] for v in run.variants(level) if (m := run.metrics(level, v))), None)
+    curves = (f"Test accuracy from the first evaluation to epoch {last:g}: " + ', '.join(ends) + '.'
+              if ends else "No network of this level has finished training yet.")
     try:
         mask = run.mask(level)
         dens = {k: float(m.float().mean()) for k, m in mask.items()}
@@ -120,9 +130,48 @@ def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
     return {**notes,
             'acc': f"{lines} `lottery-nb imp --out {run.out} --resume` trains it again, bitwise as it was. " + notes['acc']}
 
-def study_summary(run:ImpRun) -> dict:
+def _band(xs:list) -> tuple:
+    "(mean, mean - sd, mean + sd) of one number over seeds, rounded (the band is None for fewer than two)."
+    m, sd = mean_sd(xs)
+    return _round(m), (None if sd is None else [_round(m - sd), _round(m + sd)])
+
+def group_curves(group:SeedGroup, level:int, variant:str) -> dict|None:
+    "A unit's test-accuracy curve as the mean over the seeds that finished it, with ± 1 sd (None if none has)."
+    hs = [m['history'] for r in group.runs.values() if (m := r.metrics(level, variant))]
+    if not hs: return None
+    n = min(map(len, hs))
+    pts = [_band([h[i]['test_acc'] for h in hs]) for i in range(n)]
+    return dict(x=[h['epoch'] for h in hs[0][:n]], y=[p[0] for p in pts], band=[p[1] for p in pts], n=len(hs))
+
+def group_bands(group:SeedGroup, tab:dict) -> tuple[dict, dict]:
+    "`tab`'s test accuracy replaced by the mean over the group's seeds, and each variant's ± 1 sd band per level."
+    acc, bands = group.accuracy(), {}
+    for v, d in tab.items():
+        a = acc[v]
+        d['test_acc'] = np.array(a['mean'], dtype=float)
+        bands[v] = [None if sd is None else [_round(m - sd), _round(m + sd)] for m, sd in zip(a['mean'], a['sd'])]
+    return tab, bands
+
+def stability_summary(run:ImpRun) -> dict|None:
+    "The study's instability sweep (the dense level's, else the first level's that has one) as the explorer draws it; None without one."
+    from lottery_nb.stability import sweep_results
+    for l in run.cfg.levels():
+        if res := sweep_results(run.layout.stability(l)):
+            b = {r['k']: r['barrier'] for r in res}
+            low = [k for k, x in b.items() if x < 0.01]
+            note = (f"Two copies of the {'dense network' if l == 0 else f'level {l} ticket'} trained from iteration k on "
+                    f"different data orders, and the test error on the straight line between them (BatchNorm "
+                    f"{'recomputed at each point' if res[0]['bn'] == 'reset' else 'interpolated'}). A barrier near 0 "
+                    "means training from k is stable to SGD noise: " + (f"here from k = {min(low)} on (under 1 point)." if low
+                    else "here no k tried is (every barrier is 1 point or more)."))
+            return dict(level=l, note=note, paths=[{k: jsonable(r[k]) for k in ('k', 'alpha', 'error', 'barrier')} for r in res])
+    return None
+
+def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd
+                 ) -> dict:
     "Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per level; JSON-safe."
     levels, tab = run.cfg.levels(), accuracy_table(run)
+    tab, bands = group_bands(group, tab) if group is not None else (tab, None)
     layers, _, grid = density_heatmap(run)
     variants = ['ticket', *run.controls()]
     curves, units = {}, {}
@@ -132,23 +181,31 @@ def study_summary(run:ImpRun) -> dict:
         for v in run.variants(l):
             m = run.metrics(l, v)
             units[l][v] = 'damaged' if (l, v) in damage else 'done' if m else 'missing'
-            if m:
+            if m and group is not None: curves[l][v] = group_curves(group, l, v)
+            elif m:
                 curves[l][v] = dict(x=[h['epoch'] for h in m['history']],
                                     y=[_round(h['test_acc']) for h in m['history']])
     dense = run.metrics(0, 'dense')
+    dense_acc = dense['test_acc'] if dense else None
+    if group is not None and dense: dense_acc = _band([m['test_acc'] for r in group.runs.values()
+                                                       if (m := r.metrics(0, 'dense'))])[0]
+    notes = {l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l], run) for l in levels}
+    if group is not None:
+        said = (f"Each point is the mean of {len(group.seeds)} seeds ({', '.join(map(str, group.seeds))}), the band "
+                f"± 1 sd; the weights and masks shown below are seed {run.cfg.seed}'s. ")
+        notes = {l: {**n, 'acc': said + n['acc']} for l, n in notes.items()}
     shapes = {k: list(v.shape) for k, v in run.mask(0).items()}
     return jsonable(dict(
-        version=VIEW_VERSION, study=study_name(run), model=run.cfg.model, dataset=get_spec(run.cfg.dataset).title,
+        version=VIEW_VERSION, study=group.root.resolve().name if group is not None else study_name(run), model=run.cfg.model, dataset=get_spec(run.cfg.dataset).title,
         method=run.cfg.method, levels=levels, variants=variants, layers=layers, shapes=shapes,
         style={v: VARIANT_STYLE[v] for v in ['dense', *variants]},
         remaining=[_round(x) for x in tab['ticket']['density']],
         remaining_ticks=percent_ticks(float(np.nanmin(tab['ticket']['density'])) * 100),
         acc={v: [_round(a) for a in tab[v]['test_acc']] for v in variants},
-        dense_acc=_round(dense['test_acc']) if dense else None,
-        heat=[[_round(x, 4) for x in row] for row in grid], curves=curves, units=units,
-        notes={l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l],
-                                run) for l in levels},
-        epochs=run.cfg.train_config().epochs, epoch_seconds=_round(_epoch_seconds(run), 2)))
+        band=bands, seeds=group.seeds if group is not None else None, stability=stability_summary(run),
+        dense_acc=_round(dense_acc),
+        heat=[[_round(x, 4) for x in row] for row in grid], curves=curves, units=units, notes=notes,
+        epochs=_epochs(run), unit_seconds=_round(_unit_seconds(run), 2)))
 
 # %% ../nbs/06a_view.ipynb #d5417dd5
 # ---- one level and layer in detail
@@ -301,10 +358,10 @@ def level_detail(run:ImpRun, level:int, img:dict|None=None) -> dict|None:
                           notes=layer_notes(run, level, layer, m, h, pic, img))
     return jsonable(out)
 
-def study_view(run:ImpRun) -> dict:
+def study_view(run:ImpRun, group:SeedGroup|None=None) -> dict:
     "A study's whole view: `summary`, the mean `input` image, and `detail` of every level whose mask exists."
     img = input_picture(run)
-    return dict(summary=study_summary(run), input=img,
+    return dict(summary=study_summary(run, group), input=img,
                 detail={str(l): d for l in run.cfg.levels() if (d := level_detail(run, l, img)) is not None})
 
 def strip_weights(detail:dict) -> dict:

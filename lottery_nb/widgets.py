@@ -15,6 +15,7 @@ from fastcore.basics import patch
 import lottery_nb
 from .core import LotteryError, atomic_write
 from .runs import ImpRun, open_run, writable_copy, Started, Stepped, EpochDone
+from .seeds import SeedGroup, open_study
 from .variants import control_names, parent_of
 from .view import study_view, study_summary, level_detail, input_picture, study_name, strip_weights
 
@@ -87,13 +88,13 @@ class Explorer(anywidget.AnyWidget):
     play_ms = T.Int(1200).tag(sync=True)         # how long Play shows each level
     _plotly = T.Instance(PlotlyJS, allow_none=True).tag(sync=True, **W.widget_serialization)
 
-    def __init__(self, run:ImpRun|str|Path, # the study, or its directory
+    def __init__(self, run:ImpRun|SeedGroup|str|Path, # the study (or a group of seeds of one), or its directory
                  level:int|None=None, # the level shown first (default: 1)
                  layer:str|None=None, # the layer shown first (default: the first)
                  mode:str='explore'):
-        self.run = run if isinstance(run, ImpRun) else open_run(run, progress=False)
+        self.run, self.group = _study(run)
         self.thread, self._cancel, self._lock, self._keys, self._displays, self._views = None, False, threading.RLock(), {}, [], 0
-        summary = study_summary(self.run)
+        summary = study_summary(self.run, self.group)
         super().__init__(summary=summary, input=input_picture(self.run), mode=mode, _plotly=plotly_js(),
                          level=min(1, summary['levels'][-1]) if level is None else level,
                          layer=layer or summary['layers'][0],
@@ -130,20 +131,20 @@ def _detail_key(self:Explorer, level:int) -> tuple:
 @patch
 def offers(self:Explorer) -> dict:
     "Per level: the controls this study left out that can be trained now, each with a time estimate from the study's own epochs."
-    if self.mode != 'explore': return {}
-    secs, epochs = self.summary.get('epoch_seconds'), self.summary.get('epochs')
+    if self.mode != 'explore' or self.group is not None: return {}   # a control of one seed would unbalance a group
+    secs = self.summary.get('unit_seconds')
     out = {}
     for l in self.run.cfg.levels()[1:]:
         if not self.run.is_done(l - 1, parent_of(l)): continue
         left = [c for c in control_names() if c not in self.run.cfg.controls and not self.run.is_done(l, c)]
-        if left: out[str(l)] = [dict(variant=c, seconds=secs * epochs if secs else None) for c in left]
+        if left: out[str(l)] = [dict(variant=c, seconds=secs) for c in left]
     return out
 
 @patch
 def refresh(self:Explorer):
     "Re-read the study from disk: new results, masks and weights appear in the views (called as training goes)."
     with self._lock:
-        summary, changed = study_summary(self.run), {}
+        summary, changed = study_summary(self.run, self.group), {}
         for l in self.run.cfg.levels():
             key = self._detail_key(l)
             if self._keys.get(l) != key:
@@ -298,11 +299,16 @@ def close(self:Explorer,
     _close(self)
 
 # %% ../nbs/07_widgets.ipynb #0894f4c7
-def explore(run:ImpRun|str|Path, # a study's directory, or the `ImpRun`
+def _study(study) -> tuple[ImpRun, SeedGroup|None]:
+    "The study to show and, for a group of seeds, the group: its first seed is drawn, its accuracies averaged."
+    if isinstance(study, (str, Path)): study = open_study(study, progress=False)
+    return (study.first, study) if isinstance(study, SeedGroup) else (study, None)
+
+def explore(run:ImpRun|SeedGroup|str|Path, # a study's directory (or a group of seeds'), or the study
             level:int|None=None, layer:str|None=None) -> W.Widget:
-    "The explorer of an IMP study, finished or still running (a message if there is no study there yet)."
-    if not isinstance(run, ImpRun):
-        try: run = open_run(run, progress=False)
+    "The explorer of an IMP study (or of several seeds of one), finished or still running (a message if there is no study there yet)."
+    if not isinstance(run, (ImpRun, SeedGroup)):
+        try: run = open_study(run, progress=False)
         except LotteryError as e:
             return W.HTML(f"<div style='font-size:15px'>Nothing to explore yet: {html.escape(str(e))}</div>")
     return Explorer(run, level, layer)
@@ -348,9 +354,9 @@ def inline_scripts() -> str:
             '<script>LotteryExplorer.boot({plotlyGz: "lnb-plotly-gz"});</script>')
 
 # %% ../nbs/07_widgets.ipynb #cebdb6e8
-def static_state(run:ImpRun, level:int|None=None, layer:str|None=None, weights:bool=True) -> dict:
+def static_state(run:ImpRun|SeedGroup, level:int|None=None, layer:str|None=None, weights:bool=True) -> dict:
     "What `Explorer(run, level, layer).state(weights)` holds, computed without a widget."
-    v = study_view(run)
+    v = study_view(*_study(run))
     levels, layers = v['summary']['levels'], v['summary']['layers']
     level = min(1, levels[-1]) if level is None else level
     if level not in levels: raise LotteryError(f"no level {level} in this study: levels {levels[0]}..{levels[-1]}")
@@ -362,7 +368,7 @@ def export_html(run:ImpRun|str|Path, # the study, or its directory
                 out:str|Path, # the .html file to write
                 level:int|None=None, layer:str|None=None) -> Path:
     "One HTML file that explores `run` in any browser, with no Python and no network: slider, views and hovers as in JupyterLab."
-    run = run if isinstance(run, ImpRun) else open_run(run, progress=False)
+    run = run if isinstance(run, (ImpRun, SeedGroup)) else open_study(run, progress=False)
     state = static_state(run, level, layer)
     s = state['summary']
     title = f"{s['study']}: {s['model']} on {s['dataset']}"
