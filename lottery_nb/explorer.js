@@ -351,6 +351,9 @@ function figStability(v) {
   });
   data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier', x: T.paths.map(p => p.k), y: T.paths.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2',
     line: { color: '#D55E00', width: 3 }, marker: { size: 8, color: '#D55E00' }, hovertemplate: 'k = %{x}: barrier %{y:.2f} points<extra></extra>' });
+  if (T.keep && T.keep.length) data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier, BatchNorm interpolated', x: T.keep.map(p => p.k),
+    y: T.keep.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2', line: { color: '#D55E00', width: 2, dash: 'dash' }, marker: { size: 6, color: '#D55E00', symbol: 'square' },
+    hovertemplate: 'k = %{x}: barrier %{y:.2f} points, BatchNorm interpolated<extra></extra>' });
   return { data, layout: baseLayout({ xaxis: axis('α along the line between the copies', { domain: [0, 0.46], range: [-0.03, 1.03] }),
     yaxis: axis('test error (%)'), xaxis2: axis('k (iteration the copies start from)', { domain: [0.58, 1], anchor: 'y2' }),
     yaxis2: axis('error barrier (points)', { anchor: 'x2', rangemode: 'tozero' }) }) };

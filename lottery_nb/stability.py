@@ -6,6 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/stability.html.md"""
 
 # %% ../nbs/05b_stability.ipynb #1a2b3c4d
 from __future__ import annotations
+import json
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import torch
@@ -97,6 +98,8 @@ class StabilityConfig:
 
 class Sweep:
     "An instability sweep over `cfg.ks`, in directory `out`: theta_k from one dense run, then a pair and a path per k; resumable per k."
+    # what a sweep's folder holds: its config, the dense run's weights at each k, each k's two trained copies, and each
+    # path measured from them (one per BatchNorm choice: the copies are trained once, the line is cheap to walk again)
     def __init__(self, out:str|Path, arch:dict, data:Data, train:TrainConfig, cfg:StabilityConfig|None=None,
                  mask:dict|None=None, init:dict|None=None, # theta_0 (default: `arch` from `train.seed`)
                  progress:bool=False):
@@ -110,9 +113,12 @@ class Sweep:
         if saved.exists() and (old := load_json(saved)) != self._meta():
             raise LotteryError(f"{self.out} holds another sweep ({old.get('config')}): choose another folder")
 
-    def _meta(self) -> dict: return dict(config=asdict(self.cfg), train=asdict(self.train), arch=self.arch)
+    def _meta(self) -> dict:   # as sweep.json holds it (JSON: tuples read back as lists); how a path is walked is not in it
+        what = {k: v for k, v in asdict(self.cfg).items() if k not in ('points', 'bn')}
+        return json.loads(json.dumps(dict(config=what, train=asdict(self.train), arch=self.arch)))
     def theta(self, k:int) -> Path: return self.out/f'theta_{k:06d}.safetensors'   # the dense run's weights at k
-    def result(self, k:int) -> Path: return self.out/f'k_{k:06d}.json'   # the path from k, and its barrier
+    def copy(self, k:int, i:int) -> Path: return self.out/f'pair_{k:06d}_{i}.safetensors'   # copy i trained from k
+    def result(self, k:int) -> Path: return self.out/f'k_{k:06d}_{self.cfg.bn}.json'   # the path from k, and its barrier
 
 # %% ../nbs/05b_stability.ipynb #6f708192
 @patch
@@ -135,8 +141,11 @@ def run(self:Sweep, on_k=None, # called with each k's result as it is written
     self._thetas()
     for k in self.cfg.ks:
         if self.result(k).exists(): continue
-        start = load_tensors(self.theta(k))
-        a, b = train_pair(self.arch, start, k, self.data, self.train, self.mask, progress=self.progress)
+        if not all(self.copy(k, i).exists() for i in (0, 1)):
+            pair = train_pair(self.arch, load_tensors(self.theta(k)), k, self.data, self.train, self.mask,
+                              progress=self.progress)
+            for i, sd in enumerate(pair): save_tensors(sd, self.copy(k, i))
+        a, b = (load_tensors(self.copy(k, i)) for i in (0, 1))
         res = dict(k=k, **path_errors(self.arch, a, b, self.data, self.cfg.points, self.cfg.bn, self.mask,
                                       self.train.eval_batch_size))
         save_json(res, self.result(k))
@@ -145,14 +154,15 @@ def run(self:Sweep, on_k=None, # called with each k's result as it is written
 
 @patch
 def results(self:Sweep) -> list[dict]:
-    "The results measured so far, in order of k."
-    return sweep_results(self.out)
+    "The results measured so far with this sweep's BatchNorm choice, in order of k."
+    return sweep_results(self.out, self.cfg.bn)
 
 # %% ../nbs/05b_stability.ipynb #708192a3
-def sweep_results(out:str|Path) -> list[dict]:
+def sweep_results(out:str|Path, bn:str='reset', # whose paths: BatchNorm statistics 'reset' at each point, or 'keep'
+                 ) -> list[dict]:
     "The results of the sweep in `out` measured so far, in order of k ([] if there is none)."
     out = Path(out)
-    return sorted((load_json(p) for p in out.glob('k_*.json')), key=lambda r: r['k']) if out.is_dir() else []
+    return sorted((load_json(p) for p in out.glob(f'k_*_{bn}.json')), key=lambda r: r['k']) if out.is_dir() else []
 
 def study_sweep(run, # an `lottery_nb.runs.ImpRun`
                 cfg:StabilityConfig|None=None, progress:bool=False) -> Sweep:

@@ -498,7 +498,7 @@ def record(self:Trainer):
     if self.device.type == 'cuda': torch.cuda.synchronize()
     secs = time.perf_counter() - self._mark
     train_loss = _per_net(_per_image(self._since[0], max(self._since[1], 1)))
-    check_loss(train_loss, self.epoch + 1)
+    check_loss(train_loss, max(1, math.ceil(self.iteration / self.iters_per_epoch)))   # the pass it happened in
     ev = lambda split: map(_per_net, evaluate(self.fwd, split, self.cfg.eval_batch_size, self.plan))
     test_loss, test_acc = ev(self.data.test)
     val = list(zip(*ev(self.data.val))) if self.data.val is not None else None

@@ -156,7 +156,8 @@ def stability_summary(run:ImpRun) -> dict|None:
     "The study's instability sweep (the dense level's, else the first level's that has one) as the explorer draws it; None without one."
     from lottery_nb.stability import sweep_results
     for l in run.cfg.levels():
-        if res := sweep_results(run.layout.stability(l)):
+        here = run.layout.stability(l)
+        if res := sweep_results(here, 'reset') or sweep_results(here, 'keep'):
             b = {r['k']: r['barrier'] for r in res}
             low = [k for k, x in b.items() if x < 0.01]
             note = (f"Two copies of the {'dense network' if l == 0 else f'level {l} ticket'} trained from iteration k on "
@@ -164,7 +165,11 @@ def stability_summary(run:ImpRun) -> dict|None:
                     f"{'recomputed at each point' if res[0]['bn'] == 'reset' else 'interpolated'}). A barrier near 0 "
                     "means training from k is stable to SGD noise: " + (f"here from k = {min(low)} on (under 1 point)." if low
                     else "here no k tried is (every barrier is 1 point or more)."))
-            return dict(level=l, note=note, paths=[{k: jsonable(r[k]) for k in ('k', 'alpha', 'error', 'barrier')} for r in res])
+            keep = sweep_results(here, 'keep') if res[0]['bn'] == 'reset' else []
+            if keep: note += (" The dashed line is the barrier with BatchNorm's statistics interpolated instead: "
+                              "for a ResNet it is larger, because the mean of two networks' statistics is not their mean's.")
+            return dict(level=l, note=note, paths=[{k: jsonable(r[k]) for k in ('k', 'alpha', 'error', 'barrier')} for r in res],
+                        keep=[dict(k=r['k'], barrier=jsonable(r['barrier'])) for r in keep])
     return None
 
 def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd

@@ -70,8 +70,43 @@ def test_rewinding_to_iteration_k(tmp_path, fmnist_dir):
     assert not torch.equal(theta0['fc1.weight'], theta_k['fc1.weight'])
     ticket, m = run.start_point(1, 'ticket')
     assert all(torch.equal(ticket[k][m[k]], theta_k[k][m[k]]) for k in m)
-    with pytest.raises(LotteryError, match='beyond'):
+    with pytest.raises(LotteryError, match='not before the end'):
         ImpRun(tmp_path/'far', small(rounds=1, controls=(), rewind_iter=10**6), data_dir=fmnist_dir, device='cpu', progress=False).run()
+
+@pytest.mark.parametrize('together', [False, True])
+def test_a_unit_rewound_to_k_trains_the_rest_of_the_dense_schedule(tmp_path, fmnist_dir, together):
+    "Frankle et al. 2020 / OpenLTH: rewound to k, a ticket (and each control) trains T-k iterations, its first at the dense run's lr at k."
+    from lottery_nb.train import LambdaCallback, lr_factor
+    k, seen = 20, {}
+    def first(t): seen.setdefault(t.desc, (t.iteration, t.lr_now, t.total))
+    cfg = small(rounds=1, controls=('reinit',), rewind_iter=k, train={**TRAIN, 'augment': True})
+    run = ImpRun(tmp_path/'rw', cfg, data_dir=fmnist_dir, device='cpu', progress=False, together=together)
+    run.run(cbs=[LambdaCallback(after_step=first)])
+    tc, T = cfg.train_config(), run.metrics(0, 'dense')['iterations']
+    steps = {d: (it, lr) for d, (it, lr, _) in seen.items()}
+    level1 = [d for d in steps if d.startswith('level 1')]
+    assert level1 == (['level 1 ticket+reinit'] if together else ['level 1 ticket', 'level 1 reinit'])
+    for d in level1:
+        assert steps[d] == (k + 1, tc.lr * lr_factor(tc, k, T // tc.epochs))
+    for v in ('ticket', 'reinit'):
+        m = run.metrics(1, v)
+        assert (m['began_at'], m['iterations']) == (k, T) and m['history'][-1]['iteration'] == T
+    assert json.loads((run.out/'run.json').read_text())['rewinding'] == 'continue' and run.rewinding == 'continue'
+
+def test_a_study_keeps_the_rewinding_it_was_made_with(tmp_path, fmnist_dir):
+    "A schema-1 study (lottery_nb 0.1) opens, says its rewound units restarted the schedule, and is resumed that way."
+    from dataclasses import asdict
+    from lottery_nb.core import save_json
+    meta = small(rounds=1, controls=(), rewind_iter=20)
+    (tmp_path/'old').mkdir()
+    save_json(dict(schema_version=1, config=asdict(meta), arch=meta.arch()), tmp_path/'old'/'run.json')
+    old = open_run(tmp_path/'old', data_dir=fmnist_dir, device='cpu', progress=False)
+    assert old.rewinding == 'restart'
+    old.run()
+    m = old.metrics(1, 'ticket')
+    assert m['began_at'] == 0 and m['iterations'] == old.metrics(0, 'dense')['iterations']   # all T, from 0
+    with pytest.raises(LotteryError, match='schema version 7'):
+        save_json(dict(schema_version=7, config=asdict(meta)), tmp_path/'old'/'run.json'); open_run(tmp_path/'old')
 
 def test_rewinding_in_epochs_and_one_shot(tmp_path, fmnist_dir):
     run = ImpRun(tmp_path/'os', small(rounds=3, one_shot=True, controls=(), rewind_epochs=1), data_dir=fmnist_dir, device='cpu', progress=False).run()
