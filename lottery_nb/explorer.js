@@ -468,6 +468,7 @@ class App {
     const layerbar = h('div', { class: 'lnb-layerbar' }, h('label', {}, 'layer ', this.layerSel), h('label', {}, this.logBox, ' log scale'),
       this.atStartLabel);
     this.views = VIEWS.filter(V => !V.when || V.when(S));   // a view that needs what this study lacks is left out
+    this.root.dataset.views = this.views.length;
     const first = this.views.findIndex(V => V.perLayer);   // the layer's choices sit above the first view of one layer
     const grid = h('div', { class: 'lnb-grid' }, ...this.views.flatMap((V, i) => [
       ...(i === first ? [layerbar] : []), this.panel(V.key, V.title, { tall: V.tall, tabs: V.tabs ? tabs : null }).el]));

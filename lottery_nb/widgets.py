@@ -73,6 +73,11 @@ class _Live:
 _TRAINING:dict = {}    # study directory -> the explorer training it, so two never write one study at once
 
 # %% ../nbs/07_widgets.ipynb #b1a2deb3
+def _study(study) -> tuple[ImpRun, SeedGroup|None]:
+    "The study to show and, for a group of seeds, the group: its first seed is drawn, its accuracies averaged."
+    if isinstance(study, (str, Path)): study = open_study(study, progress=False)
+    return (study.first, study) if isinstance(study, SeedGroup) else (study, None)
+
 class Explorer(anywidget.AnyWidget):
     "An IMP study's explorer, drawn in the browser: a level slider, a layer choice and linked views, all switched on the client."
     _esm = JS
@@ -299,11 +304,6 @@ def close(self:Explorer,
     _close(self)
 
 # %% ../nbs/07_widgets.ipynb #0894f4c7
-def _study(study) -> tuple[ImpRun, SeedGroup|None]:
-    "The study to show and, for a group of seeds, the group: its first seed is drawn, its accuracies averaged."
-    if isinstance(study, (str, Path)): study = open_study(study, progress=False)
-    return (study.first, study) if isinstance(study, SeedGroup) else (study, None)
-
 def explore(run:ImpRun|SeedGroup|str|Path, # a study's directory (or a group of seeds'), or the study
             level:int|None=None, layer:str|None=None) -> W.Widget:
     "The explorer of an IMP study (or of several seeds of one), finished or still running (a message if there is no study there yet)."

@@ -116,6 +116,40 @@ def test_watch_fills_in_as_it_trains_with_no_serialisation_warning(lab, chrome, 
         clean(page)
     finally: page.close()
 
+GROUP = ROOT/'data'/'lenet300-fmnist-lth'                        # three seeds of the LTH paper's LeNet protocol
+SWEPT = ROOT/'data'/'resnet20w05-fmnist-rewind-k'/'k0000'         # a study with an instability sweep
+
+# The group's accuracy and curve views draw a filled ± 1 sd band under each variant's line; the swept study has a stability view.
+BANDS_JS = """() => { const [g, s] = document.querySelectorAll('.lnb'), out = [];
+  for (const v of ['accuracy', 'curves']) { const p = g.querySelector(`[data-view="${v}"] .lnb-plot.lnb-on`);
+    const bands = p && p.data ? p.data.filter(t => t.fill === 'toself').length : 0;
+    if (!bands || !p.querySelectorAll('.scatterlayer .trace path.js-fill').length) out.push(`${v}: no band drawn`); }
+  const st = s.querySelector('[data-view="stability"]');
+  if (!st || st.dataset.state !== 'drawn') out.push(`stability: ${st ? st.dataset.state : 'no view'}`);
+  if (g.querySelector('[data-view="stability"]')) out.push('the group has a stability view it has no sweep for');
+  return out.join('; ') || 'ok'; }"""
+
+def test_a_group_of_seeds_draws_bands_and_a_swept_study_its_stability_after_every_reload(lab, chrome, load):
+    write_notebook(lab.root/'bands.ipynb', f"from lottery_nb.widgets import explore\nexplore({str(GROUP)!r})", f"explore({str(SWEPT)!r})")
+    page = open_notebook(chrome, lab, 'bands.ipynb')
+    try:
+        run_cell(page, 0); run_cell(page, 1)
+        wait_views(page, 1, None, n=2, timeout=120)
+        page.keyboard.press('Control+s'); time.sleep(1)
+        for i in range(REPEAT):
+            if i and i % 10 == 0: lab.stop_kernels()   # drawn from the saved state, with no kernel, too
+            page.reload(); wait_idle(page)
+            wait_views(page, 1, None, n=2, timeout=120)
+            assert page.evaluate(BANDS_JS) == 'ok'
+            page.locator('.lnb input[type=range]').first.focus()
+            page.keyboard.press('ArrowRight')
+            page.wait_for_function("document.querySelector('.lnb').dataset.level === '2'", timeout=30_000)
+            assert page.evaluate(BANDS_JS) == 'ok'
+            page.keyboard.press('ArrowLeft')   # back where the saved notebook has it
+            wait_views(page, 1, None, n=2, timeout=30)
+        clean(page)
+    finally: page.close()
+
 @pytest.fixture(scope='module')
 def pages(tmp_path_factory):
     "The HTML docs of the notebooks, and a study exported with `lottery-nb export-html`."

@@ -101,7 +101,7 @@ VIEWS_JS = """([level, layer, n]) => {
     if (+root.dataset.level !== level) return `explorer at level ${root.dataset.level}, not ${level}`;
     if (layer && root.dataset.layer !== layer) return `explorer on layer ${root.dataset.layer}, not ${layer}`;
     const views = root.querySelectorAll('[data-view]');
-    if (views.length !== 5) return `${views.length} views`;
+    if (!views.length || views.length !== +root.dataset.views) return `${views.length} views of ${root.dataset.views}`;
     for (const f of views) {
       const v = f.dataset.view;
       if (+f.dataset.level !== level) return `${v} shows level ${f.dataset.level}`;
