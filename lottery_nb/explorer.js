@@ -354,8 +354,14 @@ function figStability(v) {
   if (T.keep && T.keep.length) data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier, BatchNorm interpolated', x: T.keep.map(p => p.k),
     y: T.keep.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2', line: { color: '#D55E00', width: 2, dash: 'dash' }, marker: { size: 6, color: '#D55E00', symbol: 'square' },
     hovertemplate: 'k = %{x}: barrier %{y:.2f} points, BatchNorm interpolated<extra></extra>' });
-  return { data, layout: baseLayout({ xaxis: axis('α along the line between the copies', { domain: [0, 0.46], range: [-0.03, 1.03] }),
-    yaxis: axis('test error (%)'), xaxis2: axis('k (iteration the copies start from)', { domain: [0.58, 1], anchor: 'y2' }),
+  for (const lv of [...new Set((T.sparse || []).map(p => p.level))]) {
+    const pts = T.sparse.filter(p => p.level === lv);
+    data.push({ type: 'scatter', mode: 'lines+markers', name: `level ${lv} mask`, x: pts.map(p => p.k), y: pts.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2',
+      line: { color: '#0072B2', width: 2, dash: 'dot' }, marker: { size: 9, color: '#0072B2', symbol: 'triangle-up' },
+      hovertemplate: `level ${lv}'s mask, k = %{x}: barrier %{y:.2f} points<extra></extra>` });
+  }
+  return { data, layout: baseLayout({ xaxis: axis('α: copy 1 → copy 2', { domain: [0, 0.46], range: [-0.03, 1.03] }),
+    yaxis: axis('test error (%)'), xaxis2: axis('k (iterations)', { domain: [0.58, 1], anchor: 'y2' }),
     yaxis2: axis('error barrier (points)', { anchor: 'x2', rangemode: 'tozero' }) }) };
 }
 
@@ -401,7 +407,10 @@ class App {
     on('change:level', () => this.changed());
     on('change:layer', () => this.changed());
     on('change:log_scale', () => this.changed());
-    on('change:summary', () => { this.version++; this.rebuildControls(); this.changed(); });
+    // a view the study has just gained something for (a stability sweep measured while the explorer is open) is added
+    const shown = () => VIEWS.filter(V => !V.when || V.when(this.S)).map(V => V.key).join();
+    on('change:summary', () => { this.version++; if (this.views && shown() !== this.views.map(V => V.key).join()) this.build();
+      this.rebuildControls(); this.changed(); });
     on('change:detail', () => { this.version++; this.changed(); });
     on('change:status', () => { this.drawTraining(); this.changed(); });
     on('change:offer', () => this.drawTraining());

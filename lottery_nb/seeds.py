@@ -105,22 +105,26 @@ def _cell(s:dict, n:int, # the group's number of seeds: a cell of fewer says how
     f = (lambda x: f"{100 * x:.2f}") if pct else (lambda x: f"{x:,.0f}")
     return f(s['mean']) + (f" ± {f(s['sd'])}" if s['sd'] is not None else '') + (f" ({s['n']})" if s['n'] < n else '')
 
+def _table(self:SeedGroup, title:str, cell) -> list[str]:
+    "One table of the summary: a row per level, a column per variant, each cell `cell(variant, level)`."
+    cols, dens = list(self.table('test_acc')), self.table('density')['ticket']
+    lines = [title, f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>16}' for c in cols)]
+    for l in self.cfg.levels():
+        d = dens[l]['mean']
+        lines.append(f"{l:>5} {(f'{d:.2%}' if d == d else '-'):>9} "
+                     + ' '.join(f"{(cell(c, l) if l or c == 'ticket' else ''):>16}" for c in cols) + (' (dense)' if l == 0 else ''))
+    return lines
+
 @patch
 def summary(self:SeedGroup) -> str:
-    "Test accuracy (%) per level and variant as mean ± sd over the seeds (and the early-stop iteration where there is one)."
-    n = len(self.seeds)
-    acc, dens, stop = self.table('test_acc'), self.table('density'), self.table('stop_iteration')
-    cols, has_stop = list(acc), any(s['n'] for v in stop.values() for s in v.values())
-    head = f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>16}' for c in cols)
-    if has_stop: head += '   early stop (iteration): ' + ' '.join(f'{c:>14}' for c in cols)
-    lines = [f"{len(self.seeds)} seeds ({', '.join(map(str, self.seeds))}) of {self.root}: test accuracy (%), mean ± sd",
-             head]
-    for l in self.cfg.levels():
-        d = dens['ticket'][l]['mean']
-        row = f"{l:>5} {(f'{d:.2%}' if d == d else '-'):>9} " + ' '.join(
-            f"{(_cell(acc[c][l], n) if l or c == 'ticket' else ''):>16}" for c in cols)
-        if has_stop: row += ' ' * 27 + ' '.join(f"{(_cell(stop[c][l], n, False) if l or c == 'ticket' else ''):>14}" for c in cols)
-        lines.append(row + (' (dense)' if l == 0 else ''))
+    "Test accuracy (%) per level and variant as mean ± sd over the seeds; and, with a validation split, the early-stop iteration."
+    n, acc, stop, at = len(self.seeds), self.table('test_acc'), self.table('stop_iteration'), self.table('stop_acc')
+    v = lambda c, l: 'dense' if l == 0 else c
+    lines = _table(self, f"{n} seeds ({', '.join(map(str, self.seeds))}) of {self.root}: test accuracy at the end (%), mean ± sd",
+                   lambda c, l: _cell(acc[c][l], n))
+    if any(x['n'] for t in stop.values() for x in t.values()):
+        lines += [''] + _table(self, "early-stop iteration (lowest validation loss), mean ± sd", lambda c, l: _cell(stop[c][l], n, False))
+        lines += [''] + _table(self, "test accuracy at the early-stop iteration (%), mean ± sd", lambda c, l: _cell(at[c][l], n))
     return '\n'.join(lines)
 
 # %% ../nbs/05a_seeds.ipynb #e5a7b9c1

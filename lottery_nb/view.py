@@ -168,8 +168,13 @@ def stability_summary(run:ImpRun) -> dict|None:
             keep = sweep_results(here, 'keep') if res[0]['bn'] == 'reset' else []
             if keep: note += (" The dashed line is the barrier with BatchNorm's statistics interpolated instead: "
                               "for a ResNet it is larger, because the mean of two networks' statistics is not their mean's.")
+            sparse = [dict(level=m, k=r['k'], barrier=jsonable(r['barrier'])) for m in run.cfg.levels() if m > l
+                      for r in sweep_results(run.layout.stability(m), res[0]['bn'])]
+            if sparse: note += (" The triangles are the barriers of the pruned networks, trained under the mask of level "
+                                + ', '.join(sorted({str(p['level']) for p in sparse})) + ": a ticket that matches the dense "
+                                "network is stable where the dense network may not be (Frankle et al. 2020).")
             return dict(level=l, note=note, paths=[{k: jsonable(r[k]) for k in ('k', 'alpha', 'error', 'barrier')} for r in res],
-                        keep=[dict(k=r['k'], barrier=jsonable(r['barrier'])) for r in keep])
+                        keep=[dict(k=r['k'], barrier=jsonable(r['barrier'])) for r in keep], sparse=sparse)
     return None
 
 def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd

@@ -261,6 +261,14 @@ def start(self:Explorer) -> Explorer:
     return self._begin('the study', lambda live: self.run.run(on_unit=lambda m: self.refresh(), on_event=live))
 
 @patch
+def measure_stability(self:Explorer, cfg=None, # a `lottery_nb.stability.StabilityConfig` (default: k = 0 alone)
+                     ) -> Explorer:
+    "Run the study's instability sweep in the background: the stability view appears with the first k and fills in with each."
+    from lottery_nb.stability import study_sweep
+    if self.group is not None: raise LotteryError("measure stability in one seed's study (explore its seed_N folder)")
+    return self._begin('the instability sweep', lambda live: study_sweep(self.run, cfg).run(on_k=lambda r: self.refresh()))
+
+@patch
 def stop(self:Explorer):
     "Stop after the epoch in progress; everything finished stays on disk and `start` continues it."
     if self.busy: self.run.stop(); self._set_status(state='stopping', text='stopping after this epoch…')

@@ -150,6 +150,24 @@ def test_a_group_of_seeds_draws_bands_and_a_swept_study_its_stability_after_ever
         clean(page)
     finally: page.close()
 
+def test_a_sweep_measured_from_the_explorer_adds_its_view_live(lab, chrome, tmp_path):
+    write_notebook(lab.root/'sweep.ipynb', "from lottery_nb.runs import ImpRun, ImpConfig\nfrom lottery_nb.widgets import explore\n"
+                   "from lottery_nb.stability import StabilityConfig\n"
+                   f"run = ImpRun({str(tmp_path/'sw')!r}, ImpConfig(rounds=1, train=dict(epochs=1, n_train=1000, n_test=300)), device='cpu', progress=False).run()\n"
+                   "app = explore(run)\napp", "app.measure_stability(StabilityConfig(ks=(0, 3, 6), points=3));")
+    page = open_notebook(chrome, lab, 'sweep.ipynb')
+    try:
+        run_cell(page, 0)
+        wait_views(page, 1, 'fc1.weight', timeout=180)
+        assert page.locator('.lnb [data-view="stability"]').count() == 0, 'no sweep yet: no stability view'
+        run_cell(page, 1)
+        page.wait_for_selector('.lnb [data-view="stability"][data-state="drawn"]', timeout=120_000)   # with the first k
+        page.wait_for_function("document.querySelector('.lnb-train').textContent.includes('finished')", timeout=300_000)
+        page.wait_for_function("+document.querySelector('.lnb [data-view=stability]').dataset.traces === 4", timeout=30_000)   # 3 paths + the barrier
+        wait_views(page, 1, 'fc1.weight', timeout=30)
+        clean(page)
+    finally: page.close()
+
 @pytest.fixture(scope='module')
 def pages(tmp_path_factory):
     "The HTML docs of the notebooks, and a study exported with `lottery-nb export-html`."

@@ -297,7 +297,7 @@ def test_non_finite_weights_are_refused_where_they_come_in(tmp_path):
     (['--lr', 'inf'], "lr must be a finite number"),
     (['--set', 'momentum=nan'], "momentum must be a finite number"),
     (['--fraction', 'nan'], "fraction must be a finite number, not nan"),
-    (['--rewind-to', '100000'], "the rewind point (iteration 100000) is beyond the 24 iterations of training"),
+    (['--rewind-to', '100000'], "the rewind point (iteration 100000) is not before the end of the 24 iterations of training"),
     (['--rewind-to', '9ep'], "the rewind point (9.0 epochs) is beyond the 2 epochs of training"),
     (['--n-train', '0'], "n_train must be at least 1, or None for all (got 0)"),
 ])
