@@ -46,3 +46,32 @@ def test_bundled_rewinding_studies_are_complete_and_differ_only_in_the_rewind_po
     theta_k = rk.tensors('theta_rewind')
     assert set(rk.mask(1)) <= set(theta_k) and not (rk.out/'final.safetensors').exists()
     assert rk.metrics(5, 'ticket')['density'] < 0.1   # five levels of 40%
+
+def test_the_bundled_rewound_study_continues_from_k():
+    from lottery_nb.runs import open_run
+    rk = open_run(ROOT/'data'/'resnet20-fmnist-rewind1ep')
+    assert rk.rewinding == 'continue'
+    T = rk.metrics(0, 'dense')['iterations']
+    for l in rk.cfg.levels()[1:]:
+        m = rk.metrics(l, 'ticket')
+        assert (m['began_at'], m['iterations'], m['history'][0]['iteration']) == (78, T, 156)   # T-78 iterations, from 78
+    assert rk.verify() == []
+
+def test_the_bundled_stability_material_is_sound_and_agrees_with_its_studies():
+    from lottery_nb.runs import open_run
+    from lottery_nb.stability import study_sweep, StabilityConfig, sweep_results
+    by_k = {int(p.name[1:]): open_run(p) for p in sorted((ROOT/'data'/'resnet20w05-fmnist-rewind-k').glob('k*'))}
+    assert list(by_k) == [0, 20, 78, 156] and all(r.verify() == [] and r.cfg.rewind_iter == k for k, r in by_k.items())
+    sweep = study_sweep(by_k[0], StabilityConfig(ks=(0, 20, 78, 156, 312)))   # its sweep.json: this study's network and training
+    res = sweep.results()
+    assert [r['k'] for r in res] == [0, 20, 78, 156, 312] and res[0]['barrier'] > 0.05 > res[-1]['barrier']
+    assert [r['k'] for r in sweep_results(by_k[0].layout.stability(3))] == [0, 78]
+
+def test_the_bundled_lth_group_is_three_sound_seeds_of_the_papers_protocol():
+    from lottery_nb.seeds import SeedGroup
+    g = SeedGroup(ROOT/'data'/'lenet300-fmnist-lth')
+    assert g.seeds == [0, 1, 2] and all(r.verify() == [] for r in g.runs.values())
+    assert (g.cfg.preset, g.cfg.method, g.cfg.output_rate, g.cfg.model_kwargs) == ('lth_lenet', 'layerwise', 0.1, {'init': 'glorot_normal'})
+    for r in g.runs.values():
+        assert all(r.is_done(l, v) for l, v in r.units()), f'{r.out} is complete to its last level'
+        assert all('early_stop' in r.metrics(l, v) for l, v in r.units())
