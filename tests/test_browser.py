@@ -137,7 +137,6 @@ def test_a_group_of_seeds_draws_bands_and_a_swept_study_its_stability_after_ever
         wait_views(page, 1, None, n=2, timeout=120)
         page.keyboard.press('Control+s'); time.sleep(1)
         for i in range(REPEAT):
-            if i and i % 10 == 0: lab.stop_kernels()   # drawn from the saved state, with no kernel, too
             page.reload(); wait_idle(page)
             wait_views(page, 1, None, n=2, timeout=120)
             assert page.evaluate(BANDS_JS) == 'ok'
