@@ -414,6 +414,7 @@ class App {
     on('change:detail', () => { this.version++; this.changed(); });
     on('change:status', () => { this.drawTraining(); this.changed(); });
     on('change:offer', () => this.drawTraining());
+    on('msg:custom', msg => { if (msg && msg.synced != null) this.root.dataset.synced = msg.synced; });
     let size = '';
     this.ro = new ResizeObserver(() => {
       const now = Object.values(this.panels).map(p => `${p.fig.clientWidth}x${p.fig.clientHeight}`).join();
@@ -457,7 +458,7 @@ class App {
     const bar = h('div', { class: 'lnb-bar' }, this.playBtn, prev, this.slider, next, this.levelLabel);
     this.train = h('div', { class: 'lnb-train' });
     const row2 = h('div', { class: 'lnb-row2' }, this.chips, this.train);
-    const pickLayer = name => { if (name && name !== m.get('layer')) { m.set('layer', name); m.save_changes(); } };
+    const pickLayer = name => { if (name && name !== m.get('layer')) { m.set('layer', name); m.save_changes(); this.sync(); } };
     this.layerSel = h('select', { 'aria-label': 'layer', onchange: e => pickLayer(e.target.value),
       onkeydown: e => {   // as for the slider: the arrows step through the layers here, not through notebook cells
         const d = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
@@ -467,7 +468,7 @@ class App {
         pickLayer(L[Math.max(0, Math.min(L.length - 1, i + d))]);
       } });
     this.pickLayer = pickLayer;
-    this.logBox = h('input', { type: 'checkbox', onchange: e => { m.set('log_scale', e.target.checked); m.save_changes(); } });
+    this.logBox = h('input', { type: 'checkbox', onchange: e => { m.set('log_scale', e.target.checked); m.save_changes(); this.sync(); } });
     this.atStart = h('input', { type: 'checkbox', onchange: () => this.changed() });
     this.atStartLabel = h('label', { title: 'add the histogram of the same weights at the start of training' }, this.atStart, ' at the start too');
     const tabs = h('span', { class: 'lnb-tabs' },
@@ -499,7 +500,13 @@ class App {
     const S = this.S, max = S.levels[S.levels.length - 1];
     l = Math.max(0, Math.min(max, Math.round(l)));
     if (l === this.model.get('level')) return;
-    this.model.set('level', l); this.model.save_changes();
+    this.model.set('level', l); this.model.save_changes(); this.sync();
+  }
+  // The kernel answers a numbered ping after every change before it (its messages are handled in order), so
+  // root.dataset.synced === root.dataset.sent says the kernel holds what the page shows (before a reload, say).
+  sync() {
+    if (this.model.get('mode') === 'static') return;
+    this.sent = (this.sent || 0) + 1; this.root.dataset.sent = this.sent; this.send({ do: 'sync', n: this.sent });
   }
   setTab(t) {
     this.tab = t;

@@ -294,6 +294,7 @@ def _on_msg(self:Explorer, _, msg, buffers):
         elif do == 'stop': self.stop()
         elif do == 'cancel': self.cancel()
         elif do == 'view': self._views += 1
+        elif do == 'sync': self.send({'synced': msg.get('n')})   # every change before it has been applied
         elif do == 'unview':
             self._views -= 1
             threading.Timer(3.0, self._orphaned).start()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 ROOT = Path(__file__).parent.parent
 from tools.lab import (jupyterlab, browser, training_load, write_notebook, open_notebook, wait_idle, run_cell, views, wait_views,
-                 serialization_warnings, watch_console)
+                 wait_synced, serialization_warnings, watch_console)
 
 REPEAT = int(os.environ.get('LOTTERY_NB_BROWSER_REPEAT', 30))
 SHIPPED = ROOT/'data'/'lenet300-fmnist-imp'
@@ -146,6 +146,7 @@ def test_a_group_of_seeds_draws_bands_and_a_swept_study_its_stability_after_ever
             assert page.evaluate(BANDS_JS) == 'ok'
             page.keyboard.press('ArrowLeft')   # back where the saved notebook has it
             wait_views(page, 1, None, n=2, timeout=30)
+            wait_synced(page)                  # and the kernel has it too: a reload draws what the kernel holds
         clean(page)
     finally: page.close()
 

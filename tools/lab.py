@@ -131,6 +131,12 @@ def wait_views(page, level:int, layer:str|None=None, n:int=1, timeout:float=60):
         time.sleep(0.05)
     raise AssertionError(f'the explorer did not settle on level {level}, layer {layer}: {last}')
 
+SYNCED_JS = "() => [...document.querySelectorAll('.lnb')].every(r => r.dataset.sent === r.dataset.synced)"
+
+def wait_synced(page, timeout:float=30):
+    "Wait until the kernel has applied every change made on the page (level, layer, log scale) to its explorers."
+    page.wait_for_function(SYNCED_JS, timeout=timeout*1000)
+
 def serialization_warnings(page) -> list[str]:
     "Lines of the notebook's outputs where the kernel complained about a message (NaN in a widget, say)."
     text = page.locator('.jp-Notebook').inner_text()
