@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'Layout', 'seed_study']
+__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'Layout', 'seed_study', 'SweepLayout']
 
 # %% ../nbs/04b_layout.ipynb #649bb7eb
 STATE, TOGETHER, MANIFEST = 'state.safetensors', 'together.safetensors', 'manifest.json'
@@ -48,3 +48,17 @@ class Layout:
 
 # %% ../nbs/04b_layout.ipynb #3c9d5e71
 def seed_study(root:Path, seed:int) -> Path: return Path(root)/f'seed_{seed}'   # one seed's study of a group
+
+# %% ../nbs/04b_layout.ipynb #6f2b8d31
+@dataclass(frozen=True)
+class SweepLayout:
+    "Where each file of the sweep in `root` lives."
+    root:Path
+
+    def __post_init__(self): object.__setattr__(self, 'root', Path(self.root))
+    def spec(self) -> Path: return self.root/'sweep.json'   # its configs: what makes a directory a sweep
+    def study(self, name:str) -> Path: return self.root/name   # one study of it, `<short name>_<config hash>`
+    def lock(self, name:str) -> Path: return self.root/'locks'/f'{name}.lock'   # who writes that study now
+    def history(self, name:str) -> Path: return self.root/'locks'/f'{name}.history'   # who held its lock, and when
+    def submitted(self) -> Path: return self.root/'submitted.json'   # each study's last job id
+    def jobs(self) -> Path: return self.root/'jobs'   # submitit's files

@@ -57,13 +57,29 @@ class SeedGroup:
             self.runs.update({s: open_run(p, **kw) for s, p in found.items() if s not in self.runs})
         elif not found: raise LotteryError(f"{self.root} holds no seeds of a study (no seed_N/run.json)")
         else: self.runs = {s: open_run(p, **kw) for s, p in found.items()}
-        self.runs = dict(sorted(self.runs.items()))
+        self.runs, self.title, self.name = dict(sorted(self.runs.items())), str(self.root), self.root.resolve().name
+        self._check_same()
+
+    @classmethod
+    def of(cls, runs:dict, # seed -> `ImpRun`: studies that differ only in their seed, wherever they are
+           title:str, # what the summary calls the group
+           name:str, # what the explorer calls it
+          ) -> SeedGroup:
+        "A group of studies kept elsewhere than `root/seed_N`, e.g. the seeds of one config of a sweep (`lottery_nb.sweep`)."
+        if not runs: raise LotteryError(f"{title}: no study has started yet, so there is nothing to show")
+        g = cls.__new__(cls)
+        g.root, g.runs, g.title, g.name = Path(title), dict(sorted(runs.items())), title, name
+        g._check_same()
+        return g
+
+    def _check_same(self):
+        "One clear error if a study of the group differs from the first in more than its seed."
         first = next(iter(self.runs.values())).cfg
         for s, r in self.runs.items():
             if diffs := diff_configs(asdict(replace(first, seed=0)), asdict(replace(r.cfg, seed=0))):
-                raise LotteryError(f"{r.out} is not the same study as the others of {self.root} ({'; '.join(diffs[:3])})")
+                raise LotteryError(f"{r.out} is not the same study as the others of {self.title} ({'; '.join(diffs[:3])})")
 
-    def __repr__(self): return f"SeedGroup({str(self.root)!r}, seeds {', '.join(map(str, self.seeds))})"
+    def __repr__(self): return f"SeedGroup({self.title!r}, seeds {', '.join(map(str, self.seeds))})"
     @property
     def seeds(self) -> list[int]: return list(self.runs)
     @property
@@ -120,7 +136,7 @@ def summary(self:SeedGroup) -> str:
     "Test accuracy (%) per level and variant as mean ± sd over the seeds; and, with a validation split, the early-stop iteration."
     n, acc, stop, at = len(self.seeds), self.table('test_acc'), self.table('stop_iteration'), self.table('stop_acc')
     v = lambda c, l: 'dense' if l == 0 else c
-    lines = _table(self, f"{n} seeds ({', '.join(map(str, self.seeds))}) of {self.root}: test accuracy at the end (%), mean ± sd",
+    lines = _table(self, f"{n} seeds ({', '.join(map(str, self.seeds))}) of {self.title}: test accuracy at the end (%), mean ± sd",
                    lambda c, l: _cell(acc[c][l], n))
     if any(x['n'] for t in stop.values() for x in t.values()):
         lines += [''] + _table(self, "early-stop iteration (lowest validation loss), mean ± sd", lambda c, l: _cell(stop[c][l], n, False))

@@ -206,7 +206,7 @@ def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is on
         notes = {l: {**n, 'acc': said + n['acc']} for l, n in notes.items()}
     shapes = {k: list(v.shape) for k, v in run.mask(0).items()}
     return jsonable(dict(
-        version=VIEW_VERSION, study=group.root.resolve().name if group is not None else study_name(run), model=run.cfg.model, dataset=get_spec(run.cfg.dataset).title,
+        version=VIEW_VERSION, study=group.name if group is not None else study_name(run), model=run.cfg.model, dataset=get_spec(run.cfg.dataset).title,
         method=run.cfg.method, levels=levels, variants=variants, layers=layers, shapes=shapes,
         style={v: VARIANT_STYLE[v] for v in ['dense', *variants]},
         remaining=[_round(x) for x in tab['ticket']['density']],

@@ -16,12 +16,13 @@ import lottery_nb
 from .core import LotteryError, atomic_write
 from .runs import ImpRun, open_run, writable_copy, Started, Stepped, EpochDone
 from .seeds import SeedGroup, open_study
+from .sweep import Sweep
 from .variants import control_names, parent_of
 from .view import study_view, study_summary, level_detail, input_picture, study_name, strip_weights
 
 # %% auto #0
-__all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'explore', 'watch', 'explorer_js', 'embed', 'page',
-           'inline_scripts', 'static_state', 'export_html']
+__all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'explore', 'watch', 'SweepWatcher', 'watch_sweep',
+           'explorer_js', 'embed', 'page', 'inline_scripts', 'static_state', 'export_html']
 
 # %% ../nbs/07_widgets.ipynb #a32c7906
 JS = Path(lottery_nb.__file__).parent/'explorer.js'   # the explorer's browser code (an ES module)
@@ -326,6 +327,82 @@ def watch(run:ImpRun # the study to train and watch
          ) -> Explorer:
     "The explorer in live mode: Train runs the study in the background and every view fills in as it goes; Stop ends it after the epoch in progress."
     return Explorer(run, mode='watch')
+
+# %% ../nbs/07_widgets.ipynb #e7a5c101
+_STATE_COLOURS = dict(done='#2a7', running='#27c', stale='#c70', failed='#c33', stopped='#888', submitted='#888')
+
+class SweepWatcher(W.VBox):
+    "A sweep's studies, one row each (state, units done, level, job, heartbeat), read again every `every` seconds while `live`."
+    def __init__(self, root:str|Path, every:float=3, live:bool=True):
+        self.sweep, self.every, self.shown = Sweep(root), every, None
+        self.head = W.HTML()
+        self.rows = {n: self._row(n) for n in self.sweep.names}
+        self.out = W.Output()
+        grid = W.GridBox([w for r in self.rows.values() for w in r.values()],
+                         layout=W.Layout(grid_template_columns='auto 7em 10em 4em auto auto 4em 4em', grid_gap='2px 10px'))
+        super().__init__([self.head, grid, self.out])
+        self._stop = threading.Event()
+        self.refresh()
+        if live: threading.Thread(target=self._watch, daemon=True).start()
+
+    def _row(self, name:str) -> dict:
+        r = dict(name=W.Label(name), state=W.HTML(), bar=W.IntProgress(min=0, max=1, layout=W.Layout(width='10em')),
+                 level=W.Label(), job=W.Label(), beat=W.Label(),
+                 open=W.Button(description='open', layout=W.Layout(width='4em'), tooltip='this study in the explorer'),
+                 seeds=W.Button(description='seeds', layout=W.Layout(width='4em'), tooltip="its config's seeds, as bands"))
+        r['open'].on_click(lambda _: self.open_study(name)); r['seeds'].on_click(lambda _: self.open_seeds(name))
+        return r
+
+# %% ../nbs/07_widgets.ipynb #e7a5c102
+@patch
+def refresh(self:SweepWatcher) -> list[dict]:
+    "Read every study's state from the files and show it; the status rows."
+    rows = self.sweep.status()
+    for s in rows:
+        r = self.rows[s['study']]
+        r['state'].value = f"<b style='color:{_STATE_COLOURS.get(s['state'], '#444')}'>{html.escape(s['state'])}</b>"
+        r['bar'].max, r['bar'].value = s['units'], s['done']
+        r['level'].value = '-' if s['level'] is None else f"level {s['level']}"
+        r['job'].value, r['beat'].value = str(s['job'] or '-'), '-' if s['heartbeat'] is None else f"{s['heartbeat']:.0f} s ago"
+        r['open'].disabled = r['seeds'].disabled = s['done'] == 0 and s['state'] not in ('running', 'stopped')
+    done = sum(s['state'] == 'done' for s in rows)
+    self.head.value = (f"<b>{html.escape(str(self.sweep.root))}</b>: {done} of {len(rows)} studies done, "
+                       f"{sum(s['state'] == 'running' for s in rows)} running")
+    return rows
+
+@patch
+def _watch(self:SweepWatcher):
+    while not self._stop.wait(self.every):
+        try: rows = self.refresh()
+        except LotteryError: continue   # a file caught mid-write: read it at the next look
+        if all(s['state'] == 'done' for s in rows): break
+
+@patch
+def stop(self:SweepWatcher):
+    "Stop reading the files again."
+    self._stop.set()
+
+@patch
+def _show(self:SweepWatcher, ex):
+    self.shown = ex
+    self.out.clear_output()
+    with self.out: display(ex)
+    return ex
+
+@patch
+def open_study(self:SweepWatcher, name:str) -> Explorer:
+    "Show the study `name` in the explorer, below the table."
+    return self._show(explore(self.sweep.study(name) or self.sweep.layout.study(name)))
+
+@patch
+def open_seeds(self:SweepWatcher, name:str) -> Explorer:
+    "Show the seeds of the study `name`'s config together, as bands."
+    key = next(k for k, ns in self.sweep.group_keys().items() if name in ns)
+    return self._show(explore(self.sweep.group(key)))
+
+def watch_sweep(root:str|Path, every:float=3) -> SweepWatcher:
+    "A live table of the sweep in `root`: each study's state and progress; a click opens it in the explorer."
+    return SweepWatcher(root, every)
 
 # %% ../nbs/07_widgets.ipynb #f3152dbb
 # a classic script defining `LotteryExplorer` (for pages opened from disk) instead of an ES module

@@ -58,8 +58,10 @@ def test_an_existing_run_is_not_overwritten(tmp_path):
 RESNET = ['--model', 'resnet20', '--n-train', '768', '--n-test', '256', '--epochs', '3', '--batch-size', '64', '--device', 'cpu', '--quiet']
 
 def _interrupt_after_first_epoch(out:Path, sig):
+    # Ctrl-C's default action in the child even when these tests run as a background job (whose shell ignores SIGINT)
     p = subprocess.Popen(['lottery-nb', 'train', *RESNET, '--out', str(out), '--save-untrained'],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 240
     while time.time() < deadline and p.poll() is None:
         try:
