@@ -420,6 +420,12 @@ def executor(folder:str|Path, cluster:str, **params):
     if cluster not in CLUSTERS: raise LotteryError(f"unknown cluster {cluster!r}: choose one of {', '.join(CLUSTERS)}")
     try: import submitit
     except ImportError: raise LotteryError('sweeps run through submitit, which is not installed: pip install "lottery_nb[cluster]"') from None
+    if cluster == 'local':   # submitit's own executor: AutoExecutor does not pass `visible_gpus` on to it
+        try:
+            ex = submitit.LocalExecutor(folder)
+            ex.update_parameters(**{'timeout_min': _TIMEOUT_MIN[cluster], **{k: v for k, v in params.items() if not k.startswith('slurm_')}})
+        except (ValueError, TypeError) as e: raise LotteryError(f"submitit refused a parameter: {first_line(e)}") from e
+        return ex
     try: ex = submitit.AutoExecutor(folder=folder, cluster=cluster)
     except RuntimeError as e:   # no srun: not a Slurm machine
         raise LotteryError(f"cannot submit to {cluster} from here ({first_line(e)}): submit from the cluster's login node, "
@@ -453,7 +459,7 @@ def submit(self:Sweep, cluster:str='local', # 'slurm', 'local' (this machine) or
         gpus = torch.cuda.device_count()
         n = max(1, min(slots or local_slots(), len(todo)))
         for i in range(n):
-            if gpus: ex.update_parameters(gpus_per_node=1, local_visible_gpus=(i % gpus,))
+            if gpus: ex.update_parameters(gpus_per_node=1, visible_gpus=(i % gpus,))   # each job sees its own GPU
             jobs.append(ex.submit(task(todo[i::n], device or ('cuda' if gpus else 'cpu')))); given.append(todo[i::n])
     else:
         t = max(1, tasks_per_node if cluster == 'slurm' else 1)
