@@ -21,8 +21,8 @@ from .variants import control_names, parent_of
 from .view import study_view, study_summary, level_detail, input_picture, study_name, strip_weights
 
 # %% auto #0
-__all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'explore', 'watch', 'SweepWatcher', 'watch_sweep',
-           'explorer_js', 'embed', 'page', 'inline_scripts', 'static_state', 'export_html']
+__all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'explore', 'watch', 'explorer_js', 'embed', 'page',
+           'inline_scripts', 'static_state', 'export_html', 'SweepWatcher', 'watch_sweep']
 
 # %% ../nbs/07_widgets.ipynb #a32c7906
 JS = Path(lottery_nb.__file__).parent/'explorer.js'   # the explorer's browser code (an ES module)
@@ -328,6 +328,64 @@ def watch(run:ImpRun # the study to train and watch
     "The explorer in live mode: Train runs the study in the background and every view fills in as it goes; Stop ends it after the epoch in progress."
     return Explorer(run, mode='watch')
 
+# %% ../nbs/07_widgets.ipynb #f3152dbb
+# a classic script defining `LotteryExplorer` (for pages opened from disk) instead of an ES module
+def explorer_js(classic:bool=False
+               ) -> str:
+    "The explorer's browser code."
+    src = JS.read_text()
+    end = 'export default { render, staticModel, boot };'
+    if end not in src: raise LotteryError(f"{JS} does not end with its export line")
+    return src.replace(end, 'globalThis.LotteryExplorer = { render, staticModel, boot };') if classic else src
+
+def _json_script(obj) -> str:
+    "`obj` as JSON that is safe inside a <script> element."
+    return json.dumps(obj, allow_nan=False,
+                      separators=(',', ':')).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
+
+def embed(state:dict) -> str:
+    "The HTML of one explorer drawn from `state`; the page must load plotly.js and `explorer_js(classic=True)`, and call `LotteryExplorer.boot()`."
+    i = f"lnb-{uuid.uuid4().hex[:12]}"
+    return (f'<div class="lnb-static" data-state="{i}"><noscript>The explorer needs JavaScript.</noscript></div>'
+            f'<script type="application/json" id="{i}">{_json_script(state)}</script>')
+
+def page(body:str, title:str, scripts:str) -> str:
+    "A whole HTML page around `body`."
+    return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            'content="width=device-width, initial-scale=1">'
+            f'<title>{html.escape(title)}</title></head>\n<body style="margin:16px">{body}\n{scripts}\n</body></html>\n')
+
+def inline_scripts() -> str:
+    "plotly.js (gzipped, unpacked by the browser) and the explorer, inline: a page that needs nothing else."
+    from plotly.offline import get_plotlyjs
+    packed = base64.b64encode(gzip.compress(get_plotlyjs().encode(), 9)).decode()
+    return (f'<script type="application/octet-stream" id="lnb-plotly-gz">{packed}</script>\n'
+            f'<script>{explorer_js(classic=True)}</script>\n'
+            '<script>LotteryExplorer.boot({plotlyGz: "lnb-plotly-gz"});</script>')
+
+# %% ../nbs/07_widgets.ipynb #cebdb6e8
+def static_state(run:ImpRun|SeedGroup, level:int|None=None, layer:str|None=None, weights:bool=True) -> dict:
+    "What `Explorer(run, level, layer).state(weights)` holds, computed without a widget."
+    v = study_view(*_study(run))
+    levels, layers = v['summary']['levels'], v['summary']['layers']
+    level = min(1, levels[-1]) if level is None else level
+    if level not in levels: raise LotteryError(f"no level {level} in this study: levels {levels[0]}..{levels[-1]}")
+    if layer is not None and layer not in layers:
+        raise LotteryError(f"no layer {layer!r} in this study: choose one of {', '.join(layers)}")
+    return _static(v, level, layer or layers[0], weights)
+
+def export_html(run:ImpRun|str|Path, # the study, or its directory
+                out:str|Path, # the .html file to write
+                level:int|None=None, layer:str|None=None) -> Path:
+    "One HTML file that explores `run` in any browser, with no Python and no network: slider, views and hovers as in JupyterLab."
+    run = run if isinstance(run, (ImpRun, SeedGroup)) else open_study(run, progress=False)
+    state = static_state(run, level, layer)
+    s = state['summary']
+    title = f"{s['study']}: {s['model']} on {s['dataset']}"
+    body = (f"<h2 style='font:600 18px system-ui,sans-serif;margin:0 0 8px'>{html.escape(title)}</h2>" + embed(state))
+    text = page(body, title + ' (lottery_nb explorer)', inline_scripts())
+    return atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
+
 # %% ../nbs/07_widgets.ipynb #e7a5c101
 _STATE_COLOURS = dict(done='#2a7', running='#27c', stale='#c70', failed='#c33', stopped='#888', submitted='#888')
 
@@ -403,61 +461,3 @@ def open_seeds(self:SweepWatcher, name:str) -> Explorer:
 def watch_sweep(root:str|Path, every:float=3) -> SweepWatcher:
     "A live table of the sweep in `root`: each study's state and progress; a click opens it in the explorer."
     return SweepWatcher(root, every)
-
-# %% ../nbs/07_widgets.ipynb #f3152dbb
-# a classic script defining `LotteryExplorer` (for pages opened from disk) instead of an ES module
-def explorer_js(classic:bool=False
-               ) -> str:
-    "The explorer's browser code."
-    src = JS.read_text()
-    end = 'export default { render, staticModel, boot };'
-    if end not in src: raise LotteryError(f"{JS} does not end with its export line")
-    return src.replace(end, 'globalThis.LotteryExplorer = { render, staticModel, boot };') if classic else src
-
-def _json_script(obj) -> str:
-    "`obj` as JSON that is safe inside a <script> element."
-    return json.dumps(obj, allow_nan=False,
-                      separators=(',', ':')).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
-
-def embed(state:dict) -> str:
-    "The HTML of one explorer drawn from `state`; the page must load plotly.js and `explorer_js(classic=True)`, and call `LotteryExplorer.boot()`."
-    i = f"lnb-{uuid.uuid4().hex[:12]}"
-    return (f'<div class="lnb-static" data-state="{i}"><noscript>The explorer needs JavaScript.</noscript></div>'
-            f'<script type="application/json" id="{i}">{_json_script(state)}</script>')
-
-def page(body:str, title:str, scripts:str) -> str:
-    "A whole HTML page around `body`."
-    return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            'content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(title)}</title></head>\n<body style="margin:16px">{body}\n{scripts}\n</body></html>\n')
-
-def inline_scripts() -> str:
-    "plotly.js (gzipped, unpacked by the browser) and the explorer, inline: a page that needs nothing else."
-    from plotly.offline import get_plotlyjs
-    packed = base64.b64encode(gzip.compress(get_plotlyjs().encode(), 9)).decode()
-    return (f'<script type="application/octet-stream" id="lnb-plotly-gz">{packed}</script>\n'
-            f'<script>{explorer_js(classic=True)}</script>\n'
-            '<script>LotteryExplorer.boot({plotlyGz: "lnb-plotly-gz"});</script>')
-
-# %% ../nbs/07_widgets.ipynb #cebdb6e8
-def static_state(run:ImpRun|SeedGroup, level:int|None=None, layer:str|None=None, weights:bool=True) -> dict:
-    "What `Explorer(run, level, layer).state(weights)` holds, computed without a widget."
-    v = study_view(*_study(run))
-    levels, layers = v['summary']['levels'], v['summary']['layers']
-    level = min(1, levels[-1]) if level is None else level
-    if level not in levels: raise LotteryError(f"no level {level} in this study: levels {levels[0]}..{levels[-1]}")
-    if layer is not None and layer not in layers:
-        raise LotteryError(f"no layer {layer!r} in this study: choose one of {', '.join(layers)}")
-    return _static(v, level, layer or layers[0], weights)
-
-def export_html(run:ImpRun|str|Path, # the study, or its directory
-                out:str|Path, # the .html file to write
-                level:int|None=None, layer:str|None=None) -> Path:
-    "One HTML file that explores `run` in any browser, with no Python and no network: slider, views and hovers as in JupyterLab."
-    run = run if isinstance(run, (ImpRun, SeedGroup)) else open_study(run, progress=False)
-    state = static_state(run, level, layer)
-    s = state['summary']
-    title = f"{s['study']}: {s['model']} on {s['dataset']}"
-    body = (f"<h2 style='font:600 18px system-ui,sans-serif;margin:0 0 8px'>{html.escape(title)}</h2>" + embed(state))
-    text = page(body, title + ' (lottery_nb explorer)', inline_scripts())
-    return atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding='utf-8'))
