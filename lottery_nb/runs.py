@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 
 # %% ../nbs/05_runs.ipynb #f423b0d3
 from __future__ import annotations
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import fnmatch, json, os, shutil
 import torch
@@ -21,17 +21,21 @@ from .train import (Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has
 from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
                               save_mask, Snapshot)
-from .variants import VARIANTS, get_variant, control_names, check_controls, start, parent_of
+from .variants import (VARIANTS, SEED_RULES, get_variant, control_names, check_controls, start, parent_of,
+                                 seed_for)
 from .layout import Layout, STATE, TOGETHER, MANIFEST
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'PROTOCOLS', 'BUNDLED', 'ImpConfig', 'protocol', 'Event', 'Started', 'Stepped',
-           'EpochDone', 'Finished', 'DamagedFile', 'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home',
-           'read_only', 'writable_copy']
+__all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'LEGACY_RULES', 'DATA_ORDERS', 'PROTOCOLS', 'ONE_SEED', 'BUNDLED', 'ImpConfig',
+           'protocol', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'DamagedFile', 'StudyFiles', 'ImpRun',
+           'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy']
 
 # %% ../nbs/05_runs.ipynb #890658a3
-SCHEMA_VERSION = 2   # 2: a study rewound to k trains T-k iterations from k (1: T iterations from 0, lottery_nb 0.1)
-REWIND_SEMANTICS = {1: 'restart', 2: 'continue'}   # what each schema's rewound units do, as run.json says
+SCHEMA_VERSION = 3   # 3: run.json records the resolved training config and the rules below (2: rewinding continues)
+REWIND_SEMANTICS = {1: 'restart', 2: 'continue', 3: 'continue'}   # what each schema's rewound units do
+# the rules of a study made before they were recorded (schema 1 and 2, lottery_nb 0.1): how run.json is read
+LEGACY_RULES = dict(seed_rule='offset', data_order='same', split_seed=0)
+DATA_ORDERS = ('same', 'fresh')
 
 @dataclass
 class ImpConfig:
@@ -43,7 +47,7 @@ class ImpConfig:
     train:dict = field(default_factory=dict)  # overrides of the preset's fields
     rounds:int = 5                  # pruning levels after the dense one
     fraction:float = 0.2            # fraction of surviving weights removed per level
-    output_rate:float|None = None   # fraction for the output layer (None: half of `fraction`, as the LTH paper)
+    output_rate:float|str|None = None  # fraction for the output layer (None: half of `fraction`, as the LTH paper; 'shared': pruned with the others, as OpenLTH)
     layer_rates:dict = field(default_factory=dict)  # fractions for chosen layers: {'conv*': 0.1} (names or patterns)
     method:str = 'global'           # a pruning strategy of `lottery_nb.masks.STRATEGIES`: 'global', 'layerwise', ...
     rewind_iter:int = 0             # rewind to the weights at this iteration (0: theta_0, the original LTH)
@@ -51,6 +55,9 @@ class ImpConfig:
     one_shot:bool = False           # one prune straight to the sparsity of `rounds` levels
     controls:tuple = ('reinit', 'random')  # control variants trained at every level (see `lottery_nb.variants`)
     seed:int = 0                    # initial weights and data order
+    seed_rule:str = 'hashed'        # how the controls' seeds come from `seed`: a name of `lottery_nb.variants.SEED_RULES`
+    data_order:str = 'same'         # 'same': every unit trains on the data in `seed`'s order; 'fresh': each pruned unit draws its own
+    split_seed:int|None = None      # which training images are held out for validation and which subsets are drawn (None: `seed`)
 
     def __post_init__(self):
         check_fields(self)   # each field of its type, numbers finite: ImpConfig(rewind_iter='xyz') is one clear error
@@ -61,7 +68,13 @@ class ImpConfig:
         arch_for(self.model, self.dataset, **self.model_kwargs)   # a bad dataset, model or option fails here
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
-        if self.output_rate is not None: check_fraction(self.output_rate, 'output_rate')
+        if self.output_rate not in (None, 'shared'): check_fraction(self.output_rate, 'output_rate')
+        if self.seed_rule not in SEED_RULES:
+            raise LotteryError(f"seed_rule must be one of {', '.join(SEED_RULES)}, not {self.seed_rule!r}")
+        if self.data_order not in DATA_ORDERS:
+            raise LotteryError(f"data_order must be one of {', '.join(DATA_ORDERS)}, not {self.data_order!r}")
+        if self.split_seed is not None and self.split_seed < 0:
+            raise LotteryError(f"split_seed must be >= 0, or None for the study's seed (got {self.split_seed})")
         for k, v in self.layer_rates.items(): check_fraction(v, f"layer_rates[{k!r}]")
         check_strategy(self.method)
         if self.rewind_iter < 0 or self.rewind_epochs < 0: raise LotteryError("the rewind point must be >= 0")
@@ -74,7 +87,18 @@ class ImpConfig:
             raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the "
                                f"{tc.epochs} epochs of training")
 
-    def train_config(self) -> TrainConfig: return preset(self.preset, **{'seed': self.seed, **self.train})
+    def train_config(self) -> TrainConfig:
+        "The training config: as run.json recorded it for a study reopened (presets may have changed since), else resolved now."
+        return getattr(self, 'recorded', None) or preset(self.preset, **{'seed': self.seed, **self.train})
+
+    def unit_train_config(self, level:int, variant:str) -> TrainConfig:
+        "The training config of one unit: the study's, with a data order of its own under `data_order='fresh'`."
+        tc = self.train_config()
+        if self.data_order == 'same' or level == 0: return tc
+        return replace(tc, seed=seed_for(tc.seed, 'order', level, variant))
+
+    @property
+    def subset_seed(self) -> int: return self.seed if self.split_seed is None else self.split_seed
 
     def arch(self) -> dict:
         "The `get_model` arguments for this study's dataset."
@@ -96,7 +120,8 @@ class ImpConfig:
         "The layers pruned at their own fraction to reach `level`: the output layer, then `layer_rates`' patterns."
         frac = self.level_fraction(level)
         one = lambda r: fraction_for(1 - (1 - r) ** self.rounds) if self.one_shot else r
-        out = {names[-1]: self.output_rate if self.output_rate is not None else frac / 2}   # as lottery_nb 0.1 did
+        out = ({} if self.output_rate == 'shared' else   # ranked with the others
+               {names[-1]: self.output_rate if self.output_rate is not None else frac / 2})   # as lottery_nb 0.1 did
         for pat, r in self.layer_rates.items():
             hits = [n for n in names if fnmatch.fnmatchcase(n, pat)]
             if not hits: raise LotteryError(f"layer_rates: {pat!r} names no prunable layer of {self.model} "
@@ -106,14 +131,16 @@ class ImpConfig:
 
 # %% ../nbs/05_runs.ipynb #b7e1f2a9
 PROTOCOLS = {   # whole studies as the papers ran them: ImpConfig fields
-    # Frankle & Carbin 2019, LeNet-300-100: Gaussian Glorot init, 20% of each layer a level, the output layer at 10%
+    # Frankle & Carbin 2019, LeNet-300-100: Gaussian Glorot init, 20% of each layer a level, the output layer at 10%;
+    # each unit its own data order (OpenLTH's default: a ticket does not replay the order its mask was found with)
     'lth_lenet': dict(model='lenet300_100', model_kwargs=dict(init='glorot_normal'), preset='lth_lenet',
-                      method='layerwise', fraction=0.2, output_rate=0.1, controls=('reinit', 'random')),
+                      method='layerwise', fraction=0.2, output_rate=0.1, controls=('reinit', 'random'),
+                      data_order='fresh'),
     # OpenLTH's cifar_resnet_20 (Frankle et al. 2020): kaiming-normal weights, uniform BatchNorm scales, SGD 0.1 for
-    # 160 epochs, 20% of all weights a level with one global threshold, the output layer never pruned
+    # 160 epochs, 20% of all weights a level with one global threshold, the output layer ranked with the others
     'openlth_resnet20': dict(dataset='cifar10', model='resnet20',
                              model_kwargs=dict(init='kaiming_normal', bn_init='uniform'), preset='paper',
-                             method='global', fraction=0.2, output_rate=0.0, controls=('reinit', 'random')),
+                             method='global', fraction=0.2, output_rate='shared', controls=('reinit', 'random')),
 }
 
 def protocol(name:str, # a name of `PROTOCOLS`
@@ -335,7 +362,9 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
     if meta.get('schema_version') not in REWIND_SEMANTICS:
         raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb "
                            f"reads versions {', '.join(map(str, REWIND_SEMANTICS))}")
-    try: old = ImpConfig(**meta['config'])
+    try:
+        old = ImpConfig(**{**LEGACY_RULES, **meta['config']})   # a study from before the rules were recorded
+        if isinstance(meta.get('train_config'), dict): old.recorded = TrainConfig(**meta['train_config'])
     except (TypeError, LotteryError) as e:
         raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
     if cfg is not None and (diffs := diff_configs(asdict(old), asdict(cfg))):
@@ -409,7 +438,10 @@ def summary(self:ImpRun) -> str:
                                                v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}"
         cells = [cell(v) for v in (['dense'] if l == 0 else cols)]
         lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
-    return '\n'.join(lines)
+    return '\n'.join(lines + [ONE_SEED])
+
+ONE_SEED = ("One seed: whether a gap is beyond seed-to-seed noise cannot be told from it; "
+            "a group of seeds (--seeds 0,1,2,3,4) says which gaps hold.")
 
 # %% ../nbs/05_runs.ipynb #f60d2b7a
 @patch
@@ -417,7 +449,8 @@ def data(self:ImpRun):
     "The study's data, loaded once."
     if self._data is None:
         tc = self.cfg.train_config()
-        self._data = get_data(self.cfg.dataset, self.data_dir, self.device, tc.n_train, tc.n_test, n_val=tc.n_val)
+        self._data = get_data(self.cfg.dataset, self.data_dir, self.device, tc.n_train, tc.n_test,
+                              subset_seed=self.cfg.subset_seed, n_val=tc.n_val)
     return self._data
 
 @patch
@@ -435,8 +468,8 @@ def _start(self:ImpRun):
     L = self.layout
     if not L.run_json().exists():
         self.store.write_json(dict(schema_version=SCHEMA_VERSION, config=asdict(self.cfg), arch=self.cfg.arch(),
-                                   rewinding=self.rewinding, lottery_nb=lottery_nb.__version__,
-                                   torch=torch.__version__), L.run_json())
+                                   train_config=asdict(self.cfg.train_config()), rewinding=self.rewinding,
+                                   lottery_nb=lottery_nb.__version__, torch=torch.__version__), L.run_json())
     if not L.theta_0().exists():
         self.store.write_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), L.theta_0())
 
@@ -461,7 +494,7 @@ def _own_mask(self:ImpRun, level:int, variant:str) -> dict|None:
     if v.own_mask is None: return None
     path = self.layout.own_mask(level, variant)
     if path.exists(): return self.store.read(path, self.store.parse_mask)
-    m = v.own_mask(self._level_mask(level), v.seed(self.cfg.seed, level))
+    m = v.own_mask(self._level_mask(level), v.seed(self.cfg.seed, level, self.cfg.seed_rule))
     self.store.write_mask(m, path)
     return m
 
@@ -472,7 +505,7 @@ def start_point(self:ImpRun, level:int, variant:str) -> tuple[dict, dict|None]:
     if level == 0: return theta0, None
     rewind = self.store.read(self.layout.theta_rewind(), self.store.parse_state) if self.cfg.rewinds else theta0
     v = get_variant(variant)
-    return start(v, rewind, self._level_mask(level), self.cfg.arch(), v.seed(self.cfg.seed, level),
+    return start(v, rewind, self._level_mask(level), self.cfg.arch(), v.seed(self.cfg.seed, level, self.cfg.seed_rule),
                  self._own_mask(level, variant))
 
 # %% ../nbs/05_runs.ipynb #0d304d28
@@ -499,7 +532,7 @@ def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
     L = self.layout
     init, mask = self.start_point(level, variant)
     model = load_state(get_model(seed=0, **self.cfg.arch()), init, f'{variant} start')
-    t = Trainer(model, self.data(), self.cfg.train_config(), mask=mask, progress=self.progress,
+    t = Trainer(model, self.data(), self.cfg.unit_train_config(level, variant), mask=mask, progress=self.progress,
                 desc=f'level {level} {variant}',
                 cbs=[EpochCheckpoint(L.state(level, variant)), *cbs, _Report(self, level, (variant,), emit)])
     snap = level == 0 and self.cfg.rewinds and not L.theta_rewind().exists()
@@ -509,7 +542,8 @@ def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
     if snap and not L.theta_rewind().exists():
         raise LotteryError(f"the rewind point {self.cfg.rewind_at(t.iters_per_epoch)} is beyond the {t.iteration} "
                            "iterations of training")
-    return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration, t.began)
+    return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration, t.began,
+                        precision=t.plan.precision, order_seed=t.cfg.seed)
 
 @patch
 def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int,
@@ -532,7 +566,10 @@ def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, h
 # %% ../nbs/05_runs.ipynb #a434c516
 @patch
 def trains_together(self:ImpRun) -> bool:
-    "Whether `run()` trains a level's variants together (by default: on CUDA)."
+    "Whether `run()` trains a level's variants together (by default: on CUDA), which shares one data order between them."
+    if self.cfg.data_order == 'fresh':
+        if self.together: note("data_order='fresh' gives each unit its own data order: its variants train one by one")
+        return False
     return self.together if self.together is not None else self.data().device.type == 'cuda'
 
 @patch
@@ -558,7 +595,7 @@ def _train_together(self:ImpRun, level:int, group:list[str], cbs, emit) -> list[
     if not _resume_and_fit(t, L.together(level), self.begins_at(level, t)): return None
     done = [self.metrics(level, v) if self.is_done(level, v) else
             self._finish(level, v, t.member_state(i), starts[i][1], t.histories[i], t.iteration, t.began,
-                         trained_with=group)
+                         trained_with=group, precision=t.plan.precision, order_seed=t.cfg.seed)
             for i, v in enumerate(group)]
     drop_state(L.together(level)); L.together_plan(level).unlink(missing_ok=True)
     return done

@@ -12,10 +12,11 @@ from pathlib import Path
 from fastcore.basics import patch
 from .core import LotteryError, diff_configs
 from .layout import Layout, seed_study
-from .runs import ImpConfig, ImpRun, open_run
+from .runs import ImpConfig, ImpRun, open_run, ONE_SEED
 
 # %% auto #0
-__all__ = ['seed_dirs', 'is_group', 'check_seeds', 'mean_sd', 'SeedGroup', 'stats', 'open_study']
+__all__ = ['LOWER_IS_BETTER', 'NOISE', 'seed_dirs', 'is_group', 'check_seeds', 'mean_sd', 'SeedGroup', 'stats', 'betainc',
+           't_pvalue', 't_quantile', 'paired', 'holds', 'open_study']
 
 # %% ../nbs/05a_seeds.ipynb #b2d4f6a8
 def seed_dirs(root:str|Path) -> dict[int, Path]:
@@ -121,26 +122,113 @@ def _cell(s:dict, n:int, # the group's number of seeds: a cell of fewer says how
     f = (lambda x: f"{100 * x:.2f}") if pct else (lambda x: f"{x:,.0f}")
     return f(s['mean']) + (f" ± {f(s['sd'])}" if s['sd'] is not None else '') + (f" ({s['n']})" if s['n'] < n else '')
 
-def _table(self:SeedGroup, title:str, cell) -> list[str]:
+def _table(self:SeedGroup, title:str, cell, cols:list|None=None, # the columns (default: every variant)
+           width:int=16, dense:bool=True, # with level 0's row
+          ) -> list[str]:
     "One table of the summary: a row per level, a column per variant, each cell `cell(variant, level)`."
-    cols, dens = list(self.table('test_acc')), self.table('density')['ticket']
-    lines = [title, f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>16}' for c in cols)]
-    for l in self.cfg.levels():
+    cols, dens = cols or list(self.table('test_acc')), self.table('density')['ticket']
+    lines = [title, f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>{width}}' for c in cols)]
+    for l in self.cfg.levels()[(0 if dense else 1):]:
         d = dens[l]['mean']
         lines.append(f"{l:>5} {(f'{d:.2%}' if d == d else '-'):>9} "
-                     + ' '.join(f"{(cell(c, l) if l or c == 'ticket' else ''):>16}" for c in cols) + (' (dense)' if l == 0 else ''))
+                     + ' '.join(f"{(cell(c, l) if l or c == 'ticket' else ''):>{width}}" for c in cols) + (' (dense)' if l == 0 else ''))
     return lines
+
+# %% ../nbs/05a_seeds.ipynb #bffc700a
+def _betacf(a:float, b:float, x:float) -> float:
+    "The continued fraction of the incomplete beta function (modified Lentz), as in Numerical Recipes."
+    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny); h = d
+    for m in range(1, 300):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)), -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1 + num * d; d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + num / c; c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1) < 1e-14: break
+    return h
+
+def betainc(a:float, b:float, x:float) -> float:
+    "The regularised incomplete beta function I_x(a, b)."
+    if x <= 0: return 0.0
+    if x >= 1: return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    return front * _betacf(a, b, x) / a if x < (a + 1) / (a + b + 2) else 1 - front * _betacf(b, a, 1 - x) / b
+
+def t_pvalue(t:float, df:int) -> float:
+    "The two-sided p-value of Student's t statistic `t` with `df` degrees of freedom."
+    return betainc(df / 2, 0.5, df / (df + t * t)) if math.isfinite(t) else 0.0
+
+def t_quantile(q:float, # a probability in (0.5, 1), e.g. 0.975 for a 95% interval
+               df:int) -> float:
+    "The `q` quantile of Student's t with `df` degrees of freedom."
+    lo, hi = 0.0, 1e3
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if 1 - t_pvalue(mid, df) / 2 < q else (lo, mid)
+    return (lo + hi) / 2
+
+# %% ../nbs/05a_seeds.ipynb #035e0ac7
+def paired(xs:dict, ys:dict, # seed -> value, for the two things compared
+          ) -> dict:
+    "x - y over the seeds both have: the mean difference, its 95% confidence interval, the paired t-test's p, n."
+    d = [xs[s] - ys[s] for s in xs if s in ys and None not in (xs[s], ys[s]) and math.isfinite(xs[s] - ys[s])]
+    n, (mean, sd) = len(d), mean_sd(d)
+    if n < 2: return dict(n=n, mean=mean, lo=None, hi=None, p=None)
+    if sd == 0: return dict(n=n, mean=mean, lo=mean, hi=mean, p=1.0 if mean == 0 else 0.0)
+    half, t = t_quantile(0.975, n - 1) * sd / math.sqrt(n), mean / (sd / math.sqrt(n))
+    return dict(n=n, mean=mean, lo=mean - half, hi=mean + half, p=t_pvalue(t, n - 1))
+
+def holds(c:dict) -> bool|None:
+    "Whether a lead `paired` measured is positive beyond seed noise (p < 0.05); None when too few seeds can tell."
+    return None if c['p'] is None else c['p'] < 0.05 and c['mean'] > 0
+
+@patch
+def values(self:SeedGroup, level:int, variant:str, what:str='test_acc') -> dict:
+    "Seed -> `what` of the finished unit (level, variant) of each seed (see `stats`)."
+    return {s: x for s, r in self.runs.items() if (m := r.metrics(level, variant)) and (x := _pick(m, what)) is not None}
+
+LOWER_IS_BETTER = ('stop_iteration',)   # numbers where the ticket leads by being smaller
+
+@patch
+def leads(self:SeedGroup, what:str='test_acc') -> dict[str, dict]:
+    "Per control, per pruned level: the ticket's lead in `what` over it, paired by seed (`paired`; positive: the ticket is better)."
+    sign = -1 if what in LOWER_IS_BETTER else 1
+    out = {}
+    for c in list(self.table(what))[1:]:
+        out[c] = {}
+        for l in self.cfg.levels()[1:]:
+            t, o = self.values(l, 'ticket', what), self.values(l, c, what)
+            out[c][l] = paired(*((t, o) if sign > 0 else (o, t)))
+    return out
+
+# %% ../nbs/05a_seeds.ipynb #1172f231
+def _lead_cell(c:dict, pct:bool=True) -> str:
+    "A lead as a table cell: mean [95% CI], with * when it holds; '-' where no seed has both."
+    if not c['n']: return '-'
+    f = (lambda x: f"{100 * x:+.2f}") if pct else (lambda x: f"{x:+,.0f}")
+    if c['p'] is None: return f"{f(c['mean'])} (n=1)"
+    return f"{f(c['mean'])} [{f(c['lo'])}, {f(c['hi'])}]" + (' *' if holds(c) else '  ')
+
+NOISE = ("in brackets the 95% confidence interval over the seeds, paired by seed; * the lead is beyond seed noise "
+         "(paired t-test, p < 0.05, at this level alone)")
+
+def _leads_table(self:SeedGroup, what:str, title:str, pct:bool=True) -> list[str]:
+    leads = self.leads(what)
+    return _table(self, title, lambda c, l: _lead_cell(leads[c][l], pct), cols=list(leads), width=26, dense=False)
 
 @patch
 def summary(self:SeedGroup) -> str:
-    "Test accuracy (%) per level and variant as mean ± sd over the seeds; and, with a validation split, the early-stop iteration."
+    "Per level and variant: test accuracy (and with a validation split the early-stop iteration) as mean ± sd, and which of the ticket's leads hold."
     n, acc, stop, at = len(self.seeds), self.table('test_acc'), self.table('stop_iteration'), self.table('stop_acc')
-    v = lambda c, l: 'dense' if l == 0 else c
     lines = _table(self, f"{n} seeds ({', '.join(map(str, self.seeds))}) of {self.title}: test accuracy at the end (%), mean ± sd",
                    lambda c, l: _cell(acc[c][l], n))
+    lines += [''] + _leads_table(self, 'test_acc', "the ticket's lead in it (points)")
     if any(x['n'] for t in stop.values() for x in t.values()):
         lines += [''] + _table(self, "early-stop iteration (lowest validation loss), mean ± sd", lambda c, l: _cell(stop[c][l], n, False))
+        lines += [''] + _leads_table(self, 'stop_iteration', "the ticket's lead in it (iterations earlier)", pct=False)
         lines += [''] + _table(self, "test accuracy at the early-stop iteration (%), mean ± sd", lambda c, l: _cell(at[c][l], n))
+        lines += [''] + _leads_table(self, 'stop_acc', "the ticket's lead in it (points)")
+    lines += ['', NOISE if n > 1 else ONE_SEED]
     return '\n'.join(lines)
 
 # %% ../nbs/05a_seeds.ipynb #e5a7b9c1

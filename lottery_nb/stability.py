@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/stability.html.md"""
 
 # %% ../nbs/05b_stability.ipynb #1a2b3c4d
 from __future__ import annotations
-import json
+import hashlib, json
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import torch
@@ -20,8 +20,8 @@ from .masks import Snapshot
 from .files import save_tensors, load_tensors
 
 # %% auto #0
-__all__ = ['PAIR_SEEDS', 'interpolate', 'reset_bn', 'barrier', 'path_errors', 'train_pair', 'StabilityConfig', 'Sweep',
-           'sweep_results', 'study_sweep']
+__all__ = ['PAIR_SEEDS', 'interpolate', 'reset_bn', 'barrier', 'path_errors', 'pair_seeds', 'train_pair', 'StabilityConfig',
+           'Sweep', 'mask_digest', 'replicated', 'sweep_results', 'study_sweep', 'rewound_masks']
 
 # %% ../nbs/05b_stability.ipynb #2b3c4d5e
 def interpolate(a:dict, b:dict, alpha:float, # 0: `a`, 1: `b`
@@ -71,14 +71,19 @@ def path_errors(arch:dict, # the `get_model` arguments
     return dict(alpha=alphas, error=errs, loss=losses, barrier=barrier(errs), bn=bn)
 
 # %% ../nbs/05b_stability.ipynb #4d5e6f70
-PAIR_SEEDS = (1, 2)   # the two copies' data orders: the study's seed + 10,000 x these
+PAIR_SEEDS = (1, 2)   # the first pair's data orders: the study's seed + 10,000 x these (replicate r: + 2r)
+
+def pair_seeds(replicate:int=0) -> tuple[int, int]:
+    "The data-order seeds (as multiples of 10,000 over the study's) of replicate `replicate`'s two copies: distinct for every copy."
+    return tuple(s + 2 * replicate for s in PAIR_SEEDS)
 
 def train_pair(arch:dict, start:dict, # the weights at iteration `k` (theta_k)
                k:int, data:Data, cfg:TrainConfig, mask:dict|None=None, # train both under this mask
-               cbs=(), progress:bool=False) -> list[dict]:
+               cbs=(), progress:bool=False, replicate:int=0, # which pair of data orders (`pair_seeds`)
+              ) -> list[dict]:
     "Train two copies of `start` from iteration `k` to the end of `cfg`'s schedule, on different data orders; their state dicts."
     out = []
-    for s in PAIR_SEEDS:
+    for s in pair_seeds(replicate):
         model = load_state(get_model(seed=0, **arch), start, 'theta_k')
         t = Trainer(model, data, replace(cfg, seed=cfg.seed + 10_000 * s), mask=mask, cbs=cbs, progress=progress,
                     desc=f'k={k} copy {s}')
@@ -92,9 +97,13 @@ def train_pair(arch:dict, start:dict, # the weights at iteration `k` (theta_k)
 class StabilityConfig:
     "An instability sweep: which rewind points k, how the path is measured. Saved beside its results."
     ks:tuple = (0,)          # the iterations k to train pairs from
-    points:int = 11          # points on each path, ends included
+    points:int = 30          # points on each path, ends included (Frankle et al. 2020 evaluate 30 values of alpha)
     bn:str = 'reset'         # 'reset' (BatchNorm statistics recomputed at each point) or 'keep'
     level:int = 0            # the study's level whose mask the pairs train under (0: dense)
+    pairs:int = 3            # replicates per k: pairs of copies, each on data orders of its own (mean ± sd)
+
+    def __post_init__(self):
+        if self.pairs < 1: raise LotteryError(f"pairs must be at least 1, not {self.pairs}")
 
 class Sweep:
     "An instability sweep over `cfg.ks`, in directory `out`: theta_k from one dense run, then a pair and a path per k; resumable per k."
@@ -102,8 +111,11 @@ class Sweep:
     # path measured from them (one per BatchNorm choice: the copies are trained once, the line is cheap to walk again)
     def __init__(self, out:str|Path, arch:dict, data:Data, train:TrainConfig, cfg:StabilityConfig|None=None,
                  mask:dict|None=None, init:dict|None=None, # theta_0 (default: `arch` from `train.seed`)
-                 progress:bool=False):
+                 progress:bool=False,
+                 masks:dict|None=None, # k -> the mask pairs from k train under (e.g. the one IMP found rewinding to k); else `mask`
+                ):
         self.out, self.arch, self.data, self.train, self.mask = Path(out), arch, data, train, mask
+        self.masks = masks or {}
         self.cfg, self.progress = cfg or StabilityConfig(), progress
         self.init = init if init is not None else get_model(seed=train.seed, **arch).state_dict()
         ipe = data.train.n_batches(train.batch_size, drop_last=True)
@@ -114,11 +126,20 @@ class Sweep:
             raise LotteryError(f"{self.out} holds another sweep ({old.get('config')}): choose another folder")
 
     def _meta(self) -> dict:   # as sweep.json holds it (JSON: tuples read back as lists); how a path is walked is not in it
-        what = {k: v for k, v in asdict(self.cfg).items() if k not in ('points', 'bn')}
+        what = {k: v for k, v in asdict(self.cfg).items() if k not in ('points', 'bn', 'pairs')}
+        if self.masks: what['masks'] = {str(k): mask_digest(m) for k, m in sorted(self.masks.items())}
         return json.loads(json.dumps(dict(config=what, train=asdict(self.train), arch=self.arch)))
+    def mask_at(self, k:int) -> dict|None: return self.masks.get(k, self.mask)
     def theta(self, k:int) -> Path: return self.out/f'theta_{k:06d}.safetensors'   # the dense run's weights at k
-    def copy(self, k:int, i:int) -> Path: return self.out/f'pair_{k:06d}_{i}.safetensors'   # copy i trained from k
-    def result(self, k:int) -> Path: return self.out/f'k_{k:06d}_{self.cfg.bn}.json'   # the path from k, and its barrier
+    def copy(self, k:int, i:int, r:int=0) -> Path:   # copy i of replicate r trained from k (lottery_nb 0.1 kept one pair)
+        return self.out/(f'pair_{k:06d}_{i}.safetensors' if r == 0 else f'pair_{k:06d}_r{r}_{i}.safetensors')
+    def result(self, k:int) -> Path: return self.out/f'k_{k:06d}_{self.cfg.bn}.json'   # the paths from k, and the barrier
+
+def mask_digest(mask:dict) -> str:
+    "A short digest of a mask's bits, so that a sweep can tell the masks it was made under."
+    h = hashlib.sha256()
+    for k in sorted(mask): h.update(k.encode()); h.update(mask[k].to(torch.uint8).cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 # %% ../nbs/05b_stability.ipynb #6f708192
 @patch
@@ -140,17 +161,37 @@ def run(self:Sweep, on_k=None, # called with each k's result as it is written
     if not (self.out/'sweep.json').exists(): save_json(self._meta(), self.out/'sweep.json')
     self._thetas()
     for k in self.cfg.ks:
-        if self.result(k).exists(): continue
-        if not all(self.copy(k, i).exists() for i in (0, 1)):
-            pair = train_pair(self.arch, load_tensors(self.theta(k)), k, self.data, self.train, self.mask,
-                              progress=self.progress)
-            for i, sd in enumerate(pair): save_tensors(sd, self.copy(k, i))
-        a, b = (load_tensors(self.copy(k, i)) for i in (0, 1))
-        res = dict(k=k, **path_errors(self.arch, a, b, self.data, self.cfg.points, self.cfg.bn, self.mask,
-                                      self.train.eval_batch_size))
+        if (old := self.result(k)).exists() and _covers(load_json(old), self.cfg): continue
+        paths = [self._path(k, r) for r in range(self.cfg.pairs)]
+        res = dict(k=k, **replicated(paths), pairs=len(paths), points=self.cfg.points)
         save_json(res, self.result(k))
         if on_k: on_k(res)
     return self.results()
+
+@patch
+def _path(self:Sweep, k:int, r:int) -> dict:
+    "Replicate `r` at `k`: its pair of copies (trained the first time) and the path between them."
+    if not all(self.copy(k, i, r).exists() for i in (0, 1)):
+        pair = train_pair(self.arch, load_tensors(self.theta(k)), k, self.data, self.train, self.mask_at(k),
+                          progress=self.progress, replicate=r)
+        for i, sd in enumerate(pair): save_tensors(sd, self.copy(k, i, r))
+    a, b = (load_tensors(self.copy(k, i, r)) for i in (0, 1))
+    return path_errors(self.arch, a, b, self.data, self.cfg.points, self.cfg.bn, self.mask_at(k), self.train.eval_batch_size)
+
+def _covers(res:dict, cfg:StabilityConfig) -> bool:
+    "Whether a k's saved result is what `cfg` asks for: as many replicates at least, and the same points on the path."
+    return res.get('pairs', 1) >= cfg.pairs and len(res['alpha']) == cfg.points
+
+def replicated(paths:list[dict]) -> dict:
+    "Several paths from one k as one result: the mean error at each point and its sd, the mean barrier and its sd, and each path."
+    errs = [p['error'] for p in paths]
+    col = lambda i: [e[i] for e in errs]
+    mean = lambda xs: sum(xs) / len(xs)
+    sd = lambda xs: (sum((x - mean(xs)) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5 if len(xs) > 1 else None
+    bs = [p['barrier'] for p in paths]
+    return dict(alpha=paths[0]['alpha'], error=[mean(col(i)) for i in range(len(errs[0]))],
+                error_sd=[sd(col(i)) for i in range(len(errs[0]))], loss=[mean(l) for l in zip(*(p['loss'] for p in paths))],
+                barrier=mean(bs), barrier_sd=sd(bs), barriers=bs, errors=errs, bn=paths[0]['bn'])
 
 @patch
 def results(self:Sweep) -> list[dict]:
@@ -165,11 +206,18 @@ def sweep_results(out:str|Path, bn:str='reset', # whose paths: BatchNorm statist
     return sorted((load_json(p) for p in out.glob(f'k_*_{bn}.json')), key=lambda r: r['k']) if out.is_dir() else []
 
 def study_sweep(run, # an `lottery_nb.runs.ImpRun`
-                cfg:StabilityConfig|None=None, progress:bool=False) -> Sweep:
+                cfg:StabilityConfig|None=None, progress:bool=False,
+                masks:dict|None=None, # k -> the mask to train pairs from k under (default: the level's, for every k)
+               ) -> Sweep:
     "The instability sweep of `run`, in its folder `stability/level_LL`: the study's model, data and training, under the level's mask."
     cfg = cfg or StabilityConfig()
     if cfg.level not in run.cfg.levels(): raise LotteryError(f"no level {cfg.level} in {run.out}")
     mask = run.mask(cfg.level) if cfg.level else None
     init = run.store.read(run.layout.theta_0(), run.store.parse_state) if run.layout.theta_0().exists() else None
     return Sweep(run.layout.stability(cfg.level), run.cfg.arch(), run.data(), run.cfg.train_config(), cfg, mask, init,
-                 progress)
+                 progress, masks)
+
+def rewound_masks(runs:dict, # k -> the study (`ImpRun`) that rewinds to k
+                  level:int) -> dict:
+    "k -> the mask IMP found at `level` when rewinding to k: the subnetworks Frankle et al. 2020 analyse, one per k."
+    return {k: run.mask(level) for k, run in sorted(runs.items())}

@@ -104,9 +104,10 @@ PRESETS = {
                  schedule='linear', warmup_epochs=2),
     'workshop': dict(epochs=3, batch_size=128, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
                      schedule='linear', warmup_epochs=0.5, n_train=10_000, n_test=2_000),
-    # Frankle & Carbin 2019's LeNet-300-100: Adam at 1.2e-3, batch 60, 50k iterations, 5k validation images
+    # Frankle & Carbin 2019's LeNet-300-100: Adam at 1.2e-3, batch 60, 50k iterations, 5k validation images, float32
     'lth_lenet': dict(optimizer='adam', lr=1.2e-3, batch_size=60, iterations=50_000, weight_decay=0.0,
-                      schedule='step', milestones=(), warmup_epochs=0, n_val=5_000, eval_every=100, eval_at=(5_000,)),
+                      schedule='step', milestones=(), warmup_epochs=0, n_val=5_000, eval_every=100, eval_at=(5_000,),
+                      bf16=False),
 }
 
 # %% ../nbs/03_train.ipynb #8a532a4e
@@ -504,10 +505,11 @@ def record(self:Trainer):
     val = list(zip(*ev(self.data.val))) if self.data.val is not None else None
     q, r = divmod(self.iteration, self.iters_per_epoch)
     epoch = q if not r else round(self.iteration / self.iters_per_epoch, 4)
+    r = lambda x: float(f'{x:.7g}')   # float32 values: more digits than these would be noise, and bytes on disk
     for i, h in enumerate(self.histories):
-        h.append(dict(epoch=epoch, iteration=self.iteration, train_loss=train_loss[i], test_loss=test_loss[i],
-                      test_acc=test_acc[i], lr=self.lr_now, seconds=secs,
-                      **(dict(val_loss=val[i][0], val_acc=val[i][1]) if val else {})))
+        h.append(dict(epoch=epoch, iteration=self.iteration, train_loss=r(train_loss[i]), test_loss=r(test_loss[i]),
+                      test_acc=r(test_acc[i]), lr=self.lr_now, seconds=round(secs, 4),
+                      **(dict(val_loss=r(val[i][0]), val_acc=r(val[i][1])) if val else {})))
     if self.bar is not None:
         self.bar.set_postfix(epoch=epoch, loss='/'.join(f'{v:.3f}' for v in train_loss),
                              acc='/'.join(f'{v:.4f}' for v in test_acc))

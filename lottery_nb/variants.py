@@ -6,16 +6,26 @@ Docs: https://lottery-nb.github.io/lottery_nb/variants.html.md"""
 
 # %% ../nbs/04a_variants.ipynb #84580667
 from __future__ import annotations
+import hashlib
 from dataclasses import dataclass
 from typing import Callable
 from .core import LotteryError
 from .masks import extract_ticket, random_mask, shuffled_mask, reinit_state
 
 # %% auto #0
-__all__ = ['VARIANTS', 'Variant', 'register', 'control_names', 'get_variant', 'check_controls', 'variant_table', 'start',
-           'parent_of']
+__all__ = ['SEED_RULES', 'VARIANTS', 'seed_for', 'Variant', 'register', 'control_names', 'get_variant', 'check_controls',
+           'variant_table', 'start', 'parent_of']
 
 # %% ../nbs/04a_variants.ipynb #feed1481
+def seed_for(*parts) -> int:
+    "A seed for torch drawn from `parts` by hashing them: different parts give unrelated seeds."
+    return int.from_bytes(hashlib.sha256('/'.join(map(str, parts)).encode()).digest()[:4], 'little') & 0x7FFF_FFFF
+
+SEED_RULES = {   # how a variant's seed at a level comes from the study's seed: (variant, study seed, level) -> seed
+    'hashed': lambda v, s, l: seed_for(s, v.name, l),      # unrelated for every seed, variant and level
+    'offset': lambda v, s, l: s + v.seed_offset + l,       # lottery_nb before 0.2: seed s at level l repeats s+1 at l-1
+}
+
 def _same(rewind:dict, arch:dict, seed:int) -> dict: return rewind   # the weights the ticket starts from
 def _fresh(rewind:dict, arch:dict, seed:int) -> dict: return reinit_state(arch, seed)   # the re-initialised control's
 
@@ -29,13 +39,14 @@ class Variant:
     dash:str                # its line's dash, so that no line is told by colour alone
     symbol:str              # its markers
     control:bool = True     # a control of the ticket (trained when a study asks for it); False: dense and ticket
-    seed_offset:int = 0     # its own draws use the study's seed + this + the level (0: it draws nothing)
+    seed_offset:int = 0     # its draws under the 'offset' seed rule: the study's seed + this + the level (0: draws nothing)
     weights:Callable = _same  # (rewind weights, arch, seed) -> the weights it starts from, before its mask
     own_mask:Callable|None = None  # (the level's IMP mask, seed) -> a mask of its own (None: it trains the IMP mask)
 
-    def seed(self, study_seed:int, level:int) -> int:
-        "The seed of this variant's draws at `level`."
-        return study_seed + self.seed_offset + level
+    def seed(self, study_seed:int, level:int, rule:str='hashed', # a name of `SEED_RULES`, as the study's run.json says
+            ) -> int:
+        "The seed of this variant's draws at `level` of the study with seed `study_seed`."
+        return SEED_RULES[rule](self, study_seed, level)
 
     @property
     def style(self) -> dict:
@@ -93,7 +104,7 @@ def start(v:Variant, # the variant
           rewind:dict, # the weights tickets start from (theta_0, or theta_k for late rewinding)
           mask:dict, # the level's IMP mask
           arch:dict, # the `get_model` arguments
-          seed:int, # the variant's seed (`v.seed(study_seed, level)`)
+          seed:int, # the variant's seed (`v.seed(study_seed, level, rule)`)
           own:dict|None=None, # its own mask, drawn already (a study saved it); None: drawn now
          ) -> tuple[dict, dict]:
     "The state dict variant `v` starts from and the mask it trains under."
