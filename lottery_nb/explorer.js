@@ -19,6 +19,7 @@ const CSS = `
 .lnb-chips { display: flex; gap: 10px; flex-wrap: wrap; font-size: 13px; }
 .lnb-chip { white-space: nowrap; }
 .lnb-chip i { color: #777; }
+.lnb-lead { font-size: 11px; color: #555; }
 .lnb-sw { display: inline-block; width: 18px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 4px; }
 .lnb-row2 { display: flex; align-items: center; gap: 8px 18px; flex-wrap: wrap; padding: 0 0 6px; min-height: 30px; }
 .lnb-train { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; margin-left: auto; }
@@ -117,6 +118,15 @@ function baseLayout(extra = {}) {
 }
 const axis = (title, extra = {}) => Object.assign({ title: { text: title, standoff: 4, font: { size: 11 } }, gridcolor: '#eee', zeroline: false,
   automargin: false, linecolor: '#999', ticks: 'outside', ticklen: 3 }, extra);
+
+// Whether the ticket's lead over a control holds beyond seed noise at this level (a group's paired t-test), as a mark
+function leadMark(d) {
+  if (!d || d.p == null) return '';
+  const says = `the ticket's lead over it: ${(100 * d.mean).toFixed(2)} points (95% CI ${(100 * d.lo).toFixed(2)} to ${(100 * d.hi).toFixed(2)}, ` +
+    `p = ${d.p.toPrecision(2)} over ${d.n} seeds)`;
+  return d.holds ? h('span', { class: 'lnb-lead', title: `${says}: beyond seed noise` }, ' ✓ beyond noise')
+    : h('span', { class: 'lnb-lead', title: `${says}: within seed noise` }, ' ≈ within noise');
+}
 
 // A ± 1 sd band behind a line (a group of seeds): the upper edge forward, the lower edge back, filled; null without one.
 function bandTrace(x, band, color) {
@@ -341,6 +351,10 @@ function maskHover(v, d, level, layer, G, x, y) {
 // `c` that `App.context` makes (the study's view `v`, the level and layer, the layer's detail `d`, its notes, the tab, log, live).
 // To add a view, add one entry here (and, if it needs numbers the view does not have yet, compute them in lottery_nb.view).
 // Stability to SGD noise (Frankle et al. 2020): the error along the line between two copies trained from each k, and its barrier.
+// ± 1 sd of a barrier over its replicate pairs, as plotly error bars (none for a sweep of one pair)
+const sdBars = (pts, color) => pts.some(p => p.barrier_sd != null)
+  ? { type: 'data', array: pts.map(p => 100 * (p.barrier_sd || 0)), visible: true, color, thickness: 1.5, width: 4 } : undefined;
+const sdText2 = pts => pts.map(p => p.barrier_sd != null ? ` ± ${(100 * p.barrier_sd).toFixed(2)} (${p.pairs} pairs)` : '');
 const SEQ = ['#440154', '#414487', '#2a788e', '#22a884', '#7ad151', '#bddf26'];   // viridis: k from early (dark) to late
 function figStability(v) {
   const T = v.summary.stability, data = [], n = T.paths.length;
@@ -350,15 +364,18 @@ function figStability(v) {
       line: { color: c, width: 2 }, marker: { size: 5, color: c }, hovertemplate: `k = ${p.k}, α = %{x:.2f}: test error %{y:.2f}%<extra></extra>` });
   });
   data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier', x: T.paths.map(p => p.k), y: T.paths.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2',
-    line: { color: '#D55E00', width: 3 }, marker: { size: 8, color: '#D55E00' }, hovertemplate: 'k = %{x}: barrier %{y:.2f} points<extra></extra>' });
+    error_y: sdBars(T.paths, '#D55E00'), customdata: sdText2(T.paths),
+    line: { color: '#D55E00', width: 3 }, marker: { size: 8, color: '#D55E00' }, hovertemplate: 'k = %{x}: barrier %{y:.2f}%{customdata} points<extra></extra>' });
   if (T.keep && T.keep.length) data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier, BatchNorm interpolated', x: T.keep.map(p => p.k),
     y: T.keep.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2', line: { color: '#D55E00', width: 2, dash: 'dash' }, marker: { size: 6, color: '#D55E00', symbol: 'square' },
-    hovertemplate: 'k = %{x}: barrier %{y:.2f} points, BatchNorm interpolated<extra></extra>' });
+    error_y: sdBars(T.keep, '#D55E00'), customdata: sdText2(T.keep),
+    hovertemplate: 'k = %{x}: barrier %{y:.2f}%{customdata} points, BatchNorm interpolated<extra></extra>' });
   for (const lv of [...new Set((T.sparse || []).map(p => p.level))]) {
     const pts = T.sparse.filter(p => p.level === lv);
     data.push({ type: 'scatter', mode: 'lines+markers', name: `level ${lv} mask`, x: pts.map(p => p.k), y: pts.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2',
       line: { color: '#0072B2', width: 2, dash: 'dot' }, marker: { size: 9, color: '#0072B2', symbol: 'triangle-up' },
-      hovertemplate: `level ${lv}'s mask, k = %{x}: barrier %{y:.2f} points<extra></extra>` });
+      error_y: sdBars(pts, '#0072B2'), customdata: sdText2(pts),
+      hovertemplate: `level ${lv}'s mask, k = %{x}: barrier %{y:.2f}%{customdata} points<extra></extra>` });
   }
   return { data, layout: baseLayout({ xaxis: axis('α: copy 1 → copy 2', { domain: [0, 0.46], range: [-0.03, 1.03] }),
     yaxis: axis('test error (%)'), xaxis2: axis('k (iterations)', { domain: [0.58, 1], anchor: 'y2' }),
@@ -564,7 +581,8 @@ class App {
       const line = st.dash === 'solid' ? 'solid' : st.dash === 'dot' ? 'dotted' : 'dashed';
       return h('span', { class: 'lnb-chip', title: st.about }, h('span', { class: 'lnb-sw', style: `border-color:${st.color};border-top-style:${line}` }),
         st.label + ' ', (S.units[level] || {})[name] === 'damaged' ? h('b', { class: 'lnb-damaged', style: 'color:#c0392b' }, 'damaged')
-          : a == null ? h('i', {}, S.units[level] && S.units[level][name] ? 'not trained yet' : 'not in this study') : h('b', {}, pct(a, 2)));
+          : a == null ? h('i', {}, S.units[level] && S.units[level][name] ? 'not trained yet' : 'not in this study') : h('b', {}, pct(a, 2)),
+        leadMark(S.leads && S.leads[name] && S.leads[name][i]));
     }));
     this.root.dataset.level = level; this.root.dataset.layer = layer;
     const plans = this.plans(level, layer);

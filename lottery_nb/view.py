@@ -10,17 +10,18 @@ import base64, math, statistics
 from pathlib import Path
 import numpy as np
 import torch
-from .core import LotteryError
+from .core import LotteryError, load_json
 from .data import get_spec, load_split
 from .runs import ImpRun, DamagedFile
-from .seeds import SeedGroup, mean_sd
+from .seeds import SeedGroup, mean_sd, holds
 from .variants import parent_of
 from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ticks, VARIANT_STYLE
 
 # %% auto #0
 __all__ = ['VIEW_VERSION', 'MAX_POINTS', 'FULL_PICTURE', 'jsonable', 'b64', 'bits', 'quantize', 'log_quantize', 'study_name',
-           'input_picture', 'level_notes', 'group_curves', 'group_bands', 'stability_summary', 'study_summary',
-           'why_no_weights', 'picture', 'layer_notes', 'level_detail', 'study_view', 'strip_weights']
+           'input_picture', 'level_notes', 'group_leads', 'lead_note', 'group_curves', 'group_bands',
+           'stability_summary', 'study_summary', 'why_no_weights', 'picture', 'layer_notes', 'level_detail',
+           'study_view', 'strip_weights']
 
 # %% ../nbs/06a_view.ipynb #196babbf
 VIEW_VERSION = 1
@@ -123,6 +124,29 @@ def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
     except LotteryError: layers = f"Level {level}'s mask is made when level {level - 1}'s ticket has trained."
     return dict(acc=acc, curves=curves, layers=layers)
 
+def group_leads(group:SeedGroup) -> dict:
+    "Per control, per level (None at level 0): the ticket's lead in final accuracy over it, paired by seed, and whether it holds."
+    out = {}
+    for c, per in group.leads('test_acc').items():
+        out[c] = [None] + [dict(mean=_round(d['mean']), lo=_round(d['lo']), hi=_round(d['hi']), p=_round(d['p'], 6),
+                                n=d['n'], holds=holds(d)) for d in per.values()]
+    return out
+
+def lead_note(group:SeedGroup|None, leads:dict|None, level:int) -> str:
+    "One sentence per control on whether the ticket's lead at `level` is beyond seed noise (a single study cannot say)."
+    if level == 0: return ''
+    if group is None: return (" One seed cannot tell these gaps from seed-to-seed noise: a group of seeds "
+                              "(`--seeds 0,1,2,3,4`) says which hold.")
+    i, said = group.cfg.levels().index(level), []
+    for c, per in leads.items():
+        d = per[i]
+        if not d or d['p'] is None: continue
+        verdict = ("beyond seed noise" if d['holds'] else "the control ahead beyond seed noise"
+                   if d['p'] < 0.05 else "within seed noise")
+        said.append(f"{VARIANT_STYLE[c]['label']} {100 * d['mean']:+.2f} points (95% CI {100 * d['lo']:+.2f} to "
+                    f"{100 * d['hi']:+.2f}, p = {d['p']:.3g}): {verdict}")
+    return (f" The ticket's lead, paired by seed over {len(group.seeds)} seeds: " + '; '.join(said) + '.') if said else ''
+
 def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
     "A level's notes, led by a plain line for each of its damaged units and how to mend them."
     if not damage: return notes
@@ -160,22 +184,38 @@ def stability_summary(run:ImpRun) -> dict|None:
         if res := sweep_results(here, 'reset') or sweep_results(here, 'keep'):
             b = {r['k']: r['barrier'] for r in res}
             low = [k for k, x in b.items() if x < 0.01]
+            pairs = min(r.get('pairs', 1) for r in res)
             note = (f"Two copies of the {'dense network' if l == 0 else f'level {l} ticket'} trained from iteration k on "
                     f"different data orders, and the test error on the straight line between them (BatchNorm "
-                    f"{'recomputed at each point' if res[0]['bn'] == 'reset' else 'interpolated'}). A barrier near 0 "
-                    "means training from k is stable to SGD noise: " + (f"here from k = {min(low)} on (under 1 point)." if low
-                    else "here no k tried is (every barrier is 1 point or more)."))
+                    f"{'recomputed at each point' if res[0]['bn'] == 'reset' else 'interpolated'}"
+                    + (f"; the mean of {pairs} pairs, each on orders of its own, ± 1 sd as bars" if pairs > 1 else
+                       "; one pair per k, so a barrier under about half a point is within its noise") + "). "
+                    "The barrier is how far the error rises in the middle above its two ends: near 0, the copies "
+                    "ended in one linearly connected basin and training from k is stable to SGD noise; "
+                    + (f"here from k = {min(low)} on (under 1 point)." if low
+                       else "here no k tried is (every barrier is 1 point or more)."))
             keep = sweep_results(here, 'keep') if res[0]['bn'] == 'reset' else []
             if keep: note += (" The dashed line is the barrier with BatchNorm's statistics interpolated instead: "
                               "for a ResNet it is larger, because the mean of two networks' statistics is not their mean's.")
-            sparse = [dict(level=m, k=r['k'], barrier=jsonable(r['barrier'])) for m in run.cfg.levels() if m > l
+            sparse = [dict(level=m, **_barrier(r)) for m in run.cfg.levels() if m > l
                       for r in sweep_results(run.layout.stability(m), res[0]['bn'])]
-            if sparse: note += (" The triangles are the barriers of the pruned networks, trained under the mask of level "
-                                + ', '.join(sorted({str(p['level']) for p in sparse})) + ": a ticket that matches the dense "
-                                "network is stable where the dense network may not be (Frankle et al. 2020).")
-            return dict(level=l, note=note, paths=[{k: jsonable(r[k]) for k in ('k', 'alpha', 'error', 'barrier')} for r in res],
-                        keep=[dict(k=r['k'], barrier=jsonable(r['barrier'])) for r in keep], sparse=sparse)
+            per_k = any('masks' in _sweep_config(run.layout.stability(m)) for m in run.cfg.levels() if m > l)
+            if sparse: note += (" The triangles are the barriers of the pruned networks, trained from k under the mask of level "
+                                + ', '.join(sorted({str(p['level']) for p in sparse}))
+                                + (" that IMP found when rewinding to that k" if per_k else "") + ": a ticket that matches the "
+                                "dense network is stable where the dense network may not be (Frankle et al. 2020).")
+            return dict(level=l, note=note, paths=[{**{k: jsonable(r[k]) for k in ('k', 'alpha', 'error')}, **_barrier(r)} for r in res],
+                        keep=[_barrier(r) for r in keep], sparse=sparse)
     return None
+
+def _barrier(r:dict) -> dict:
+    "A k's barrier as the explorer draws it: the mean, and its sd over the replicate pairs (None for one pair)."
+    return dict(k=r['k'], barrier=jsonable(r['barrier']), barrier_sd=jsonable(r.get('barrier_sd')), pairs=r.get('pairs', 1))
+
+def _sweep_config(here:Path) -> dict:
+    "The config a sweep's sweep.json holds ({} without one)."
+    try: return load_json(here/'sweep.json').get('config', {})
+    except (LotteryError, AttributeError): return {}
 
 def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd
                  ) -> dict:
@@ -200,6 +240,8 @@ def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is on
     if group is not None and dense: dense_acc = _band([m['test_acc'] for r in group.runs.values()
                                                        if (m := r.metrics(0, 'dense'))])[0]
     notes = {l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l], run) for l in levels}
+    leads = group_leads(group) if group is not None else None
+    notes = {l: {**n, 'acc': n['acc'] + lead_note(group, leads, l)} for l, n in notes.items()}
     if group is not None:
         said = (f"Each point is the mean of {len(group.seeds)} seeds ({', '.join(map(str, group.seeds))}), the band "
                 f"± 1 sd; the weights and masks shown below are seed {run.cfg.seed}'s. ")
@@ -212,7 +254,7 @@ def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is on
         remaining=[_round(x) for x in tab['ticket']['density']],
         remaining_ticks=percent_ticks(float(np.nanmin(tab['ticket']['density'])) * 100),
         acc={v: [_round(a) for a in tab[v]['test_acc']] for v in variants},
-        band=bands, seeds=group.seeds if group is not None else None, stability=stability_summary(run),
+        band=bands, seeds=group.seeds if group is not None else None, leads=leads, stability=stability_summary(run),
         dense_acc=_round(dense_acc),
         heat=[[_round(x, 4) for x in row] for row in grid], curves=curves, units=units, notes=notes,
         epochs=_epochs(run), unit_seconds=_round(_unit_seconds(run), 2)))
