@@ -46,6 +46,14 @@ def part(res:Results, *keys):
         traceback.print_exc()
         res.put(*keys, 'error', value=f"{type(e).__name__}: {e}")
 
+@contextmanager
+def cudnn_benchmark():
+    "cuDNN timing its kernels, as a lottery_nb trainer has it while it trains (and as found, after)."
+    was = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try: yield
+    finally: torch.backends.cudnn.benchmark = was
+
 def synthetic(n:int, device, seed=0):
     "CIFAR-shaped uint8 noise with random labels: as a lottery_nb `Data` on `device`, and as the HWC arrays the baseline reads."
     spec, g = get_spec('cifar10'), torch.Generator().manual_seed(seed)
@@ -54,7 +62,7 @@ def synthetic(n:int, device, seed=0):
     return data, x.permute(0, 2, 3, 1).numpy().copy(), y.tolist()
 
 def _sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize()
+    if device.type == 'cuda': torch.cuda.synchronize(device)
 
 def paths(t) -> dict:
     "Which paths a trainer's step took: its plan, whether the CUDA graph was captured, whether it ran compiled, fused networks."
@@ -82,10 +90,11 @@ def speed(res:Results, dev, steps:int, warmup:int, workers:int, compile_:bool):
     bs0, bsf = 128, preset('fast').batch_size
     data, hwc, labels = synthetic(max(bs0, bsf) * (steps + warmup), dev)
     mean, std = get_spec('cifar10').mean, get_spec('cifar10').std
-    with part(res, 'speed', 'baseline'):
+    with part(res, 'speed', 'baseline'), cudnn_benchmark():   # the cuDNN settings the trainer trains with
         ds = baseline.ArrayDataset(hwc[:bs0 * (steps + warmup)], labels[:bs0 * (steps + warmup)], baseline.train_transform(32, mean, std))
         base = baseline.time_steps(get_model('resnet20'), baseline.loader(ds, bs0, workers, True, dev), dev, steps, warmup)
-        res.put('speed', 'baseline', value=dict(batch_size=bs0, workers=workers, seconds_per_step=base, images_per_second=bs0 / base))
+        res.put('speed', 'baseline', value=dict(batch_size=bs0, workers=workers, seconds_per_step=base, images_per_second=bs0 / base,
+                                                cudnn_benchmark=True))
     ours = lambda bs, masks=None, **kw: (Trainer(get_model('resnet20'), data, preset('fast', batch_size=bs, **kw), mask=masks, progress=False))
     for key, bs, kw in (('lottery_nb', bs0, {}), ('lottery_nb_fast', bsf, {}), *((('lottery_nb_fast_compiled', bsf, dict(compile=True)),) if compile_ else ())):
         with part(res, 'speed', key): res.put('speed', key, value=time_trainer(ours(bs, **kw), steps, warmup))

@@ -10,15 +10,14 @@ import argparse, sys
 from dataclasses import asdict, fields, MISSING
 from pathlib import Path
 import torch
-from fastcore.docments import docments
 import lottery_nb
-from .core import (LotteryError, default_device, device_name, save_json, load_json, atomic_write, diff_configs,
+from .core import (LotteryError, field_docs, default_device, device_name, save_json, load_json, atomic_write, diff_configs,
                    check_mask, check_fraction)
 from .data import get_data, get_spec, find_files, DATASETS
 from .models import (INITS, BN_INITS, get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for,
                      output_layer, MODELS)
 from .train import (OPTIMIZERS, preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint,
-                    TrainConfig, has_state, drop_state)
+                    TrainConfig, has_state, drop_state, set_threads)
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP, STRATEGIES,
                     as_mask)
 from .variants import control_names
@@ -51,7 +50,7 @@ def add_fields(p:argparse.ArgumentParser, cls, # a config dataclass: each field 
                more:dict|None=None, # field -> more help
               ):
     "Add one `--field-name` per field of dataclass `cls`, with its docments comment and default as help."
-    docs, choices, more = docments(cls), choices or {}, more or {}
+    docs, choices, more = field_docs(cls), choices or {}, more or {}
     for f in fields(cls):
         kind = str(f.type).replace(' ', '')
         if f.name in skip: continue
@@ -86,6 +85,8 @@ def _data_args(p):
     p.add_argument('--download', action='store_true',
                    help="download the dataset into --data-dir (default data/) if it is missing")
     p.add_argument('--device', default=None, help="cuda, mps or cpu (default: the best available)")
+    p.add_argument('--threads', type=int, default=None,
+                   help="CPU threads per training (default: this machine's physical cores; a local sweep shares them out)")
 
 def _model_args(p):
     p.add_argument('--model', default=None,
@@ -577,7 +578,9 @@ def main(argv:list[str]|None=None) -> int:
     p = parser()
     a = p.parse_args(argv)
     if a.command is None: p.print_help(sys.stderr); return 2
-    try: return COMMANDS[a.command](a)
+    try:
+        if getattr(a, 'threads', None) is not None: set_threads(a.threads)
+        return COMMANDS[a.command](a)
     except LotteryError as e:
         print(f"lottery-nb: error: {e}", file=sys.stderr)
         return 2

@@ -6,14 +6,15 @@ Docs: https://lottery-nb.github.io/lottery_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #8eba332a
 from __future__ import annotations
-import dataclasses, errno, math, os, shutil, sys, json, tempfile
+import dataclasses, errno, hashlib, inspect, math, os, re, shutil, sys, json, tempfile
 from pathlib import Path
 import torch
 from safetensors import SafetensorError
 
 # %% auto #0
-__all__ = ['LotteryError', 'default_device', 'device_name', 'note', 'first_line', 'file_mode', 'atomic_write', 'save_json',
-           'load_json', 'diff_configs', 'check_mask', 'check_fraction', 'coerce_field', 'check_fields']
+__all__ = ['LotteryError', 'default_device', 'device_name', 'patch', 'field_docs', 'seed_for', 'note', 'first_line', 'file_mode',
+           'atomic_write', 'save_json', 'load_json', 'diff_configs', 'check_mask', 'check_fraction', 'coerce_field',
+           'check_fields']
 
 # %% ../nbs/00_core.ipynb #e3c970d7
 class LotteryError(Exception):
@@ -42,6 +43,31 @@ def device_name(device:torch.device) -> str:
     "A human name for `device`, e.g. 'NVIDIA H100 80GB HBM3' or 'cpu (2 threads)'."
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
     return f"{device.type} ({torch.get_num_threads()} threads)"
+
+# %% ../nbs/00_core.ipynb #512c323b
+def patch(f):
+    "Add `f` to the class its first argument is annotated with, under its own name (fastcore's `@patch`, for methods)."
+    fn = inspect.unwrap(f)   # through decorators such as torch.no_grad, to the annotation and the module it was written in
+    ann = next(iter(fn.__annotations__.values()), None) if fn.__code__.co_argcount else None
+    cls = eval(ann, fn.__globals__) if isinstance(ann, str) else ann   # `from __future__ import annotations`: a string
+    if not isinstance(cls, type): raise TypeError(f"@patch: the first argument of {fn.__name__} must be annotated with a class")
+    f.__qualname__ = f"{cls.__name__}.{fn.__name__}"
+    setattr(cls, fn.__name__, f)
+    return f
+
+# %% ../nbs/00_core.ipynb #b3b400a7
+def field_docs(cls) -> dict:
+    "Each field of dataclass `cls` with the comment written after it in its source (fastcore's docments, for fields)."
+    names, out = {f.name for f in dataclasses.fields(cls)}, {}
+    for line in inspect.getsource(cls).splitlines():
+        m = re.match(r'\s+(\w+)\s*:[^#]*#\s*(.+?)\s*$', line)
+        if m and m[1] in names and m[1] not in out: out[m[1]] = m[2]
+    return out
+
+# %% ../nbs/00_core.ipynb #c5b6022c
+def seed_for(*parts) -> int:
+    "A seed for torch drawn from `parts` by hashing them: different parts give unrelated seeds."
+    return int.from_bytes(hashlib.sha256('/'.join(map(str, parts)).encode()).digest()[:4], 'little') & 0x7FFF_FFFF
 
 # %% ../nbs/00_core.ipynb #b2d4f6a8
 _said = set()

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import fnmatch, json, os, shutil
 import torch
-from fastcore.basics import patch
+from .core import patch
 import lottery_nb
-from .core import LotteryError, save_json, load_json, diff_configs, check_fraction, check_fields, first_line, note
+from .core import (LotteryError, save_json, load_json, diff_configs, check_fraction, check_fields, first_line, note,
+                             seed_for)
 from .files import save_tensors, tensors_from_bytes, digest, file_digest
 from .data import get_data
 from .models import get_model, load_state, arch_for, output_layer
@@ -21,8 +22,7 @@ from .train import (Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has
 from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
                               save_mask, Snapshot)
-from .variants import (VARIANTS, SEED_RULES, get_variant, control_names, check_controls, start, parent_of,
-                                 seed_for)
+from .variants import VARIANTS, SEED_RULES, get_variant, control_names, check_controls, start, parent_of
 from .layout import Layout, STATE, TOGETHER, MANIFEST
 
 # %% auto #0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, replace
 from pathlib import Path
-from fastcore.basics import patch
+from .core import patch
 from .core import LotteryError, diff_configs
 from .layout import Layout, seed_study
 from .runs import ImpConfig, ImpRun, open_run, ONE_SEED

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import torch
 import torch.nn as nn
-from fastcore.basics import patch
+from .core import patch
 from .core import LotteryError, save_json, load_json, note
 from .data import Data, get_data
 from .models import get_model, load_state

@@ -10,7 +10,7 @@ import hashlib, itertools, json, os, re, socket, threading, time, uuid
 from dataclasses import asdict
 from pathlib import Path
 import torch
-from fastcore.basics import patch
+from .core import patch
 from .core import LotteryError, file_mode, load_json, save_json, note, first_line
 from .layout import Layout, SweepLayout
 from .runs import ImpConfig, ImpRun, PROTOCOLS, open_run
@@ -273,9 +273,11 @@ def train_study(root:str|Path, name:str, # the sweep's root and one study's name
 class StudyTask:
     "One submitit job's work: the sweep's studies `names` in turn, or one per task (by rank) when the job has several."
     def __init__(self, root:str|Path, names:list[str], device=None, data_dir=None, together=None,
-                 stale_after:float=600, beat:float=30):
+                 stale_after:float=600, beat:float=30,
+                 threads:int|None=None, # CPU threads for its trainings (a local sweep's share of the cores; None: the default)
+                ):
         self.root, self.names, self.device, self.data_dir, self.together = str(root), list(names), device, data_dir, together
-        self.stale_after, self.beat = stale_after, beat
+        self.stale_after, self.beat, self.threads = stale_after, beat, threads
 
     def __repr__(self): return f"StudyTask({self.root!r}, {self.names})"
 
@@ -283,6 +285,7 @@ class StudyTask:
         job, rank, n, local = job_env()
         device = self.device
         if device is None and torch.cuda.is_available(): device = f'cuda:{local % torch.cuda.device_count()}'
+        if self.threads: set_threads(self.threads)
         return [train_study(self.root, name, job, device, self.data_dir, self.together, self.stale_after, self.beat)
                 for name in self.names[rank::n]]
 
@@ -453,14 +456,15 @@ def submit(self:Sweep, cluster:str='local', # 'slurm', 'local' (this machine) or
     self.save()
     todo = [n for n in self.names if self.study_status(n, {})['state'] != 'done']
     if not todo: return []
-    task = lambda names, dev=device: StudyTask(self.root, names, dev, data_dir, together, stale_after, beat)
+    task = lambda names, dev=device, threads=None: StudyTask(self.root, names, dev, data_dir, together, stale_after, beat, threads)
     jobs, given = [], []
     if cluster == 'local':
         gpus = torch.cuda.device_count()
         n = max(1, min(slots or local_slots(), len(todo)))
         for i in range(n):
             if gpus: ex.update_parameters(gpus_per_node=1, visible_gpus=(i % gpus,))   # each job sees its own GPU
-            jobs.append(ex.submit(task(todo[i::n], device or ('cuda' if gpus else 'cpu')))); given.append(todo[i::n])
+            threads = None if gpus else cpu_threads(slots=n)   # on a CPU the jobs share its cores
+            jobs.append(ex.submit(task(todo[i::n], device or ('cuda' if gpus else 'cpu'), threads))); given.append(todo[i::n])
     else:
         t = max(1, tasks_per_node if cluster == 'slurm' else 1)
         chunks = [todo[i:i + t] for i in range(0, len(todo), t)]

@@ -10,7 +10,7 @@ import copy
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fastcore.basics import patch
+from .core import patch
 from .core import LotteryError
 from .data import Data
 from .models import PadShortcut, is_conv

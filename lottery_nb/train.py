@@ -6,26 +6,25 @@ Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #7215ce01
 from __future__ import annotations
-import functools, importlib.util, itertools, math, os, shutil, time
+import contextlib, functools, gc, importlib.util, inspect, itertools, math, os, shutil, time, weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fastcore.basics import patch
 from torch.utils._python_dispatch import TorchDispatchMode
-from .core import LotteryError, atomic_write, check_mask, check_fields, note, first_line
+from .core import LotteryError, atomic_write, check_mask, check_fields, note, first_line, patch, seed_for
 from .files import save_tree, load_tree, torch_load, check_finite
 from .data import Data
 from .models import load_state, is_conv, n_networks
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PRESETS', 'TrainConfig', 'preset', 'train_length', 'lr_factor', 'Callback', 'LambdaCallback',
-           'DeviceCaps', 'device_caps', 'fast_bf16', 'StepPlan', 'plan_step', 'autocast_for', 'loss_per_net',
-           'evaluate', 'CudaGraph', 'EagerGraph', 'GraphedStep', 'count_ops', 'Trainer', 'check_loss', 'early_stop',
-           'acc_at', 'has_state', 'drop_state', 'save_train_state', 'load_train_state', 'fit', 'save_checkpoint',
-           'load_checkpoint', 'EpochCheckpoint']
+           'DeviceCaps', 'device_caps', 'fast_bf16', 'StepPlan', 'plan_step', 'physical_cores', 'set_threads',
+           'cpu_threads', 'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph', 'GraphedStep',
+           'count_ops', 'Trainer', 'check_loss', 'early_stop', 'acc_at', 'has_state', 'drop_state', 'save_train_state',
+           'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -93,7 +92,9 @@ class TrainConfig:
 OPTIMIZERS = {   # name -> (parameters, config, lr tensor) -> optimiser; fused: one kernel for every parameter
     'sgd': lambda ps, c, lr: torch.optim.SGD(ps, lr=lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0,
                                              weight_decay=c.weight_decay, fused=True),
-    'adam': lambda ps, c, lr: torch.optim.Adam(ps, lr=lr, weight_decay=c.weight_decay, fused=True),
+    # capturable on CUDA: Adam keeps its step count on the device, as a CUDA graph needs
+    'adam': lambda ps, c, lr: torch.optim.Adam(ps, lr=lr, weight_decay=c.weight_decay, fused=True,
+                                               capturable=lr.device.type == 'cuda'),
 }
 
 PRESETS = {
@@ -210,12 +211,38 @@ def plan_step(cfg:TrainConfig, caps:DeviceCaps, conv:bool, # whether the model i
     notes = []
     precision = 'fp32' if not cfg.bf16 else 'bf16' if caps.bf16 else 'fp16' if caps.type == 'cuda' else 'fp32'
     if precision == 'fp16': notes.append("this GPU has no native bf16: training in fp16 autocast with a grad scaler")
-    graphs = cfg.graphs and caps.graphs and precision != 'fp16'
-    if cfg.graphs and caps.graphs and not graphs:
-        notes.append("no CUDA graphs under fp16: the grad scaler decides on the host whether a step is skipped")
+    # under fp16 too: the grad scaler hands the fused optimiser its scale and inf flag as tensors, with no host sync
+    graphs = cfg.graphs and caps.graphs
     if cfg.compile and caps.compiler: notes.append(f"{caps.compiler}: training without it")
     return StepPlan(precision, cfg.channels_last and conv and (caps.type == 'cuda' or precision == 'bf16'),
                     graphs, cfg.compile and not caps.compiler, tuple(notes))
+
+# %% ../nbs/03_train.ipynb #27040dcd
+def physical_cores() -> int:
+    "The physical cores this process may run on: hyper-threads of one core counted once."
+    cpus = os.sched_getaffinity(0) if hasattr(os, 'sched_getaffinity') else range(os.cpu_count() or 1)
+    def core(c):
+        topo = Path(f'/sys/devices/system/cpu/cpu{c}/topology')
+        try: return (topo/'physical_package_id').read_text().strip(), (topo/'core_id').read_text().strip()
+        except OSError: return ('cpu', c)   # no topology to read (not Linux): each CPU a core
+    return max(1, len({core(c) for c in cpus}))
+
+_THREADS:int|None = None   # set by `set_threads` for every trainer of this process
+
+def set_threads(n:int|None, # CPU threads for every training of this process (None: `cpu_threads()` decides)
+               ):
+    "Fix the number of CPU threads every trainer of this process uses (the command line's --threads)."
+    global _THREADS
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise LotteryError(f"threads must be a whole number >= 1, not {n!r}")
+    _THREADS = n
+
+def cpu_threads(slots:int=1, # trainings that share this machine's cores at once (a local sweep's jobs)
+               ) -> int:
+    "The CPU threads a training uses: `set_threads`' number, else $LOTTERY_NB_THREADS, else its share of the physical cores."
+    if _THREADS: return _THREADS
+    if (env := os.environ.get('LOTTERY_NB_THREADS', '').strip()).isdigit() and int(env) > 0: return int(env)
+    return max(1, physical_cores() // max(1, slots))
 
 # %% ../nbs/03_train.ipynb #a3627e58
 def autocast_for(device:torch.device, precision:str='fp32', # 'bf16', 'fp16' or 'fp32' (no autocast)
@@ -254,16 +281,35 @@ def evaluate(model:nn.Module, split, # a `lottery_nb.data.Split`
 
 # %% ../nbs/03_train.ipynb #c584907a
 class CudaGraph:
-    "`fn`'s kernels recorded once as a CUDA graph and replayed. A CPU has no CUDA graphs, so no CPU test reaches the two CUDA calls here."
+    "`fn`'s kernels recorded once as a CUDA graph on `device` and replayed. A CPU has no CUDA graphs, so no CPU test reaches the CUDA calls here."
+    def __init__(self, device=None):
+        self.device = torch.device(device if device is not None else 'cuda')
+        self.stream = torch.cuda.Stream(self.device)   # warm-up and capture both run on it, as torch's make_graphed_callables does
+
+    def warm(self, fn):
+        "Run `fn` now, eagerly, on the capture's stream, ordered after the work before it and before the work after it."
+        here = torch.cuda.current_stream(self.device)
+        self.stream.wait_stream(here)
+        with torch.cuda.stream(self.stream): out = fn()
+        here.wait_stream(self.stream)
+        return out
+
     def capture(self, fn):
         "Record `fn` (nothing runs yet) and return its outputs: tensors that every `replay` writes anew."
-        torch.cuda.synchronize()   # the warm-up steps' work is done before the capture starts
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph): return fn()
+        with torch.cuda.device(self.device):   # on its own GPU, whichever is current (a trainer on cuda:1)
+            torch.cuda.synchronize(self.device)   # the warm-up steps' work is done before the capture starts
+            self.graph, was = torch.cuda.CUDAGraph(), gc.isenabled()
+            gc.disable()   # the cyclic GC must not free another graph mid-capture: CUDA forbids it, and the capture fails
+            try:
+                with torch.cuda.graph(self.graph, stream=self.stream): return fn()
+            finally:
+                if was: gc.enable()
+
     def replay(self): self.graph.replay()
 
 class EagerGraph:
     "`CudaGraph`'s contract without CUDA: capture runs `fn` once, each later replay runs it again into the same output tensor."
+    def warm(self, fn): return fn()
     def capture(self, fn):
         self.fn, self.out, self.fresh = fn, fn(), True
         return self.out
@@ -271,22 +317,38 @@ class EagerGraph:
         if self.fresh: self.fresh = False   # the capture already did this step's work
         else: self.out.copy_(self.fn())
 
+def _weak(fn):
+    "`fn` as a zero-argument callable that returns it: weakly for a bound method, so its object is freed by reference counting."
+    return weakref.WeakMethod(fn) if inspect.ismethod(fn) else (lambda: fn)
+
+def _root(e:BaseException) -> BaseException:
+    "The first exception of a chain: after a failed capture, CUDA's own error rather than the one the capture's exit raised."
+    while e.__context__ is not None and e.__context__ is not e: e = e.__context__
+    return e
+
 class GraphedStep:
     "`step(xb, yb)` captured as a graph after `warmup` ordinary calls, then replayed with each batch copied into its inputs."
-    def __init__(self, step, # the step function: (images, labels) -> loss tensor
-                 graph=CudaGraph, # makes the object that captures and replays: `CudaGraph`, or `EagerGraph` on a CPU
+    def __init__(self, step, # the step function: (images, labels) -> loss tensor (a trainer's method is held weakly)
+                 graph=CudaGraph, # makes the object that warms up, captures and replays: `CudaGraph`, or `EagerGraph` on a CPU
                  warmup:int=3, # calls that run `step` as it is before the capture
                 ):
-        self.fn, self.make_graph, self.warmup = step, graph, warmup
+        self.fn, self.make_graph, self.warmup = _weak(step), graph, warmup
         self.failed = False
         self.reset()
 
     def reset(self):
         "Capture again at the next calls: after the tensors the step reads (optimiser state, mask layers) were replaced."
-        self.graph, self.calls = None, 0
+        self.graph, self.calls, self._g = None, 0, None
 
     @property
     def captured(self) -> bool: return self.graph is not None
+
+    def _fail(self, e:Exception, xb, yb):
+        "Say once why the step cannot be captured, and run it (and every later one) as it is."
+        self.failed, root = True, _root(e)
+        note(f"the training step could not be captured as a CUDA graph ({type(root).__name__}: {first_line(root)}); "
+             "training without graphs")
+        return self.fn()(xb, yb)
 
     def __call__(self, xb, yb):
         if self.graph is not None:
@@ -294,17 +356,16 @@ class GraphedStep:
             self.graph.replay()
             return self.out.clone()   # the graph writes its output tensor again at the next replay
         self.calls += 1
-        if self.failed or self.calls <= self.warmup: return self.fn(xb, yb)
+        if self.failed: return self.fn()(xb, yb)
+        if self._g is None:
+            try: self._g = self.make_graph()
+            except Exception as e: return self._fail(e, xb, yb)
+        if self.calls <= self.warmup: return self._g.warm(lambda: self.fn()(xb, yb))
         self.x, self.y = xb.clone(), yb.clone()
-        try:
-            graph = self.make_graph()
-            self.out = graph.capture(lambda: self.fn(self.x, self.y))
-        except Exception as e:
-            self.failed = True
-            note(f"the training step could not be captured as a CUDA graph ({type(e).__name__}: {first_line(e)}); "
-                 "training without graphs")
-            return self.fn(xb, yb)
-        self.graph = graph
+        fn, x, y = self.fn, self.x, self.y   # the captured function holds the step weakly, and not this object
+        try: self.out = self._g.capture(lambda: fn()(x, y))
+        except Exception as e: return self._fail(e, xb, yb)
+        self.graph = self._g
         return self(xb, yb)
 
 # %% ../nbs/03_train.ipynb #a1b2c3d5
@@ -323,6 +384,11 @@ def count_ops(fn, *args, **kwargs) -> int:
 # %% ../nbs/03_train.ipynb #6c1648ad
 def _per_net(x) -> list: return x if isinstance(x, list) else [x]   # `evaluate`'s values, one per network
 
+class _Plain:
+    "A trainer's step run as it is, holding the trainer weakly: a trainer is freed as soon as it is dropped, graph and all."
+    def __init__(self, step): self.fn = _weak(step)
+    def __call__(self, xb, yb): return self.fn()(xb, yb)
+
 class Trainer:
     "Train `model` on `data` with SGD under `cfg`, keeping `mask`ed weights at zero and calling `cbs`."
     def __init__(self, model:nn.Module, data:Data, cfg:TrainConfig|None=None,
@@ -331,6 +397,7 @@ class Trainer:
                  progress:bool=True, # show a progress bar (notebook or terminal)
                  desc:str='train', # the progress bar's label
                  plan:StepPlan|None=None, # how the step runs (default: `plan_step` for the data's device)
+                 threads:int|None=None, # CPU threads while it trains (default: `cpu_threads()`; a CPU only)
                 ):
         self.cfg, self.data, self.cbs, self.progress, self.desc = cfg or TrainConfig(), data, list(cbs), progress, desc
         self.device = data.device
@@ -338,8 +405,6 @@ class Trainer:
         conv, self.n = is_conv(model), n_networks(model)
         self.plan = plan or plan_step(self.cfg, device_caps(self.device), conv)
         for why in self.plan.notes: note(why)
-        # every batch has one shape: cuDNN times its kernels once
-        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = True
         self.model = model.to(self.device,
                               memory_format=torch.channels_last if self.plan.channels_last else torch.preserve_format)
         self.fwd = torch.compile(self.model) if self.plan.compile else self.model
@@ -352,8 +417,9 @@ class Trainer:
         self.total = train_length(self.cfg, self.iters_per_epoch)
         self.augment = self.cfg.augment if self.cfg.augment is not None else conv
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
-        graph = CudaGraph if self.device.type == 'cuda' else EagerGraph
-        self.step = GraphedStep(self._step, graph) if self.plan.graphs else self._step
+        graph = functools.partial(CudaGraph, self.device) if self.device.type == 'cuda' else EagerGraph
+        self.step = GraphedStep(self._step, graph) if self.plan.graphs else _Plain(self._step)
+        self.threads = threads
         self._masked = None
         self.set_mask(mask)
         self.epoch, self.iteration, self.stop, self.loss, self.bar = 0, 0, False, None, None
@@ -361,6 +427,7 @@ class Trainer:
         self.histories = [[] for _ in range(self.n)]   # one per network: a record at each evaluation
         self._since = [torch.zeros((), device=self.device), 0]   # training loss summed since the last record, images
         self.lr_now = self.cfg.lr * lr_factor(self.cfg, 0, self.iters_per_epoch)
+        self._mark = time.perf_counter()   # when the current record's training time began
 
     @property
     def history(self) -> list[dict]:
@@ -385,7 +452,8 @@ def set_mask(self:Trainer, mask:dict|None):
     if self._masked is not None and list(new) == list(self.mask):   # the same layers: new values in place, where a captured step reads them
         for (_, m), keep in zip(self._masked, new.values()): m.copy_(keep)
     else:
-        self._masked = [(params[k], m.to(params[k].dtype)) for k, m in new.items()]
+        # each mask in its weight's dtype and memory layout (channels-last too), so one fused multiply zeroes them all
+        self._masked = [(params[k], torch.empty_like(params[k]).copy_(m)) for k, m in new.items()]
         self._recapture()
     self.mask = new
     self.apply_mask()
@@ -445,9 +513,30 @@ def _batches(self:Trainer):
                                       drop_last=True, channels_last=self.plan.channels_last)
 
 @patch
+@contextlib.contextmanager
+def running(self:Trainer):
+    "While the trainer computes: on its own GPU with cuDNN timing its kernels (every batch has one shape), or on its CPU threads; all put back after."
+    if self.device.type == 'cuda':
+        was = torch.backends.cudnn.benchmark
+        torch.backends.cudnn.benchmark = True
+        try:
+            with torch.cuda.device(self.device): yield
+        finally: torch.backends.cudnn.benchmark = was
+    elif self.device.type == 'cpu':
+        was = torch.get_num_threads()
+        torch.set_num_threads(self.threads or cpu_threads())
+        try: yield
+        finally: torch.set_num_threads(was)
+    else: yield
+
+@patch
 def train_epoch(self:Trainer, steps:int|None=None, # a fresh pass of this many batches only (a benchmark times a few)
                ):
     "The rest of the current pass over the training split (to the end of training, if sooner); its mean training loss."
+    with self.running(): return self._train_epoch(steps)
+
+@patch
+def _train_epoch(self:Trainer, steps:int|None=None):
     self.model.train()
     total, n, ipe = torch.zeros((), device=self.device), 0, self.iters_per_epoch
     # batches of this pass trained already (a run begun mid-pass, at a rewind point), and where the pass stops
@@ -496,11 +585,11 @@ def _evaluates_at(self:Trainer, it:int) -> bool:
 def record(self:Trainer):
     "Evaluate now and add a record to each network's history: training loss since the last one, test (and validation) loss and accuracy."
     if self.histories[0] and self.histories[0][-1]['iteration'] == self.iteration: return   # made already
-    if self.device.type == 'cuda': torch.cuda.synchronize()
+    if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
     secs = time.perf_counter() - self._mark
     train_loss = _per_net(_per_image(self._since[0], max(self._since[1], 1)))
     check_loss(train_loss, max(1, math.ceil(self.iteration / self.iters_per_epoch)))   # the pass it happened in
-    ev = lambda split: map(_per_net, evaluate(self.fwd, split, self.cfg.eval_batch_size, self.plan))
+    ev = lambda split: map(_per_net, self.eval_split(split))
     test_loss, test_acc = ev(self.data.test)
     val = list(zip(*ev(self.data.val))) if self.data.val is not None else None
     q, r = divmod(self.iteration, self.iters_per_epoch)
@@ -517,6 +606,16 @@ def record(self:Trainer):
     self._mark = time.perf_counter()
 
 @patch
+def eval_split(self:Trainer, split) -> tuple:
+    "`evaluate` on `split` as this trainer computes (compiled, if it is); a compile that fails here falls back as in training."
+    try: return evaluate(self.fwd, split, self.cfg.eval_batch_size, self.plan)
+    except Exception as e:
+        if self.fwd is self.model: raise
+        note(f"torch.compile failed while evaluating ({type(e).__name__}: {first_line(e)}); going on without it")
+        self.fwd = self.model
+        return evaluate(self.model, split, self.cfg.eval_batch_size, self.plan)
+
+@patch
 def fit(self:Trainer) -> list:
     "Train for `cfg`'s length (or until a callback sets `stop`); the history (of each network, when several train)."
     from tqdm.auto import tqdm
@@ -526,18 +625,23 @@ def fit(self:Trainer) -> list:
     self._call('before_fit')
     self._mark = time.perf_counter()
     try:
-        while self.iteration < self.total and not self.stop:
-            self.train_epoch()
-            self.epoch += 1
-            if self.cfg.eval_every is None: self.record()   # once a pass, by default
-            t0 = time.perf_counter()
-            self._call('after_epoch')
-            self._mark += time.perf_counter() - t0   # a record's seconds are training time: checkpoints left out
-        self._call('after_fit')
+        with self.running(): self._fit()
     finally:
         if self.bar is not None: self.bar.close()
         self.bar = None
     return self.history if self.n == 1 else self.histories
+
+@patch
+def _fit(self:Trainer):
+    "Train to the end, or until a callback sets `stop`."
+    while self.iteration < self.total and not self.stop:
+        self._train_epoch()
+        self.epoch += 1
+        if self.cfg.eval_every is None: self.record()   # once a pass, by default
+        t0 = time.perf_counter()
+        self._call('after_epoch')
+        self._mark += time.perf_counter() - t0   # a record's seconds are training time: checkpoints left out
+    self._call('after_fit')
 
 # %% ../nbs/03_train.ipynb #e5a7c0d2
 def early_stop(history:list) -> dict|None:
@@ -554,7 +658,7 @@ def acc_at(history:list, it:int) -> float|None:
 def state_dict(self:Trainer) -> dict:
     "Everything needed to continue this training exactly: weights, optimiser, position, history, RNG."
     return dict(model=self.model.state_dict(), opt=self.opt.state_dict(), epoch=self.epoch, iteration=self.iteration,
-                history=self.histories, gen=self.gen.get_state(), config=asdict(self.cfg),
+                history=self.histories, gen=self.gen.get_state(), device=self.device.type, config=asdict(self.cfg),
                 since=dict(loss=_per_net(self._since[0].tolist()), images=self._since[1]), began=self.began,
                 mask={k: v.cpu() for k, v in self.mask.items()},
                 **({'scaler': self.scaler.state_dict()} if self.scaler else {}))
@@ -574,10 +678,21 @@ def load_state_dict(self:Trainer, sd:dict):
     loss = torch.tensor(since['loss'], device=self.device, dtype=torch.float32)
     self._since = [loss if self.n > 1 else loss.reshape(()), since['images']]
     self.began = sd.get('began', 0)
-    self.gen.set_state(sd['gen'].cpu())   # a generator's state is a CPU byte tensor, whatever device it draws on
+    self._resume_order(sd)
     if self.scaler is not None and sd.get('scaler'): self.scaler.load_state_dict(sd['scaler'])
     self.set_mask(sd.get('mask') or None)
     self._recapture()   # the optimiser's buffers are new tensors
+
+@patch
+def _resume_order(self:Trainer, sd:dict):
+    "Continue the data order of a state: exactly when it was written on this kind of device, else from a fresh, deterministic seed."
+    gen = sd['gen'].cpu()   # a generator's state is a CPU byte tensor, whatever device it draws on
+    if gen.numel() == self.gen.get_state().numel(): return self.gen.set_state(gen)
+    # a CUDA generator's state is 16 bytes (seed, offset), a CPU's 5,056: neither means anything to the other
+    self.gen.manual_seed(seed_for(self.cfg.seed, 'resumed', self.iteration))
+    note(f"this training state was written on {sd.get('device') or 'another kind of device'}: its data order cannot "
+         f"continue on {self.device.type}, so it goes on with an order drawn from the seed and the iteration "
+         "(the same every time, but not the order the first device would have drawn)")
 
 def _histories(saved:list, n:int) -> list[list[dict]]:
     "Each network's history from a state file: one list per network (lottery_nb 0.1 kept one list, of lists for several)."

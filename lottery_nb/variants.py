@@ -6,21 +6,16 @@ Docs: https://lottery-nb.github.io/lottery_nb/variants.html.md"""
 
 # %% ../nbs/04a_variants.ipynb #84580667
 from __future__ import annotations
-import hashlib
 from dataclasses import dataclass
 from typing import Callable
-from .core import LotteryError
+from .core import LotteryError, seed_for
 from .masks import extract_ticket, random_mask, shuffled_mask, reinit_state
 
 # %% auto #0
-__all__ = ['SEED_RULES', 'VARIANTS', 'seed_for', 'Variant', 'register', 'control_names', 'get_variant', 'check_controls',
-           'variant_table', 'start', 'parent_of']
+__all__ = ['SEED_RULES', 'VARIANTS', 'Variant', 'register', 'control_names', 'get_variant', 'check_controls', 'variant_table',
+           'start', 'parent_of']
 
 # %% ../nbs/04a_variants.ipynb #feed1481
-def seed_for(*parts) -> int:
-    "A seed for torch drawn from `parts` by hashing them: different parts give unrelated seeds."
-    return int.from_bytes(hashlib.sha256('/'.join(map(str, parts)).encode()).digest()[:4], 'little') & 0x7FFF_FFFF
-
 SEED_RULES = {   # how a variant's seed at a level comes from the study's seed: (variant, study seed, level) -> seed
     'hashed': lambda v, s, l: seed_for(s, v.name, l),      # unrelated for every seed, variant and level
     'offset': lambda v, s, l: s + v.seed_offset + l,       # lottery_nb before 0.2: seed s at level l repeats s+1 at l-1

@@ -175,3 +175,12 @@ def test_export_html_writes_one_page_or_says_why_not(tmp_path):
         r = lnb("export-html", *args)
         assert r.returncode == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ['s.html']
+
+def test_every_config_flag_has_the_help_fastcore_docments_would_give():
+    "field_docs reads a field's comment as fastcore's docments does, so --help says the same without fastcore."
+    from fastcore.docments import docments
+    from lottery_nb.core import field_docs
+    from lottery_nb.train import TrainConfig
+    from lottery_nb.runs import ImpConfig
+    for cls in (TrainConfig, ImpConfig):
+        assert field_docs(cls) == {k: v for k, v in docments(cls).items() if v and k != 'return'}

@@ -109,7 +109,7 @@ H100, V100 = DeviceCaps('cuda', bf16=True, graphs=True), DeviceCaps('cuda', bf16
     (H100, {}, True, StepPlan('bf16', channels_last=True, graphs=True)),
     (H100, {}, False, StepPlan('bf16', graphs=True)),
     (H100, dict(graphs=False, channels_last=False), True, StepPlan('bf16')),
-    (V100, {}, True, StepPlan('fp16', channels_last=True)),                    # fp16 with a grad scaler: no graphs
+    (V100, {}, True, StepPlan('fp16', channels_last=True, graphs=True)),       # fp16 with a grad scaler, captured too
     (V100, dict(bf16=False), True, StepPlan('fp32', channels_last=True, graphs=True)),
     (DeviceCaps('cpu', bf16=True), {}, True, StepPlan('bf16', channels_last=True)),
     (DeviceCaps('cpu'), {}, True, StepPlan()),
@@ -205,3 +205,115 @@ def test_what_compile_needs_is_looked_for_not_assumed(monkeypatch):
     assert 'C++ compiler' in _compiler_missing('cpu') and 'C compiler' in _compiler_missing('cuda')
     monkeypatch.setattr(importlib.util, 'find_spec', lambda name: None)
     assert 'Triton' in _compiler_missing('cuda')
+
+# ---- the GPU path's rules, shown where a CPU can show them (benchmarks/gpu_check.py shows the rest on a GPU)
+
+def cuda_shaped_generator_state(seed:int=7, offset:int=4096) -> torch.Tensor:
+    "A CUDA generator's state as torch writes it: its seed and Philox offset, 8 bytes each (a CPU generator's is 5,056)."
+    import struct
+    return torch.frombuffer(bytearray(struct.pack('<Qq', seed, offset)), dtype=torch.uint8).clone()
+
+def test_a_state_written_on_a_gpu_continues_on_a_cpu_deterministically_and_says_so(small, tmp_path, capsys):
+    import lottery_nb.core as core
+    from lottery_nb.train import save_train_state
+    cfg = preset('fast', epochs=3, batch_size=256, lr=0.1, warmup_epochs=1)
+    stop = LambdaCallback(after_epoch=lambda t: setattr(t, 'stop', t.epoch == 1))
+    half = Trainer(lenet(3), small, cfg, progress=False, cbs=[stop]); half.fit()
+    sd = half.state_dict()
+    assert sd['gen'].numel() == 5056 and sd['device'] == 'cpu'
+    sd['gen'], sd['device'] = cuda_shaped_generator_state(), 'cuda'   # as a GPU wrote it
+    save_train_state(sd, tmp_path/'gpu.safetensors')
+    core._said.clear()
+    runs = []
+    for _ in range(2):
+        t = Trainer(lenet(3), small, cfg, progress=False)
+        assert t.resume(tmp_path/'gpu.safetensors')
+        t.fit(); runs.append(t)
+    assert capsys.readouterr().err.count('was written on cuda: its data order cannot continue on cpu') == 1
+    a, b = runs
+    assert len(a.history) == 3 and a.history[-1]['test_acc'] > 0.7
+    assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values())), 'deterministic'
+
+def test_a_finished_trainer_is_freed_at_once_without_the_cyclic_gc(small):
+    "A trainer (and on a GPU its graph's memory pool) goes when its last reference does, graphed or not."
+    import gc, weakref
+    cfg = preset('fast', epochs=1, batch_size=256, lr=0.1, warmup_epochs=0)
+    for plan in (StepPlan(), StepPlan(graphs=True)):
+        t = Trainer(lenet(1), small, cfg, progress=False, plan=plan); t.train_epoch(5)
+        assert getattr(t.step, 'captured', True)
+        ref, was = weakref.ref(t), gc.isenabled()
+        gc.disable()
+        try:
+            del t
+            assert ref() is None, f'{plan}: kept alive by a reference cycle'
+        finally:
+            if was: gc.enable()
+
+def test_masks_take_their_weights_memory_layout(small):
+    "Under channels-last, so that one fused multiply holds every mask (not one kernel per tensor)."
+    net = get_model('resnet8', in_channels=1)
+    g = torch.Generator().manual_seed(0)
+    mask = {n: torch.rand(p.shape, generator=g) < 0.5 for n, p in net.named_parameters() if p.dim() > 1}
+    t = Trainer(net, small, preset('fast'), mask=mask, progress=False, plan=StepPlan(channels_last=True))
+    conv = [(p, m) for p, m in t._masked if p.dim() == 4]
+    assert conv and all(p.stride() == m.stride() and p.is_contiguous(memory_format=torch.channels_last) for p, m in conv)
+
+def test_train_epoch_outside_fit_can_reach_a_record(small):
+    "A benchmark's few steps that cross an evaluation point record it, as fit would."
+    t = Trainer(lenet(2), small, preset('fast', batch_size=128, eval_every=2, warmup_epochs=0), progress=False)
+    t.train_epoch(4)
+    assert [h['iteration'] for h in t.history] == [2, 4]
+
+def test_a_trainer_uses_its_share_of_cpu_threads_and_puts_the_count_back(small):
+    from lottery_nb.train import set_threads
+    seen, before = [], torch.get_num_threads()
+    cb = LambdaCallback(after_step=lambda t: seen.append(torch.get_num_threads()))
+    set_threads(1)
+    try: Trainer(lenet(2), small, preset('fast', epochs=1, batch_size=512, warmup_epochs=0), progress=False, cbs=[cb]).fit()
+    finally: set_threads(None)
+    assert set(seen) == {1} and torch.get_num_threads() == before
+
+def test_a_compile_that_fails_while_evaluating_falls_back_with_one_line(small, capsys):
+    "The step compiled fine, then its evaluation (another graph for torch.compile) fails: the training goes on uncompiled."
+    t = Trainer(lenet(2), small, preset('fast', epochs=2, batch_size=128, lr=0.1, warmup_epochs=0), progress=False)
+    class Fragile(torch.nn.Module):   # as torch.compile's module would be, failing in eval mode only
+        def __init__(self, m): super().__init__(); self.m = m
+        def forward(self, x):
+            if not self.training: raise RuntimeError('InductorError: a C++ compile error')
+            return self.m(x)
+    t.fwd = Fragile(t.model)
+    t.fit()
+    assert t.fwd is t.model and len(t.history) == 2 and t.history[-1]['test_acc'] > 0.6
+    assert capsys.readouterr().err.count('torch.compile failed while evaluating (RuntimeError: InductorError') == 1
+
+def test_a_failed_capture_names_the_first_error_of_the_chain(small, capsys):
+    "After a CUDA-level failure, the capture's exit raises a second error; the note names the first, which says why."
+    class Refuses(EagerGraph):
+        def capture(self, fn):
+            try: raise RuntimeError('operation not permitted when stream is capturing')
+            finally: raise RuntimeError('operation failed due to a previous error during capture')
+    t = Trainer(lenet(5), small, preset('fast', epochs=1, batch_size=512, warmup_epochs=0), progress=False, plan=StepPlan(graphs=True))
+    t.step = GraphedStep(t._step, Refuses)
+    t.fit()
+    err = capsys.readouterr().err
+    assert 'operation not permitted when stream is capturing' in err and 'previous error' not in err
+
+def test_the_training_side_imports_without_the_notebook_stack(tmp_path):
+    "A bare GPU image has torch, torchvision, numpy, tqdm and safetensors only: training and the command line import there."
+    import subprocess, sys, textwrap
+    code = textwrap.dedent('''
+        import sys, importlib.abc
+        BARE = ('fastcore', 'ipywidgets', 'anywidget', 'plotly', 'matplotlib', 'jupyter', 'jupyterlab', 'IPython', 'nbdev',
+                'traitlets', 'submitit')
+        class Bare(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split('.')[0] in BARE: raise ImportError(f'{name}: not on a bare GPU image')
+        sys.meta_path.insert(0, Bare())
+        import lottery_nb.train, lottery_nb.together, lottery_nb.runs, lottery_nb.seeds, lottery_nb.stability, lottery_nb.cli
+        from lottery_nb.cli import main
+        sys.exit(main(sys.argv[1:]))''')
+    r = subprocess.run([sys.executable, '-c', code, 'imp', '--model', 'lenet300_100', '--rounds', '1', '--epochs', '1',
+                        '--n-train', '512', '--n-test', '256', '--controls', 'none', '--quiet', '--out', str(tmp_path/'s')],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path/'s'/'level_01'/'ticket'/'metrics.json').exists()
