@@ -15,7 +15,7 @@ from .core import LotteryError, file_mode, load_json, save_json, note, first_lin
 from .layout import Layout, SweepLayout
 from .runs import ImpConfig, ImpRun, PROTOCOLS, open_run
 from .seeds import SeedGroup
-from .train import Callback
+from .train import Callback, set_threads, cpu_threads
 
 # %% auto #0
 __all__ = ['SPEC_KEYS', 'CLUSTERS', 'expand', 'config_hash', 'study_names', 'Locked', 'read_lock', 'StudyLock', 'read_history',

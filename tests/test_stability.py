@@ -44,10 +44,12 @@ def test_a_sweep_writes_each_k_and_resumes_without_training_again(tmp_path, fm):
     keep = Sweep(tmp_path/'sw', ARCH, fm, train, StabilityConfig(ks=(0, 6), points=3, bn='keep')).run()   # the same pairs, walked again
     assert [r['bn'] for r in keep] == ['keep', 'keep']
     from lottery_nb.files import load_tensors
-    for r in keep:   # with BatchNorm kept, the ends are the two trained copies exactly as they were
-        for i, end in ((0, r['error'][0]), (1, r['error'][-1])):
-            m = get_model(seed=0, **ARCH); m.load_state_dict(load_tensors(tmp_path/'sw'/f"pair_{r['k']:06d}_{i}.safetensors"))
-            assert end == pytest.approx(1 - evaluate(m, fm.test)[1])
+    for r in keep:   # with BatchNorm kept, the ends of each pair's path are its two trained copies exactly as they were
+        assert r['pairs'] == 3 and len(r['errors']) == 3 and r['barrier'] == pytest.approx(sum(r['barriers']) / 3)
+        for rep, errors in enumerate(r['errors']):
+            for i, end in ((0, errors[0]), (1, errors[-1])):
+                m = get_model(seed=0, **ARCH); m.load_state_dict(load_tensors(sweep.copy(r['k'], i, rep)))
+                assert end == pytest.approx(1 - evaluate(m, fm.test)[1])
     assert all((tmp_path/'sw'/f).stat().st_mtime_ns == stamps[f] for f in stamps)   # nothing trained again
 
 def test_a_studys_sweep_is_shown_by_the_explorer(tmp_path, fmnist_dir):

@@ -139,3 +139,16 @@ def test_the_command_line_submits_a_slurm_job_array_with_submitits_options(tmp_p
     (tmp_path/'bad.json').write_text(json.dumps({'grid': {'seed': [0], 'fraktion': [0.2]}}))
     assert main(['sweep', 'submit', str(tmp_path/'bad.json'), '--cluster', 'debug']) == 2
     assert 'fraktion' in capsys.readouterr().err and not (tmp_path/'bad').exists()
+
+def test_a_local_sweep_on_a_cpu_shares_the_cores_out_between_its_jobs(tmp_path, monkeypatch):
+    "Two jobs at once on this CPU: each trains on its half of the physical cores, not all of them each (which thrashes)."
+    import lottery_nb.sweep as sweep_mod
+    from lottery_nb.train import physical_cores
+    class Recorder:   # an executor that keeps what it is given
+        tasks = []
+        def update_parameters(self, **kw): pass
+        def submit(self, task): self.tasks.append(task); return type('Job', (), {'job_id': str(len(self.tasks))})()
+    monkeypatch.setattr(sweep_mod, 'executor', lambda *a, **kw: Recorder())
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 0)
+    Sweep(tmp_path/'sw', FOUR).submit('local', slots=2)
+    assert [t.threads for t in Recorder.tasks] == [max(1, physical_cores() // 2)] * 2

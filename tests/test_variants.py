@@ -30,7 +30,9 @@ def test_names_and_seed_offsets_are_each_taken_once():
     with pytest.raises(LotteryError, match='registered already'): register(Variant('random', '', '', '', '', ''))
     with pytest.raises(LotteryError, match='seed offset 1000 is taken'): register(Variant('other', '', '', '', '', '', seed_offset=1000))
     with pytest.raises(LotteryError, match='unknown control'): check_controls(['ticket'])
-    assert [VARIANTS[c].seed(7, 2) for c in control_names()] == [1009, 2009, 3009]   # the seeds studies were made with
+    assert [VARIANTS[c].seed(7, 2, 'offset') for c in control_names()] == [1009, 2009, 3009]   # the seeds old studies were made with
+    from lottery_nb.core import seed_for
+    assert [VARIANTS[c].seed(7, 2) for c in control_names()] == [seed_for(7, c, 2) for c in control_names()]   # and new ones
 
 def test_trainer_state_from_lottery_nb_0_1_gives_each_network_its_history():
     lone = [dict(epoch=1, test_acc=0.8), dict(epoch=2, test_acc=0.85)]
