@@ -211,11 +211,12 @@ def _():
 @part('memory', need=S(10, 0))
 def _():
     "What a finished trainer keeps once dropped, without a gc.collect(): nothing, graph pool included."
-    data = synthetic()[0]
+    data, cfg = synthetic()[0], preset('fast', batch_size=BS[1])
+    Trainer(get_model(NET), data, cfg, progress=False).ready_train()   # the dataset made ready is the data's, kept for every trainer
     gc.collect(); sync()
     mem = (lambda: (torch.cuda.memory_allocated(DEV), torch.cuda.memory_reserved(DEV))) if CUDA else (lambda: (0, 0))
     a0, _ = mem()
-    t = Trainer(get_model(NET), data, preset('fast', batch_size=BS[1]), progress=False); t.train_epoch(S(8, 4)); sync()
+    t = Trainer(get_model(NET), data, cfg, progress=False); t.train_epoch(S(8, 4)); sync()
     a1, _ = mem(); ref = weakref.ref(t)
     was = gc.isenabled(); gc.disable()
     try: del t; sync(); freed, a2 = ref() is None, mem()[0]

@@ -140,7 +140,8 @@ PROTOCOLS = {   # whole studies as the papers ran them: ImpConfig fields
     # 160 epochs, 20% of all weights a level with one global threshold, the output layer ranked with the others
     'openlth_resnet20': dict(dataset='cifar10', model='resnet20',
                              model_kwargs=dict(init='kaiming_normal', bn_init='uniform'), preset='paper',
-                             method='global', fraction=0.2, output_rate='shared', controls=('reinit', 'random')),
+                             method='global', fraction=0.2, output_rate='shared', controls=('reinit', 'random'),
+                             data_order='fresh'),
 }
 
 def protocol(name:str, # a name of `PROTOCOLS`
