@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #7215ce01
 from __future__ import annotations
-import contextlib, functools, gc, importlib.util, inspect, itertools, math, os, shutil, time, weakref
+import contextlib, functools, gc, importlib.util, inspect, itertools, math, os, shutil, tempfile, time, weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
@@ -22,9 +22,10 @@ from .models import load_state, is_conv, n_networks
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PRESETS', 'TrainConfig', 'preset', 'train_length', 'lr_factor', 'Callback', 'LambdaCallback',
            'DeviceCaps', 'device_caps', 'fast_bf16', 'StepPlan', 'plan_step', 'physical_cores', 'set_threads',
-           'cpu_threads', 'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph', 'GraphedStep',
-           'count_ops', 'Trainer', 'check_loss', 'early_stop', 'acc_at', 'has_state', 'drop_state', 'save_train_state',
-           'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
+           'cpu_threads', 'trainings_here', 'training_here', 'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph',
+           'EagerGraph', 'GraphedStep', 'count_ops', 'Trainer', 'check_loss', 'early_stop', 'acc_at', 'has_state',
+           'drop_state', 'save_train_state', 'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint',
+           'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -237,12 +238,41 @@ def set_threads(n:int|None, # CPU threads for every training of this process (No
         raise LotteryError(f"threads must be a whole number >= 1, not {n!r}")
     _THREADS = n
 
-def cpu_threads(slots:int=1, # trainings that share this machine's cores at once (a local sweep's jobs)
+def cpu_threads(slots:int|None=None, # trainings sharing this machine's cores (default: those training here now)
                ) -> int:
     "The CPU threads a training uses: `set_threads`' number, else $LOTTERY_NB_THREADS, else its share of the physical cores."
     if _THREADS: return _THREADS
     if (env := os.environ.get('LOTTERY_NB_THREADS', '').strip()).isdigit() and int(env) > 0: return int(env)
-    return max(1, physical_cores() // max(1, slots))
+    return max(1, physical_cores() // max(1, slots if slots is not None else trainings_here()))
+
+def _trainings_dir() -> Path:
+    return Path(tempfile.gettempdir())/f"lottery_nb-{os.getuid() if hasattr(os, 'getuid') else 'user'}"/'training'
+
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+    except (PermissionError, OSError): return True
+
+def trainings_here() -> int:
+    "How many processes of this user are training on this machine's CPU now (each registers while it trains), at least 1."
+    d = _trainings_dir()
+    pids = [int(p.name) for p in d.glob('[0-9]*')] if d.is_dir() else []
+    return max(1, sum(_alive(p) for p in pids) + (os.getpid() not in pids))
+
+_HELD = [0]   # how deep this process is in `training_here` (a fit holds it while its epochs do too)
+
+@contextlib.contextmanager
+def training_here():
+    "Register this process as one training on the CPU while the block runs, so that the trainings here share the cores."
+    mark = _trainings_dir()/str(os.getpid())
+    if not _HELD[0]:
+        try: mark.parent.mkdir(parents=True, exist_ok=True); mark.write_text(str(os.getpid()))
+        except OSError: pass   # nowhere to say it: this training counts itself alone
+    _HELD[0] += 1
+    try: yield
+    finally:
+        _HELD[0] -= 1
+        if not _HELD[0]: mark.unlink(missing_ok=True)
 
 # %% ../nbs/03_train.ipynb #a3627e58
 def autocast_for(device:torch.device, precision:str='fp32', # 'bf16', 'fp16' or 'fp32' (no autocast)
@@ -524,9 +554,10 @@ def running(self:Trainer):
         finally: torch.backends.cudnn.benchmark = was
     elif self.device.type == 'cpu':
         was = torch.get_num_threads()
-        torch.set_num_threads(self.threads or cpu_threads())
-        try: yield
-        finally: torch.set_num_threads(was)
+        with training_here():
+            torch.set_num_threads(self.threads or cpu_threads())
+            try: yield
+            finally: torch.set_num_threads(was)
     else: yield
 
 @patch

@@ -317,3 +317,18 @@ def test_the_training_side_imports_without_the_notebook_stack(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert (tmp_path/'s'/'level_01'/'ticket'/'metrics.json').exists()
+
+def test_trainings_on_one_machine_share_its_cores(tmp_path):
+    "Another process training here halves this one's share; a training that died without cleaning up is not counted."
+    import subprocess, sys, time
+    from lottery_nb.train import trainings_here, cpu_threads, physical_cores, _trainings_dir
+    _trainings_dir().mkdir(parents=True, exist_ok=True)
+    (_trainings_dir()/'999999999').write_text('999999999')   # a pid that is not running
+    other = subprocess.Popen([sys.executable, '-c', 'import time\nfrom lottery_nb.train import training_here\n'
+                              'with training_here():\n    print("in", flush=True); time.sleep(30)'], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == 'in'
+        assert trainings_here() == 2 and cpu_threads() == max(1, physical_cores() // 2)
+    finally: other.kill(); other.wait()
+    assert trainings_here() == 1 and cpu_threads() == physical_cores()
+    (_trainings_dir()/'999999999').unlink(missing_ok=True)
