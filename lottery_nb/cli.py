@@ -22,6 +22,8 @@ from .masks import (prune, mask_from_weights, density, sparsity_table, extract_t
                     as_mask)
 from .variants import control_names
 from .runs import ImpConfig, ImpRun, PROTOCOLS
+from .layout import Layout, LOCK
+from .lock import Locked, holder
 from .seeds import SeedGroup, check_seeds, is_group, open_study
 from .sweep import Sweep, CLUSTERS
 
@@ -450,10 +452,12 @@ def cmd_imp(a:argparse.Namespace) -> int:
     cfg, seeds = imp_config(a), _seeds_arg(a.seeds)   # checks dataset, model and options
     out = Path(a.out)
     if out.exists() and not out.is_dir(): raise LotteryError(f"--out {out} is a file: choose a directory for the study")
+    if w := holder(Layout(out).lock()): raise Locked(f"{out} is being written by {w}: wait for it to finish, or stop it")
     made = (out/'run.json').exists() or is_group(out)
     if made and not a.resume:
         raise LotteryError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")
-    if not made and out.exists() and any(out.iterdir()):
+    lock_files = (LOCK, Layout(out).history().name)   # what a writer that has just begun has written: its lock
+    if not made and out.exists() and any(p.name not in lock_files and not p.name.startswith(f'.{LOCK}.') for p in out.iterdir()):
         raise LotteryError(f"{out} is not empty and holds no study: choose another --out")
     if seeds is not None and (out/'run.json').exists():
         raise LotteryError(f"{out} holds one study: --seeds makes a group of them, so choose another --out")

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'Layout', 'seed_study', 'SweepLayout']
+__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'LOCK', 'Layout', 'seed_study', 'SweepLayout']
 
 # %% ../nbs/04b_layout.ipynb #649bb7eb
-STATE, TOGETHER, MANIFEST = 'state.safetensors', 'together.safetensors', 'manifest.json'
+STATE, TOGETHER, MANIFEST, LOCK = 'state.safetensors', 'together.safetensors', 'manifest.json', 'lock.json'
 
 @dataclass(frozen=True)
 class Layout:
@@ -43,6 +43,8 @@ class Layout:
     def state(self, level:int, variant:str) -> Path: return self.unit(level, variant)/STATE
     # an instability sweep from the level's mask (see `lottery_nb.stability`)
     def stability(self, level:int) -> Path: return self.root/'stability'/f'level_{level:02d}'
+    def lock(self) -> Path: return self.root/LOCK   # who writes the study now (`lottery_nb.lock`)
+    def history(self) -> Path: return self.root/'history.jsonl'   # who held its lock, when, and how each run ended
     # a path as the manifest keys it
     def rel(self, path:Path) -> str: return Path(path).relative_to(self.root).as_posix()
 
@@ -58,7 +60,7 @@ class SweepLayout:
     def __post_init__(self): object.__setattr__(self, 'root', Path(self.root))
     def spec(self) -> Path: return self.root/'sweep.json'   # its configs: what makes a directory a sweep
     def study(self, name:str) -> Path: return self.root/name   # one study of it, `<short name>_<config hash>`
-    def lock(self, name:str) -> Path: return self.root/'locks'/f'{name}.lock'   # who writes that study now
-    def history(self, name:str) -> Path: return self.root/'locks'/f'{name}.history'   # who held its lock, and when
+    def lock(self, name:str) -> Path: return Layout(self.study(name)).lock()   # who writes that study now: its own lock
+    def history(self, name:str) -> Path: return Layout(self.study(name)).history()   # who held its lock, and when
     def submitted(self) -> Path: return self.root/'submitted.json'   # each study's last job id
     def jobs(self) -> Path: return self.root/'jobs'   # submitit's files

@@ -8,7 +8,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
-import fnmatch, json, os, shutil
+import contextlib, fnmatch, functools, json, math, os, shutil
 import torch
 from .core import patch
 import lottery_nb
@@ -23,12 +23,13 @@ from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
                               save_mask, Snapshot)
 from .variants import VARIANTS, SEED_RULES, get_variant, control_names, check_controls, start, parent_of
-from .layout import Layout, STATE, TOGETHER, MANIFEST
+from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK
+from .lock import StudyLock, Locked, held_here, holder
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'LEGACY_RULES', 'DATA_ORDERS', 'PROTOCOLS', 'ONE_SEED', 'BUNDLED', 'ImpConfig',
-           'protocol', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'DamagedFile', 'StudyFiles', 'ImpRun',
-           'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy']
+__all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'LEGACY_RULES', 'DATA_ORDERS', 'PROTOCOLS', 'WEIGHT_DTYPES', 'ONE_SEED',
+           'BUNDLED', 'prunable_sizes', 'ImpConfig', 'protocol', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished',
+           'DamagedFile', 'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy']
 
 # %% ../nbs/05_runs.ipynb #890658a3
 SCHEMA_VERSION = 3   # 3: run.json records the resolved training config and the rules below (2: rewinding continues)
@@ -36,6 +37,13 @@ REWIND_SEMANTICS = {1: 'restart', 2: 'continue', 3: 'continue'}   # what each sc
 # the rules of a study made before they were recorded (schema 1 and 2, lottery_nb 0.1): how run.json is read
 LEGACY_RULES = dict(seed_rule='offset', data_order='same', split_seed=0)
 DATA_ORDERS = ('same', 'fresh')
+
+@functools.cache
+def prunable_sizes(arch_json:str) -> dict:
+    "The prunable weights of the model `arch_json` (the `get_model` arguments, as JSON) and their sizes, the output layer last."
+    model = get_model(seed=0, **json.loads(arch_json))
+    out, m = output_layer(model), dense_mask(model)
+    return {**{n: v.numel() for n, v in m.items() if n != out}, out: m[out].numel()}
 
 @dataclass
 class ImpConfig:
@@ -68,6 +76,7 @@ class ImpConfig:
         arch_for(self.model, self.dataset, **self.model_kwargs)   # a bad dataset, model or option fails here
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
+        if self.fraction == 0: raise LotteryError("fraction must be more than 0: a level that prunes nothing is the level before it")
         if self.output_rate not in (None, 'shared'): check_fraction(self.output_rate, 'output_rate')
         if self.seed_rule not in SEED_RULES:
             raise LotteryError(f"seed_rule must be one of {', '.join(SEED_RULES)}, not {self.seed_rule!r}")
@@ -83,6 +92,7 @@ class ImpConfig:
         check_controls(self.controls)
         tc = self.train_config()
         self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
+        self.check_prunable()
         if tc.iterations is None and self.rewind_epochs > tc.epochs:
             raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the "
                                f"{tc.epochs} epochs of training")
@@ -110,6 +120,25 @@ class ImpConfig:
     def rewind_at(self, iters_per_epoch:int) -> int:
         "The rewind point in iterations."
         return self.rewind_iter or round(self.rewind_epochs * iters_per_epoch)
+
+    def check_prunable(self):
+        "One clear error, before anything is trained, for `layer_rates` that name no layer or more rounds than the model has weights for."
+        sizes = prunable_sizes(json.dumps(self.arch(), sort_keys=True))
+        names = list(sizes)
+        rates = self.layer_fractions(names, 1)   # a pattern that names no layer fails here
+        if self.one_shot: return
+        pools = ({n: sizes[n] for n in names} if self.method != 'global' else
+                 {'the layers ranked together': sum(v for n, v in sizes.items() if n not in rates), **{n: sizes[n] for n in rates}})
+        rate = {n: rates.get(n, self.fraction) for n in pools}
+        for level in range(1, self.rounds + 1):   # each pool as `prune` counts it: round(rate x what survives) goes
+            cut = {n: round(rate[n] * kept) for n, kept in pools.items()}
+            if gone := [n for n in pools if pools[n] - cut[n] < 1 <= pools[n]]:
+                raise LotteryError(f"{self.rounds} rounds prune more than {self.model} has: {gone[0]} keeps nothing from level "
+                                   f"{level} on; {level - 1} rounds at most")
+            if not any(cut.values()):
+                raise LotteryError(f"{self.rounds} rounds are more than can prune anything: from level {level} on, "
+                                   f"{self.fraction:g} of what survives rounds to no weight; {level - 1} rounds at most")
+            pools = {n: kept - cut[n] for n, kept in pools.items()}
 
     def level_fraction(self, level:int) -> float:
         "The fraction of survivors removed to reach `level`."
@@ -228,6 +257,7 @@ def _parse_json(data:bytes, path:Path):
         raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
 
 _METRICS = dict(level=int, variant=str, density=(int, float), layers=dict, history=list, test_acc=(int, float))
+WEIGHT_DTYPES = (torch.float32, torch.float16)   # a study's weights: as trained, or halved for shipping
 
 def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
     "A unit's metrics.json, checked for what every reader of it uses."
@@ -239,6 +269,12 @@ def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
         raise LotteryError(f"{path} holds the metrics of level {m['level']} {m['variant']}")
     if not m['history'] or not all(isinstance(h, dict) and 'test_acc' in h and 'epoch' in h for h in m['history']):
         raise LotteryError(f"{path} has no per-epoch history")
+    nums = [v for h in m['history'] for v in h.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not all(math.isfinite(v) for v in [*nums, m['density'], m['test_acc']]):
+        raise LotteryError(f"{path} holds numbers that are not finite")
+    if not (0 < m['density'] <= 1 and 0 <= m['test_acc'] <= 1) or m['test_acc'] != m['history'][-1]['test_acc']:
+        raise LotteryError(f"{path} contradicts itself (density {m['density']}, test accuracy {m['test_acc']} against "
+                           f"its last record's {m['history'][-1]['test_acc']})")
     return m
 
 class DamagedFile(LotteryError):
@@ -317,13 +353,19 @@ def parse_state(self:StudyFiles, data:bytes, path:Path) -> dict:
     sd, shapes = tensors_from_bytes(data, path), self.shapes()
     if bad := [k for k in shapes if k not in sd or tuple(sd[k].shape) != shapes[k]][:3]:
         raise LotteryError(f"does not hold this model's weights ({', '.join(bad)})")
+    # float32 as trained (float16 in a shipped study, to keep it small); never float64, whose weights no trainer wrote
+    if bad := [f"{k} {sd[k].dtype}" for k in shapes if sd[k].is_floating_point() and sd[k].dtype not in WEIGHT_DTYPES][:3]:
+        raise LotteryError(f"holds weights of a type no study writes ({', '.join(bad)})")
+    if bad := [k for k in shapes if sd[k].is_floating_point() and not torch.isfinite(sd[k]).all()][:3]:
+        raise LotteryError(f"holds NaN or inf in {', '.join(bad)}")
     return self.ordered(sd)
 
 @patch
 def parse_mask(self:StudyFiles, data:bytes, path:Path) -> dict:
     "A mask of the study's model: bool tensors of prunable weights, by name, in the model's order."
     m, shapes = tensors_from_bytes(data, path), self.shapes()
-    bad = [k for k in m if tuple(m[k].shape) != shapes.get(k) or m[k].dtype not in (torch.bool, torch.uint8)][:3]
+    bad = [k for k in m if tuple(m[k].shape) != shapes.get(k) or m[k].dtype not in (torch.bool, torch.uint8)
+           or (m[k].dtype == torch.uint8 and m[k].numel() and int(m[k].max()) > 1)][:3]
     if not m or bad: raise LotteryError(f"is not a mask of this model{' (' + ', '.join(bad) + ')' if m else ''}")
     return self.ordered(as_mask(m))
 
@@ -439,6 +481,7 @@ def summary(self:ImpRun) -> str:
                                                v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}"
         cells = [cell(v) for v in (['dense'] if l == 0 else cols)]
         lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
+    if w := self.writer(): lines.append(f"being written now by {w}: the rows still training will change")
     return '\n'.join(lines + [ONE_SEED])
 
 ONE_SEED = ("One seed: whether a gap is beyond seed-to-seed noise cannot be told from it; "
@@ -458,6 +501,10 @@ def data(self:ImpRun):
 def _check_ready(self:ImpRun):
     "Fail now, before anything is written, on data that cannot be read or a rewind point past the end of training."
     data, tc = self.data(), self.cfg.train_config()
+    for k, split in (('n_train', data.train), ('n_test', data.test)):
+        if getattr(tc, k) is not None and getattr(tc, k) > len(split):
+            raise LotteryError(f"{k} is {getattr(tc, k):,}, more than the {len(split):,} images {data.spec.title} has for it"
+                               + (f" (after {tc.n_val:,} held out for validation)" if k == 'n_train' and tc.n_val else ''))
     ipe = data.train.n_batches(tc.batch_size, drop_last=True)
     if self.cfg.rewinds and (k := self.cfg.rewind_at(ipe)) >= (T := train_length(tc, ipe)):
         raise LotteryError(f"the rewind point (iteration {k}) is not before the end of the {T} iterations of "
@@ -526,6 +573,32 @@ def begins_at(self:ImpRun, level:int, t:Trainer) -> int:
 def stop(self:ImpRun):
     "Ask a running `run()` to stop after the current epoch."
     self.stopping = True
+
+@patch
+@contextlib.contextmanager
+def writing(self:ImpRun):
+    "Hold the study's lock while the block writes it (once per process, however deep); `Locked`, naming the writer, if another holds it."
+    L = self.layout
+    if held_here(L.lock()): yield; return
+    new = not self.out.exists()
+    try:
+        with StudyLock(L.lock(), history=L.history(), name=str(self.out)): yield
+    finally:   # a study that never got its run.json (bad data, say) leaves nothing behind: its folder is as it was
+        if not L.run_json().exists():
+            L.history().unlink(missing_ok=True)
+            if new and self.out.is_dir() and not any(self.out.iterdir()): self.out.rmdir()
+
+def _writes(f):
+    "A method of `ImpRun` that writes the study: it runs holding the study's lock."
+    @functools.wraps(f)
+    def holding(self, *a, **kw):
+        with self.writing(): return f(self, *a, **kw)
+    return holding
+
+@patch
+def writer(self:ImpRun) -> str|None:
+    "Who is writing this study now, in words (this process too: a notebook's `watch`); None when no one is."
+    return holder(self.layout.lock())
 
 @patch
 def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
@@ -612,9 +685,10 @@ def train_unit(self:ImpRun, level:int, variant:str, cbs=(), on_event=None) -> di
     pl, pv = self.cfg.needs(level)
     if not self.is_done(pl, pv): raise LotteryError(f"level {pl}'s {pv} must be trained before level {level}")
     self.stopping = False
-    self._check_ready()
-    self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
-    m = self._train_unit(level, variant, cbs, on_event)
+    with self.writing():
+        self._check_ready()
+        self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
+        m = self._train_unit(level, variant, cbs, on_event)
     if m and on_event: on_event(Finished(level, (variant,), (m,)))
     return m
 
@@ -624,8 +698,15 @@ def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's train
         on_event=None, # called with each `Event`: a training `Started`, `Stepped`, `EpochDone`, `Finished`
        ) -> ImpRun:
     "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
+    with self.writing(): return self._run(cbs, on_unit, on_event)
+
+@patch
+def _run(self:ImpRun, cbs, on_unit, on_event) -> ImpRun:
     self.stopping = False
-    for line in (mended := self.mend()): note(line)   # (a study not started yet has nothing to mend)
+    for line in (mended := self.mend()): note(line)
+    if done := self.record():   # files a kill left without their checksum, now that their content is checked
+        note(f"recorded the checksums of {len(done)} file{'s' * (len(done) > 1)} that an interrupted run wrote but did not "
+             f"record ({', '.join(done[:3])}{', ...' if len(done) > 3 else ''})")   # (a study not started yet has nothing to mend)
     # finished and sound: nothing to do
     if not mended and all(self.is_done(l, v) for l, v in self.units()): return self
     self._check_ready()   # nothing is written before the data and the rewind point are known good
@@ -709,10 +790,67 @@ def verify(self:ImpRun) -> list[Damage]:
         except LotteryError as e:
             why = e.why if isinstance(e, DamagedFile) else "it is missing" if not p.exists() else first_line(e)
             out.append(Damage(self.store.rel(p), why, unit, mend))
+    seen = {d.path for d in out}
+    return out + [d for d in self._consistency() if d.path not in seen]
+
+# %% ../nbs/05_runs.ipynb #98779ac0
+_COUNTED = ('global', 'layerwise', 'magnitude')   # strategies whose counts per level follow from the config alone
+
+@patch
+def mask_counts(self:ImpRun, level:int, parent:dict) -> tuple[dict, dict]:
+    "What the config makes level `level` keep from `parent`'s mask: weights per layer pruned on their own, and per pool ranked together."
+    rates, frac = self.cfg.layer_fractions(list(parent), level), self.cfg.level_fraction(level)
+    kept = {n: int(m.sum()) for n, m in parent.items()}
+    cut = lambda k, r: k - round(r * k)
+    own = {n: cut(kept[n], rates.get(n, frac)) for n in parent if n in rates or self.cfg.method != 'global'}
+    pool = [n for n in parent if n not in own]
+    return own, ({'pool': cut(sum(kept[n] for n in pool), frac)} if pool else {})
+
+@patch
+def _mask_damage(self:ImpRun, level:int, mask:dict, parent:dict) -> str|None:
+    "Why level `level`'s IMP mask cannot be the one its config makes from `parent`'s (None: it can)."
+    if bad := [n for n, m in mask.items() if bool((m & ~parent[n]).any())][:2]:
+        return f"it keeps weights that level {level - 1} had pruned ({', '.join(bad)}): masks only lose weights level to level"
+    if self.cfg.method not in _COUNTED: return None
+    own, pools = self.mask_counts(level, parent)
+    have = {n: int(mask[n].sum()) for n in own}
+    if pools: have['pool'] = sum(int(m.sum()) for n, m in mask.items() if n not in own)
+    if wrong := [n for n in {**own, **pools} if have[n] != {**own, **pools}[n]]:
+        n = wrong[0]
+        return (f"{'its layers ranked together keep' if n == 'pool' else f'{n} keeps'} {have[n]:,} weights where run.json's "
+                f"config ({self.cfg.method} pruning, fraction {self.cfg.level_fraction(level):g}) keeps {({**own, **pools})[n]:,}")
+    return None
+
+@patch
+def _consistency(self:ImpRun) -> list[Damage]:
+    "What the files say that disagrees with each other or with run.json: masks and their levels, metrics and their masks."
+    out, L, st = [], self.layout, self.store
+    def read(p, parse):
+        try: return st.read(p, parse) if p.exists() else None
+        except LotteryError: return None   # a file damaged on its own is said by `verify` already
+    parents = {0: dense_mask(get_model(seed=0, **self.cfg.arch()))}
+    for l in self.cfg.levels()[1:]:
+        mask, parent = read(L.mask(l), st.parse_mask), parents.get(l - 1)
+        if mask is None: continue
+        parents[l] = mask
+        if parent is not None and (why := self._mask_damage(l, mask, parent)):
+            pl, pv = self.cfg.needs(l)
+            out.append(Damage(L.rel(L.mask(l)), why, None, f"made again from level {pl}'s {pv}"))
+    for l, v in self.units():
+        m = self.metrics(l, v)
+        unit_mask = read(L.own_mask(l, v), st.parse_mask) if VARIANTS[v].own_mask else parents.get(l)
+        if m and unit_mask is not None and m['layers'] != layer_stats(unit_mask):
+            out.append(Damage(L.rel(L.metrics(l, v)), "its layers' counts are not its mask's", (l, v),
+                              f"level {l} {v} is trained again"))
+    if (masks := [d for d in out if d.path.endswith('/mask.safetensors')]) and len(masks) == sum(L.mask(l).exists() for l in self.cfg.levels()[1:]):
+        # every mask disagrees with the config: it is the config that changed, and nothing can tell what it was
+        return [Damage(L.rel(L.run_json()), f"its config does not make the study's masks ({masks[0].path}: {masks[0].why})",
+                       None, "it holds the study's config, so it cannot be mended: restore it from a copy")]
     return out
 
 # %% ../nbs/05_runs.ipynb #835fab0f
 @patch
+@_writes
 def record(self:ImpRun) -> list[str]:
     "Record a checksum for each file that reads correctly and has none (a study from before checksums); the files recorded."
     st = self.store
@@ -726,6 +864,7 @@ def record(self:ImpRun) -> list[str]:
     return done
 
 @patch
+@_writes
 def mend(self:ImpRun) -> list[str]:
     "Remove what killed writes left and every damaged file, so that `run()` makes them again; one line for each thing done."
     said, L = [], self.layout
@@ -746,7 +885,21 @@ def mend(self:ImpRun) -> list[str]:
         said.append(str(d))
     if any(d.path == MANIFEST for d in damage):
         self.record(); said.append(f"{MANIFEST} was not readable: written again from the files that read correctly")
+    if left := self.leftovers():
+        for p in left: p.unlink(missing_ok=True)
+        said.append(f"removed {len(left)} training state{'s' * (len(left) > 1)} of finished units that a kill left "
+                    f"({', '.join(L.rel(p) for p in left[:3])})")
     return said
+
+@patch
+def leftovers(self:ImpRun) -> list[Path]:
+    "Trainer state files of units that have finished (a kill between a unit's metrics and its clean-up leaves one, 2 MB)."
+    L, out = self.layout, []
+    for l in self.cfg.levels():
+        out += [L.state(l, v) for v in VARIANTS if L.state(l, v).exists() and self.is_done(l, v)]
+        if L.together(l).exists() and (not L.together_plan(l).exists() or all(self.is_done(l, v) for v in self._group(l))):
+            out.append(L.together(l))
+    return out
 
 # %% ../nbs/05_runs.ipynb #0dd9057a
 BUNDLED = Path(lottery_nb.__file__).resolve().parent.parent/'data'   # the studies that come with lottery_nb
@@ -771,7 +924,7 @@ def writable_copy(run:ImpRun) -> ImpRun:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             leave = (STATE, TOGETHER, Path(STATE).with_suffix('.pt').name, Path(TOGETHER).with_suffix('.pt').name,
-                     '*.tmp')
+                     '*.tmp', LOCK, '.lock.json.*')
             shutil.copytree(run.out, tmp, ignore=shutil.ignore_patterns(*leave))   # trainer state stays behind
             if dest.exists(): shutil.rmtree(dest)
             tmp.rename(dest)

@@ -18,6 +18,8 @@ from .models import get_model, load_state
 from .train import Trainer, TrainConfig, LambdaCallback, evaluate, train_length
 from .masks import Snapshot
 from .files import save_tensors, load_tensors
+from .layout import LOCK
+from .lock import StudyLock
 
 # %% auto #0
 __all__ = ['PAIR_SEEDS', 'interpolate', 'reset_bn', 'barrier', 'path_errors', 'pair_seeds', 'train_pair', 'StabilityConfig',
@@ -156,7 +158,11 @@ def _thetas(self:Sweep):
 @patch
 def run(self:Sweep, on_k=None, # called with each k's result as it is written
         ) -> list[dict]:
-    "Measure every k not measured yet; every k's result, in order of k."
+    "Measure every k not measured yet, holding the sweep's lock (one writer, as for a study); every k's result, in order of k."
+    with StudyLock(self.out/LOCK, name=str(self.out)): return self._run(on_k)
+
+@patch
+def _run(self:Sweep, on_k=None) -> list[dict]:
     self.out.mkdir(parents=True, exist_ok=True)
     if not (self.out/'sweep.json').exists(): save_json(self._meta(), self.out/'sweep.json')
     self._thetas()

@@ -6,20 +6,21 @@ Docs: https://lottery-nb.github.io/lottery_nb/sweep.html.md"""
 
 # %% ../nbs/05c_sweep.ipynb #m5c00003
 from __future__ import annotations
-import hashlib, itertools, json, os, re, socket, threading, time, uuid
+import hashlib, itertools, json, os, re, socket, time
 from dataclasses import asdict
 from pathlib import Path
 import torch
 from .core import patch
 from .core import LotteryError, file_mode, load_json, save_json, note, first_line
 from .layout import Layout, SweepLayout
+from .lock import Locked, StudyLock, read_lock, read_history
 from .runs import ImpConfig, ImpRun, PROTOCOLS, open_run
 from .seeds import SeedGroup
 from .train import Callback, set_threads, cpu_threads
 
 # %% auto #0
-__all__ = ['SPEC_KEYS', 'CLUSTERS', 'expand', 'config_hash', 'study_names', 'Locked', 'read_lock', 'StudyLock', 'read_history',
-           'job_env', 'train_study', 'StudyTask', 'Sweep', 'executor', 'local_slots']
+__all__ = ['SPEC_KEYS', 'CLUSTERS', 'expand', 'config_hash', 'study_names', 'job_env', 'train_study', 'StudyTask', 'Sweep',
+           'executor', 'local_slots']
 
 # %% ../nbs/05c_sweep.ipynb #m5c00005
 SPEC_KEYS = ('protocol', 'base', 'grid', 'studies')   # what a sweep spec may hold
@@ -104,129 +105,6 @@ def study_names(cfgs:list[ImpConfig]) -> list[str]:
         twice = next(n for n in names if names.count(n) > 1)
         raise LotteryError(f"sweep spec: two of its studies are the same config ({twice}): each must differ")
     return names
-
-# %% ../nbs/05c_sweep.ipynb #m5c00012
-class Locked(LotteryError):
-    "The study is being written by another job that is alive."
-
-def _alive(pid:int) -> bool:
-    "Whether process `pid` of this host is running (a zombie is not)."
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
-    except (OSError, IndexError): return True
-
-def read_lock(path:str|Path) -> dict|None:
-    "The lock at `path`: its holder's job, host, pid and token, and `age`, seconds since its heartbeat; None if there is none."
-    path = Path(path)
-    try: st, text = path.stat(), path.read_text()
-    except FileNotFoundError: return None
-    try: held = json.loads(text)
-    except json.JSONDecodeError: held = {}
-    return {**(held if isinstance(held, dict) else {}), 'age': max(0.0, time.time() - st.st_mtime)}
-
-def _take(path:Path, held:dict) -> bool:
-    "Remove the lock at `path` if it is still `held` (of two jobs taking over one stale lock, one wins)."
-    aside = path.with_name(f'.{path.name}.{uuid.uuid4().hex}.old')
-    try: os.rename(path, aside)
-    except FileNotFoundError: return False
-    try:
-        try: token = json.loads(aside.read_text()).get('token')
-        except (json.JSONDecodeError, AttributeError): token = None
-        if token == held.get('token'): return True
-        try: os.link(aside, path)   # another job's fresh lock: put it back
-        except FileExistsError: pass
-        return False
-    finally: aside.unlink(missing_ok=True)
-
-# %% ../nbs/05c_sweep.ipynb #m5c00013
-class StudyLock:
-    "The lock of one study of a sweep: created exclusively, holding the job id, its mtime a heartbeat that a thread keeps."
-    def __init__(self, path:str|Path, job:str, # who takes it: a submitit job id
-                 stale_after:float=600, # seconds without a heartbeat after which the lock may be taken over
-                 beat:float=30, # seconds between heartbeats
-                 history:str|Path|None=None, # where each acquisition and release is written as a line of JSON
-                ):
-        self.path, self.job, self.stale_after, self.beat = Path(path), str(job), stale_after, beat
-        self.history, self.study, self.lost, self.me, self._stop = Path(history) if history else None, self.path.stem, False, None, None
-
-    def __repr__(self): return f"StudyLock({str(self.path)!r}, job {self.job!r}{', held' if self.me else ''})"
-    def __enter__(self): return self.acquire()
-    def __exit__(self, kind, e, tb): self.release('finished' if kind is None else 'failed', error=first_line(e) if e else None)
-
-# %% ../nbs/05c_sweep.ipynb #m5c00014
-@patch
-def why_stale(self:StudyLock, held:dict) -> str|None:
-    "Why the lock `held` may be taken over; None while its holder is alive."
-    here = held.get('host') == socket.gethostname() and isinstance(held.get('pid'), int)
-    gone = here and not _alive(held['pid'])
-    if held.get('job') == self.job and (gone or not here or held['pid'] == os.getpid()):
-        return f"it is this job's own, from before it was requeued"
-    if gone: return f"its process {held['pid']} on this host is gone"
-    if held['age'] > self.stale_after: return f"no heartbeat for {held['age'] / 60:.1f} minutes"
-    return None
-
-@patch
-def acquire(self:StudyLock) -> StudyLock:
-    "Take the lock, taking over a stale one with one line saying so; `Locked` if a live job holds it."
-    self.path.parent.mkdir(parents=True, exist_ok=True)
-    me = dict(job=self.job, host=socket.gethostname(), pid=os.getpid(), token=uuid.uuid4().hex, since=time.time())
-    tmp = self.path.with_name(f'.{self.path.name}.{me["token"]}.tmp')
-    tmp.write_text(json.dumps(me)); os.chmod(tmp, file_mode())
-    try:
-        for _ in range(10):
-            try: os.link(tmp, self.path); break   # atomic, and fails if the lock exists
-            except FileExistsError: pass
-            if (held := read_lock(self.path)) is None: continue
-            if (why := self.why_stale(held)) is None:
-                raise Locked(f"{self.study} is being written by job {held.get('job', '?')} on {held.get('host', '?')} "
-                             f"(heartbeat {held['age']:.0f} s ago)")
-            if _take(self.path, held):
-                print(f"lottery_nb: took over the lock of {self.study} from job {held.get('job', '?')}: {why}", flush=True)
-        else: raise Locked(f"could not take the lock of {self.study}: other jobs keep taking it")
-    finally: tmp.unlink(missing_ok=True)
-    self.me, self.lost, self._stop = me, False, threading.Event()
-    threading.Thread(target=self._beat, daemon=True, name=f'heartbeat {self.study}').start()
-    self._log('acquired')
-    return self
-
-# %% ../nbs/05c_sweep.ipynb #m5c00015
-@patch
-def _beat(self:StudyLock):
-    "Touch the lock every `beat` seconds while it is ours; note it as lost if another job took it."
-    while not self._stop.wait(self.beat):
-        held = read_lock(self.path)
-        if not held or held.get('token') != self.me['token']: self.lost = True; return
-        try: os.utime(self.path)
-        except OSError: pass
-
-@patch
-def release(self:StudyLock, how:str='finished', # how the run ended: finished, stopped, failed, requeued, cancelled
-            **more):
-    "Stop the heartbeat and remove the lock if it is still ours; write how the run ended to the history."
-    if self.me is None: return
-    self._stop.set()
-    if (held := read_lock(self.path)) and held.get('token') == self.me['token']: _take(self.path, held)
-    self._log(how, **{k: v for k, v in more.items() if v is not None})
-    self.me = None
-
-@patch
-def _log(self:StudyLock, event:str, **more):
-    if self.history is None: return
-    self.history.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(dict(event=event, job=self.job, host=socket.gethostname(), pid=os.getpid(), t=time.time(), **more))
-    with open(self.history, 'a') as f: f.write(line + '\n')
-
-def read_history(path:str|Path) -> list[dict]:
-    "A study's lock history: one dict per acquisition or release, oldest first (a line cut by a crash is skipped)."
-    try: lines = Path(path).read_text().splitlines()
-    except FileNotFoundError: return []
-    out = []
-    for l in lines:
-        try: out.append(json.loads(l))
-        except json.JSONDecodeError: pass
-    return out
 
 # %% ../nbs/05c_sweep.ipynb #m5c00018
 class _Guard(Callback):

@@ -384,3 +384,103 @@ def test_any_config_is_valid_or_one_lottery_error(imp, train):
     tc = cfg.train_config()
     assert all(math.isfinite(getattr(tc, k)) for k in ('lr', 'momentum', 'weight_decay', 'gamma', 'warmup_epochs', 'label_smoothing'))
     assert 0 <= cfg.fraction < 1 and cfg.rounds >= 1 and isinstance(cfg.rewind_iter, int) and cfg.rewind_iter >= 0
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One writer per study
+
+RACE = ['--model', 'lenet300_100', '--rounds', '1', '--controls', 'reinit', '--n-train', '600', '--n-test', '200', '--epochs', '1',
+        '--set', 'augment=false', '--device', 'cpu', '--quiet', '--threads', '1']
+
+def test_two_writers_on_one_new_study_one_trains_and_the_other_names_it(tmp_path):
+    "Two `imp` on one new --out, started 0 to 1 s apart, with the same or another fraction: one trains, the other writes nothing."
+    import time
+    for i in range(20):
+        out, fr = tmp_path/f's{i}', ('0.2', '0.5' if i % 2 else '0.2')
+        first = subprocess.Popen(['lottery-nb', 'imp', *RACE, '--fraction', fr[0], '--out', out], stderr=subprocess.PIPE, text=True)
+        time.sleep(i / 19)
+        second = subprocess.Popen(['lottery-nb', 'imp', *RACE, '--fraction', fr[1], '--out', out], stderr=subprocess.PIPE, text=True)
+        e1, e2 = (p.communicate(timeout=300)[1] for p in (first, second))
+        codes = (first.returncode, second.returncode)
+        assert sorted(codes) == [0, 2], (i, codes, e1[-500:], e2[-500:])
+        winner, loser = (0, 1) if codes[0] == 0 else (1, 0)
+        said = (e1, e2)[loser].strip().splitlines()
+        assert len(said) == 1 and f'{out} is being written by process' in said[0] and 'since' in said[0], (i, said)
+        assert open_run(out).verify() == [], i   # sound, as `lottery-nb check` would say
+        assert json.loads((out/'run.json').read_text())['config']['fraction'] == float(fr[winner]), i
+        assert not (out/'lock.json').exists(), 'the winner let go of its lock when it finished'
+
+def test_a_writer_in_a_notebook_holds_the_study_against_the_command_line(tmp_path, fmnist_dir):
+    "While `ImpRun.run` trains (here, stopped inside a callback), `lottery-nb imp --resume` refuses and says who writes it."
+    cfg = cli_config()
+    run = ImpRun(tmp_path/'s', cfg, data_dir=fmnist_dir, device='cpu', progress=False)
+    seen = {}
+    def meanwhile(e):
+        if isinstance(e, EpochDone) and not seen:
+            seen['r'] = lnb('imp', *IMPF, '--out', tmp_path/'s', '--resume')
+            seen['summary'] = open_run(tmp_path/'s').summary()
+    run.run(on_event=meanwhile)
+    fails(seen['r'], 'is being written by process')
+    assert f'being written now by process {os.getpid()}' in seen['summary']
+    assert 'being written' not in open_run(tmp_path/'s').summary()
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Every file checked, recorded or not
+
+def unrecord(study:Path, *names):
+    "Drop files' checksums from the manifest, as a kill between writing a file and recording it leaves them."
+    m = json.loads((study/MANIFEST).read_text())
+    for n in names: m['files'].pop(n)
+    (study/MANIFEST).write_text(json.dumps(m))
+
+def rewrite(path:Path, fn):
+    "Change a safetensors file's tensors in place with `fn(dict) -> dict`."
+    from lottery_nb.files import load_tensors, save_tensors
+    save_tensors(fn(load_tensors(path)), path)
+
+@pytest.mark.parametrize('name, edit, says', [
+    ('level_02/mask.safetensors', lambda t: {**t, 'fc1.weight': torch.ones_like(t['fc1.weight'])}, 'keeps weights that level 1 had pruned'),
+    ('level_01/ticket/final.safetensors', lambda t: {**t, 'fc2.bias': t['fc2.bias'] * float('nan')}, 'NaN or inf'),
+    ('theta_0.safetensors', lambda t: {**t, 'fc1.weight': t['fc1.weight'] * float('inf')}, 'NaN or inf'),
+    ('level_01/reinit/final.safetensors', lambda t: {k: v.double() for k, v in t.items()}, 'a type no study writes'),
+])
+def test_an_edited_file_is_found_recorded_or_not(study, name, edit, says):
+    rewrite(study/name, edit)   # recorded: its checksum says so
+    r = lnb('check', study)
+    assert r.returncode == 1 and f'{name} is damaged (its checksum differs' in r.stdout, r.stdout[-800:]
+    unrecord(study, name)       # unrecorded (a kill left it so): its content says so
+    r = lnb('check', study)
+    assert r.returncode == 1 and name in r.stdout and says in r.stdout, r.stdout[-800:]
+
+def test_an_edited_run_json_is_said_and_not_mended_into_another_study(study):
+    unrecord(study, 'run.json')
+    meta = json.loads((study/'run.json').read_text()); meta['config']['fraction'] = 0.5
+    (study/'run.json').write_text(json.dumps(meta))
+    r = lnb('check', study)
+    assert r.returncode == 1 and 'run.json' in r.stdout and 'does not make the study' in r.stdout, r.stdout
+    fails(lnb('imp', '--out', study, '--resume'), 'restore it from a copy')
+
+def test_files_a_kill_left_unrecorded_are_recorded_on_resume_after_their_content_is_checked(study, fmnist_dir):
+    names = ['run.json', 'level_01/mask.safetensors', 'level_02/random/mask.safetensors', 'level_01/ticket/metrics.json']
+    unrecord(study, *names)
+    before = files_of(study)
+    r = lnb('imp', *IMPF, '--out', study, '--resume')
+    assert r.returncode == 0 and 'recorded the checksums of 4 files' in r.stderr, r.stderr[-800:]
+    assert all(n in json.loads((study/MANIFEST).read_text())['files'] for n in names)
+    same = lambda fs: {k: v for k, v in fs.items() if k not in (MANIFEST, 'history.jsonl')}
+    assert same(files_of(study)) == same(before), 'nothing but the manifest (and the lock history) changed'
+
+def test_a_finished_units_leftover_state_is_removed_and_said(study):
+    (study/'level_01'/'reinit'/'state.safetensors').write_bytes(b'x' * 1000)   # a kill after its metrics.json
+    r = lnb('imp', *IMPF, '--out', study, '--resume')
+    assert r.returncode == 0 and 'removed 1 training state of finished units' in r.stderr, r.stderr[-600:]
+    assert not (study/'level_01'/'reinit'/'state.safetensors').exists()
+
+@pytest.mark.parametrize('args, says', [
+    (['--layer-rates', 'fc9*=0.5'], "'fc9*' names no prunable layer"),
+    (['--rounds', '1000000000'], 'rounds at most'),
+    (['--fraction', '0'], 'fraction must be more than 0'),
+    (['--n-train', '1000000000000'], 'more than the 60,000 images Fashion-MNIST has'),
+])
+def test_inputs_that_cannot_make_a_study_fail_before_anything_is_written(tmp_path, args, says):
+    fails(lnb('imp', *IMPF, *args, '--out', tmp_path/'s'), says)
+    assert not (tmp_path/'s').exists()
