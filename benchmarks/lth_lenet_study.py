@@ -11,13 +11,14 @@ network and a random mask of the same per-layer sparsity, each unit on a data or
     python benchmarks/lth_lenet_study.py --seeds 1,3,5 --threads 1 &     # far faster than two threads each
 
 Each seed is a study of its own in OUT/seed_N, trained to the end before the next (--order seed) or all seeds a level
-at a time (--order level); stop it any time and run the same command again to continue. The same study from the command
+at a time (--order level); stop it any time and run the same command again to continue. `--ship data/lenet300-fmnist-lth`
+then copies the finished seeds as data/ ships them (`lottery_nb.runs.ship`). The same study from the command
 line: `lottery-nb imp --protocol lth_lenet --rounds 15 --seeds 0,1,2,3,4,5 --out runs/lth`.
 """
 import argparse, time
 import torch
 from lottery_nb.layout import seed_study
-from lottery_nb.runs import protocol, ImpRun, Finished
+from lottery_nb.runs import protocol, ImpRun, Finished, ship
 
 def line(s, level, run, t0):
     "One line per finished level: each variant's density, final accuracy and early stop."
@@ -44,7 +45,13 @@ def main():
                    help="finish each seed before the next, or train every seed a level at a time")
     p.add_argument('--threads', type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument('--out', default='runs/lenet300-fmnist-lth')
+    p.add_argument('--ship', default=None, metavar='DEST',
+                   help="instead of training, copy the finished seeds to DEST as data/ ships them (the first seed with weights)")
     a = p.parse_args()
+    if a.ship:
+        for i, s in enumerate(int(x) for x in a.seeds.split(',')):
+            ship(seed_study(a.out, s), seed_study(a.ship, s), weights=i == 0, mean_image=i == 0)
+        return print(f"shipped seeds {a.seeds} of {a.out} to {a.ship}")
     if a.threads: torch.set_num_threads(a.threads)
     seeds = [int(s) for s in a.seeds.split(',')]
     runs = {s: ImpRun(seed_study(a.out, s), protocol('lth_lenet', rounds=a.rounds, seed=s), device='cpu', progress=False)

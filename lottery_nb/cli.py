@@ -562,9 +562,12 @@ def _check_one(run:ImpRun, record:bool) -> int:
                                                        "checked against the model; "
                                                         "--record records theirs)" if unsure else ''))
         return 0
-    print(f"{len(damage)} of {n} files are damaged: `lottery-nb imp --out {run.out} --resume` trains exactly the "
-          "damaged units again "
-          "(bitwise as they were) and rebuilds the rest", file=sys.stderr)
+    if any(d.path == 'run.json' for d in damage):
+        print(f"{len(damage)} of {n} files are damaged, run.json among them: it holds the study's config, so nothing can "
+              f"mend it; restore it from a copy, then `lottery-nb imp --out {run.out} --resume` mends the rest", file=sys.stderr)
+    else:
+        print(f"{len(damage)} of {n} files are damaged: `lottery-nb imp --out {run.out} --resume` trains exactly the "
+              "damaged units again (bitwise as they were) and rebuilds the rest", file=sys.stderr)
     return 1
 
 def cmd_export_html(a:argparse.Namespace) -> int:

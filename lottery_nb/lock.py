@@ -28,10 +28,10 @@ def _alive(pid:int) -> bool:
 def read_lock(path:str|Path) -> dict|None:
     "The lock at `path`: its holder's job, host, pid and token, and `age`, seconds since its heartbeat; None if there is none."
     path = Path(path)
-    try: st, text = path.stat(), path.read_text()
+    try: st, text = path.stat(), path.read_bytes().decode('utf-8', 'replace')
     except FileNotFoundError: return None
     try: held = json.loads(text)
-    except json.JSONDecodeError: held = {}
+    except json.JSONDecodeError: held = {}   # cut short or garbled: a lock all the same, judged by its age
     return {**(held if isinstance(held, dict) else {}), 'age': max(0.0, time.time() - st.st_mtime)}
 
 def _take(path:Path, held:dict) -> bool:
@@ -150,7 +150,7 @@ def _log(self:StudyLock, event:str, **more):
 
 def read_history(path:str|Path) -> list[dict]:
     "A study's lock history: one dict per acquisition or release, oldest first (a line cut by a crash is skipped)."
-    try: lines = Path(path).read_text().splitlines()
+    try: lines = Path(path).read_bytes().decode('utf-8', 'replace').splitlines()
     except FileNotFoundError: return []
     out = []
     for l in lines:

@@ -65,9 +65,10 @@ def weight_histogram(run:ImpRun, level:int, # the level whose mask is shown (>= 
                      layer:str) -> dict|None:
     "|w| of `layer` at initialisation and after level-1's training, split by `level`'s mask, with the threshold."
     if level < 1 or not run.is_done(level - 1, parent_of(level)): return None
-    try: new = run.mask(level)[layer]
+    try:   # a mask missing or damaged leaves nothing to show (the explorer says the unit is damaged)
+        new = run.mask(level)[layer]
+        prev = run.mask(level - 1)[layer] if level > 1 else torch.ones_like(new)
     except (LotteryError, KeyError): return None
-    prev = run.mask(level - 1)[layer] if level > 1 else torch.ones_like(new)
     try:
         start = run.start_weights()[layer]
         trained = run.final_weights(level - 1, parent_of(level))[layer]

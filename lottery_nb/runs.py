@@ -29,7 +29,8 @@ from .lock import StudyLock, Locked, held_here, holder
 # %% auto #0
 __all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'LEGACY_RULES', 'DATA_ORDERS', 'PROTOCOLS', 'WEIGHT_DTYPES', 'ONE_SEED',
            'BUNDLED', 'prunable_sizes', 'ImpConfig', 'protocol', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished',
-           'DamagedFile', 'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy']
+           'DamagedFile', 'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy',
+           'ship']
 
 # %% ../nbs/05_runs.ipynb #890658a3
 SCHEMA_VERSION = 3   # 3: run.json records the resolved training config and the rules below (2: rewinding continues)
@@ -933,3 +934,30 @@ def writable_copy(run:ImpRun) -> ImpRun:
             raise LotteryError(f"cannot copy {run.out} to {dest} for training: {e.strerror or e}; "
                                "set $LOTTERY_NB_HOME to a writable directory") from e
     return ImpRun(dest, data_dir=run.data_dir, device=run.device, progress=run.progress, together=run.together)
+
+# %% ../nbs/05_runs.ipynb #d20c1b98
+def ship(src:str|Path, # a finished (or partly finished) study that is sound
+         dest:str|Path, # where its copy goes (must not exist yet)
+         weights:bool=True, # keep the weights each pruning ranked, in float16 (the weight views need them)
+         mean_image:bool=True, # keep the training images' mean (the first layer's pixel map needs it without the data)
+        ) -> ImpRun:
+    "A small copy of the study in `src` with what its readers need (see above), its checksums recorded and checked."
+    run, dest = open_run(src), Path(dest)
+    if damage := run.verify(): raise LotteryError(f"{src} is not sound ({damage[0]}): mend it before shipping it")
+    if dest.exists(): raise LotteryError(f"{dest} exists: ship into a new folder")
+    S, D, last = run.layout, Layout(dest), run.cfg.levels()[-1]
+    keep = [S.run_json(), *(p for p, *_ in run._expected() if p.exists() and (p.name in ('metrics.json', 'mask.safetensors')))]
+    for p in keep: (dest/S.rel(p)).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(p, dest/S.rel(p))
+    half = lambda sd: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+    if weights:
+        for l, v in run.units():
+            if v in ('dense', 'ticket') and l < last and run.is_done(l, v): save_tensors(half(run.final_weights(l, v)), D.final(l, v))
+        if run.cfg.rewinds: save_tensors(half(run.start_weights()), D.theta_rewind())
+    if mean_image:
+        from lottery_nb.data import load_split
+        save_tensors({'mean': load_split(run.cfg.dataset, 'train', run.data_dir)[0].float().mean(0)}, D.input_mean())
+    out = open_run(dest)
+    out.record()
+    D.history().unlink(missing_ok=True)   # the shipped copy carries no lock history of its own making
+    if damage := out.verify(): raise LotteryError(f"the copy in {dest} does not check ({damage[0]})")
+    return out

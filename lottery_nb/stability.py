@@ -23,7 +23,7 @@ from .lock import StudyLock
 
 # %% auto #0
 __all__ = ['PAIR_SEEDS', 'interpolate', 'reset_bn', 'barrier', 'path_errors', 'pair_seeds', 'train_pair', 'StabilityConfig',
-           'Sweep', 'mask_digest', 'replicated', 'sweep_results', 'study_sweep', 'rewound_masks']
+           'Sweep', 'mask_digest', 'replicated', 'sweep_results', 'sweep_damage', 'study_sweep', 'rewound_masks']
 
 # %% ../nbs/05b_stability.ipynb #2b3c4d5e
 def interpolate(a:dict, b:dict, alpha:float, # 0: `a`, 1: `b`
@@ -207,9 +207,22 @@ def results(self:Sweep) -> list[dict]:
 # %% ../nbs/05b_stability.ipynb #708192a3
 def sweep_results(out:str|Path, bn:str='reset', # whose paths: BatchNorm statistics 'reset' at each point, or 'keep'
                  ) -> list[dict]:
-    "The results of the sweep in `out` measured so far, in order of k ([] if there is none)."
-    out = Path(out)
-    return sorted((load_json(p) for p in out.glob(f'k_*_{bn}.json')), key=lambda r: r['k']) if out.is_dir() else []
+    "The results of the sweep in `out` measured so far, in order of k ([] if there is none); a damaged one is left out (see `sweep_damage`)."
+    return sorted((r for r in _results(out, bn) if _sound(r)), key=lambda r: r['k'])
+
+def _sound(r) -> bool: return isinstance(r, dict) and isinstance(r.get('k'), int) and 'error' in r and 'barrier' in r
+
+def _results(out, bn:str) -> list:
+    "Each result file of `out` as read, or the error that reading it raised."
+    def read(p):
+        try: return load_json(p)
+        except LotteryError as e: return e
+    return [read(p) for p in sorted(Path(out).glob(f'k_*_{bn}.json'))] if Path(out).is_dir() else []
+
+def sweep_damage(out:str|Path, bn:str='reset') -> list[str]:
+    "The result files of the sweep in `out` that cannot be read, each with why (a reader shows the rest)."
+    bad = [p for p, r in zip(sorted(Path(out).glob(f'k_*_{bn}.json')), _results(out, bn)) if not _sound(r)]
+    return [f"{p.name} is damaged (its JSON is cut short or corrupt): measure it again with the sweep" for p in bad]
 
 def study_sweep(run, # an `lottery_nb.runs.ImpRun`
                 cfg:StabilityConfig|None=None, progress:bool=False,

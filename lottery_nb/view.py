@@ -13,6 +13,7 @@ import torch
 from .core import LotteryError, load_json
 from .data import get_spec, load_split
 from .runs import ImpRun, DamagedFile
+from .layout import Layout
 from .seeds import SeedGroup, mean_sd, holds
 from .variants import parent_of
 from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ticks, VARIANT_STYLE
@@ -150,9 +151,9 @@ def lead_note(group:SeedGroup|None, leads:dict|None, level:int) -> str:
 def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
     "A level's notes, led by a plain line for each of its damaged units and how to mend them."
     if not damage: return notes
-    lines = ' '.join(f"**Damaged: level {d.unit[0]} {d.unit[1]}** ({d.path}: {d.why})." for d in damage)
+    lines = ' '.join(f"**Damaged: {f'level {d.unit[0]} {d.unit[1]}' if d.unit else d.path}** ({d.path}: {d.why})." for d in damage)
     return {**notes,
-            'acc': f"{lines} `lottery-nb imp --out {run.out} --resume` trains it again, bitwise as it was. " + notes['acc']}
+            'acc': f"{lines} `lottery-nb imp --out {run.out} --resume` mends it (training again what needs it), bitwise as it was. " + notes['acc']}
 
 def _band(xs:list) -> tuple:
     "(mean, mean - sd, mean + sd) of one number over seeds, rounded (the band is None for fewer than two)."
@@ -178,7 +179,7 @@ def group_bands(group:SeedGroup, tab:dict) -> tuple[dict, dict]:
 
 def stability_summary(run:ImpRun) -> dict|None:
     "The study's instability sweep (the dense level's, else the first level's that has one) as the explorer draws it; None without one."
-    from lottery_nb.stability import sweep_results
+    from lottery_nb.stability import sweep_results, sweep_damage
     for l in run.cfg.levels():
         here = run.layout.stability(l)
         if res := sweep_results(here, 'reset') or sweep_results(here, 'keep'):
@@ -195,6 +196,7 @@ def stability_summary(run:ImpRun) -> dict|None:
                     + (f"here from k = {min(low)} on (under 1 point)." if low
                        else "here no k tried is (every barrier is 1 point or more)."))
             keep = sweep_results(here, 'keep') if res[0]['bn'] == 'reset' else []
+            if bad := sweep_damage(here, 'reset') + sweep_damage(here, 'keep'): note += " **Left out:** " + '; '.join(bad) + '.'
             if keep: note += (" The dashed line is the barrier with BatchNorm's statistics interpolated instead: "
                               "for a ResNet it is larger, because the mean of two networks' statistics is not their mean's.")
             sparse = [dict(level=m, **_barrier(r)) for m in run.cfg.levels() if m > l
@@ -225,7 +227,9 @@ def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is on
     layers, _, grid = density_heatmap(run)
     variants = ['ticket', *run.controls()]
     curves, units = {}, {}
-    damage = {d.unit: d for d in reversed(run.verify()) if d.unit}   # the first damaged file of each unit
+    found = run.verify()
+    damage = {d.unit: d for d in reversed(found) if d.unit}   # the first damaged file of each unit
+    loose = [d for d in found if not d.unit]   # a level's mask, a control's own mask: damage that no unit's training mends
     for l in levels:
         curves[l], units[l] = {}, {}
         for v in run.variants(l):
@@ -239,7 +243,9 @@ def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is on
     dense_acc = dense['test_acc'] if dense else None
     if group is not None and dense: dense_acc = _band([m['test_acc'] for r in group.runs.values()
                                                        if (m := r.metrics(0, 'dense'))])[0]
-    notes = {l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l], run) for l in levels}
+    at = lambda l, d: d.path.startswith(Layout(run.out).rel(Layout(run.out).level(l)) + '/')
+    notes = {l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l] + [d for d in loose if at(l, d)], run)
+             for l in levels}
     leads = group_leads(group) if group is not None else None
     notes = {l: {**n, 'acc': n['acc'] + lead_note(group, leads, l)} for l, n in notes.items()}
     if group is not None:
