@@ -535,7 +535,7 @@ def cmd_summary(a:argparse.Namespace) -> int:
     "Print a study's table of test accuracy per level and variant (mean ± sd for a group of seeds)."
     study = open_study(a.study, progress=False)
     runs = list(study.runs.values()) if isinstance(study, SeedGroup) else [study]
-    print(f"{describe(runs[0])} ({a.study})")
+    print(f"{describe(runs[0])} ({a.study})\nmade with: {runs[0].cfg.rules()}")
     print(study.summary())
     for run in runs:
         if damage := run.verify():

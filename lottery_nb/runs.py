@@ -111,6 +111,15 @@ class ImpConfig:
     @property
     def subset_seed(self) -> int: return self.seed if self.split_seed is None else self.split_seed
 
+    def rules(self) -> str:
+        "The rules it draws by, in words (a study from before they were recorded says so)."
+        seeds = ("controls drawn from their own seed for every seed, level and variant" if self.seed_rule == 'hashed' else
+                 "controls' seeds shared by neighbouring seeds a level apart ('offset', before lottery_nb 0.2)")
+        order = "each pruned unit on a data order of its own" if self.data_order == 'fresh' else "one data order for every unit"
+        split = ("validation split and subsets drawn for its seed" if self.split_seed is None else
+                 f"validation split and subsets of seed {self.split_seed}" + (" (the same for every seed)" if self.split_seed == 0 else ''))
+        return f"{seeds}; {order}; {split}"
+
     def arch(self) -> dict:
         "The `get_model` arguments for this study's dataset."
         return arch_for(self.model, self.dataset, check=False, **self.model_kwargs)
