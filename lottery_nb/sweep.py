@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/sweep.html.md"""
 
 # %% ../nbs/05c_sweep.ipynb #m5c00003
 from __future__ import annotations
-import hashlib, itertools, json, os, re, socket, time
+import hashlib, itertools, json, os, re, socket, subprocess, time
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -353,16 +353,42 @@ def submit(self:Sweep, cluster:str='local', # 'slurm', 'local' (this machine) or
     return jobs
 
 # %% ../nbs/05c_sweep.ipynb #m5c00030
+def _no_accounting(jobs:list) -> str|None:
+    "Why this Slurm cluster's job accounting (sacct, which submitit polls) cannot be read; None where it can, or for other jobs."
+    slurm = [j for j in jobs if type(j).__name__ == 'SlurmJob']
+    if not slurm: return None
+    try: r = subprocess.run(['sacct', '-n', '-X', '-j', str(slurm[0].job_id).split('_')[0]], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e: return f"sacct: {e}"
+    return None if r.returncode == 0 else (first_line(r.stderr.strip()) or f"sacct exited {r.returncode}")
+
+def _ended(job) -> bool:
+    "Whether a Slurm job is over, without sacct: its result is written, or the queue no longer holds it."
+    if job.paths.result_pickle.exists(): return True
+    r = subprocess.run(['squeue', '-h', '-o', '%i', '-j', str(job.job_id).split('_')[0]], capture_output=True, text=True)
+    ids = r.stdout.split()
+    return r.returncode == 0 and str(job.job_id) not in ids and str(job.job_id).split('_')[0] not in ids and not any(
+        i.startswith(str(job.job_id).split('_')[0] + '_[') for i in ids)
+
+def _last_words(job) -> str:
+    "The last line a job that died wrote to its error log."
+    try: lines = [l for l in job.paths.stderr.read_text(errors='replace').splitlines() if l.strip()]
+    except OSError: lines = []
+    return (lines[-1] if lines else 'the job ended with no result and no error log')[-300:]
+
 @patch
 def wait(self:Sweep, jobs:list, every:float=5, # seconds between looks
          say=print) -> list[dict]:
     "Wait for `jobs`, saying how many studies are done whenever it changes; each study's outcome (a failed job's says why)."
     from submitit.local.debug import DebugJob   # (a debug job runs, in this process, when asked for its result)
     out, last = [], None
-    pending = list(jobs)
+    pending, blind = list(jobs), _no_accounting(jobs)
+    if blind: say(f"this cluster keeps no job accounting ({blind}): jobs are followed through squeue and their result files")
+    done_ = lambda j: isinstance(j, DebugJob) or (_ended(j) if blind else j.done())
     while pending:
-        for j in [j for j in pending if isinstance(j, DebugJob) or j.done()]:
+        for j in [j for j in pending if done_(j)]:
             pending.remove(j)
+            if blind and not j.paths.result_pickle.exists():   # gone from the queue with no result: it died
+                out.append(dict(job=str(j.job_id), state='failed', error=_last_words(j))); continue
             try: out += [r for rs in (j.results() if j.num_tasks > 1 else [j.result()]) for r in rs]
             except Exception as e: out.append(dict(job=str(j.job_id), state='failed', error=first_line(e).strip()[-300:]))
         done = sum(r['state'] == 'done' for r in self.status())
