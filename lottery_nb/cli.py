@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c726d9ab
 from __future__ import annotations
-import argparse, sys
+import argparse, sys, time
 from dataclasses import asdict, fields, MISSING
 from pathlib import Path
 import torch
@@ -447,6 +447,10 @@ def _seeds_arg(text:str|None) -> tuple|None:
     try: return check_seeds(int(x) for x in text.split(',') if x.strip())
     except ValueError: raise LotteryError(f"--seeds takes whole numbers, comma-separated (0,1,2), not {text!r}") from None
 
+def _duration(s:float) -> str:
+    "Seconds as a person says them: '40 s', '12 min', '3.5 h'."
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h"
+
 def cmd_imp(a:argparse.Namespace) -> int:
     "Run (or resume) an IMP study, or one per seed with --seeds; print its summary."
     cfg, seeds = imp_config(a), _seeds_arg(a.seeds)   # checks dataset, model and options
@@ -470,8 +474,16 @@ def cmd_imp(a:argparse.Namespace) -> int:
         if cfg is not None and seeds is None: raise LotteryError(f"{out} holds seeds of a study: resume it with --seeds")
     else: run = ImpRun(out, cfg, **kw)
     if not a.download: find_files(get_spec(run.cfg.dataset), a.data_dir)
-    done = lambda m: print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy "
-                           f"{m['test_acc']:.4f}", file=sys.stderr)
+    runs = list(run.runs.values()) if isinstance(run, SeedGroup) else [run]
+    todo = sum(not r.is_done(l, v) for r in runs for l, v in r.units())
+    if todo: print(f"{todo} unit{'s' * (todo > 1)} to train into {out} (about {sum(r.disk_estimate() for r in runs) / 1e6:,.0f} MB "
+                   "on disk); the time left is said after each", file=sys.stderr)
+    t0, trained = time.perf_counter(), []
+    def done(m):
+        trained.append(m)
+        left = (time.perf_counter() - t0) / len(trained) * (todo - len(trained))
+        print(f"level {m['level']} {m['variant']:>8}: {m['density']:7.2%} remaining, test accuracy {m['test_acc']:.4f}"
+              + (f" (about {_duration(left)} left)" if todo > len(trained) else ''), file=sys.stderr)
     try: run.run(on_unit=done)
     except KeyboardInterrupt:
         print(f"\ninterrupted; every finished unit and epoch is saved in {out}. Continue with the same command and "

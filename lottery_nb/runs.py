@@ -606,6 +606,16 @@ def _writes(f):
     return holding
 
 @patch
+def disk_estimate(self:ImpRun) -> int:
+    "About how many bytes the units still to train will add: their weights, metrics and masks (state files come and go)."
+    sizes = prunable_sizes(json.dumps(self.cfg.arch(), sort_keys=True))
+    params = sum(v.numel() for v in get_model(seed=0, **self.cfg.arch()).state_dict().values())
+    tc, todo = self.cfg.train_config(), [(l, v) for l, v in self.units() if not self.is_done(l, v)]
+    records = (tc.iterations // tc.eval_every if tc.iterations and tc.eval_every else tc.epochs) + len(tc.eval_at)
+    masks = sum(sum(sizes.values()) for l, v in todo if v == 'ticket' or VARIANTS[v].own_mask is not None)
+    return len(todo) * (4 * params + 230 * records) + masks
+
+@patch
 def writer(self:ImpRun) -> str|None:
     "Who is writing this study now, in words (this process too: a notebook's `watch`); None when no one is."
     return holder(self.layout.lock())
