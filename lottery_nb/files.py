@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/files.html.md"""
 
 # %% ../nbs/00a_files.ipynb #3dc1ad03
 from __future__ import annotations
-import hashlib, json, pickle, re, warnings
+import hashlib, json, pickle, pickletools, re, warnings, zipfile
 from pathlib import Path
 import torch
 from safetensors import safe_open
@@ -15,7 +15,7 @@ from .core import LotteryError, atomic_write, first_line, note
 
 # %% auto #0
 __all__ = ['digest', 'file_digest', 'save_tensors', 'tensors_from_bytes', 'load_tensors', 'check_finite', 'save_tree',
-           'load_tree', 'torch_load']
+           'load_tree', 'pickle_imports', 'torch_load']
 
 # %% ../nbs/00a_files.ipynb #116a5684
 def digest(data:bytes) -> str:
@@ -110,10 +110,27 @@ def _optimiser_classes() -> list:
     "Every optimiser class of `torch.optim` (Distiller's checkpoints store one as `optimizer_type`)."
     return [c for c in vars(torch.optim).values() if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)]
 
-def _refused(e:Exception) -> str:
-    "What a weights-only load refused, from torch's message: the global it was asked to import, when it names one."
+def pickle_imports(path:str|Path) -> list[str]:
+    "What a pickle asks to import (a raw pickle, or the data.pkl of a torch zip file), read op by op without running any."
+    data = Path(path).read_bytes()
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z: data = z.read(next((n for n in z.namelist() if n.endswith('data.pkl')), z.namelist()[0]))
+    out, strs = [], []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name == 'GLOBAL': out.append(str(arg).replace(' ', '.'))
+            elif op.name == 'STACK_GLOBAL' and len(strs) >= 2: out.append(f"{strs[-2]}.{strs[-1]}")
+            if isinstance(arg, str): strs.append(arg)
+    except Exception: pass   # cut short or not a pickle: what was read so far
+    return out
+
+def _refused(e:Exception, path:Path) -> str:
+    "What a weights-only load refused: the global it was asked to import (from torch's message, else read from the pickle)."
     m = re.search(r'GLOBAL ([\w.]+)', str(e))
-    return f"asks to import {m.group(1)}" if m else f"holds something a weights-only load refuses ({first_line(str(e).split('Weights only load failed.')[-1]) or 'see torch.load'})"
+    if m: return f"asks to import {m.group(1)}"
+    if odd := [g for g in pickle_imports(path) if not g.startswith(('torch.', 'collections.OrderedDict', '_codecs.'))]:
+        return f"asks to import {odd[0]}"
+    return f"holds something a weights-only load refuses ({first_line(str(e).split('Weights only load failed.')[-1]) or 'see torch.load'})"
 
 def torch_load(path:str|Path,
                trust:bool=False, # run whatever the file's pickle asks for: only for a file you trust
@@ -134,7 +151,7 @@ def torch_load(path:str|Path,
     except pickle.UnpicklingError as e:
         if trust or 'Weights only load failed' not in str(e):
             raise LotteryError(f"{path} is not a readable {what} (truncated or corrupt?): {first_line(e)}") from e
-        raise LotteryError(f"{path} {_refused(e)}, and loading it could run code, so it was not loaded" + (". If you trust this file "
+        raise LotteryError(f"{path} {_refused(e, path)}, and loading it could run code, so it was not loaded" + (". If you trust this file "
                            "and whoever made it, load it with trust=True (command line: --trust-checkpoint)" if trust_hint else '')) from None
     except Exception as e:
         raise LotteryError(f"{path} is not a readable {what} (truncated or corrupt?): {first_line(e).split('. ')[0]}") from e

@@ -484,3 +484,10 @@ def test_a_finished_units_leftover_state_is_removed_and_said(study):
 def test_inputs_that_cannot_make_a_study_fail_before_anything_is_written(tmp_path, args, says):
     fails(lnb('imp', *IMPF, *args, '--out', tmp_path/'s'), says)
     assert not (tmp_path/'s').exists()
+
+def test_a_raw_pickle_given_as_a_checkpoint_is_one_line_naming_its_import(tmp_path):
+    "Not a torch file at all (pickle.dumps of a payload, protocol 4): torch stops at an opcode; the line still names the import."
+    marker = tmp_path/'ran'
+    (tmp_path/'raw.pkl').write_bytes(pickle.dumps({'state_dict': Payload(marker)}, protocol=4))
+    fails(lnb('prune', '--checkpoint', tmp_path/'raw.pkl', '--sparsity', '0.5', '--out', tmp_path/'p.pth.tar'), 'asks to import posix.system')
+    assert not marker.exists() and not (tmp_path/'p.pth.tar').exists()
