@@ -476,7 +476,7 @@ def cmd_imp(a:argparse.Namespace) -> int:
     if not a.download: find_files(get_spec(run.cfg.dataset), a.data_dir)
     runs = list(run.runs.values()) if isinstance(run, SeedGroup) else [run]
     todo = sum(not r.is_done(l, v) for r in runs for l, v in r.units())
-    if todo: print(f"{todo} unit{'s' * (todo > 1)} to train into {out} (about {sum(r.disk_estimate() for r in runs) / 1e6:,.0f} MB "
+    if todo and not a.quiet: print(f"{todo} unit{'s' * (todo > 1)} to train into {out} (about {sum(r.disk_estimate() for r in runs) / 1e6:,.0f} MB "
                    "on disk); the time left is said after each", file=sys.stderr)
     t0, trained = time.perf_counter(), []
     def done(m):

@@ -44,7 +44,7 @@ class Layout:
     # an instability sweep from the level's mask (see `lottery_nb.stability`)
     def stability(self, level:int) -> Path: return self.root/'stability'/f'level_{level:02d}'
     def lock(self) -> Path: return self.root/LOCK   # who writes the study now (`lottery_nb.lock`)
-    def history(self) -> Path: return self.root/'history.jsonl'   # who held its lock, when, and how each run ended
+    def history(self) -> Path: return self.root/'history.jsonl'   # a sweep's jobs: who held its lock, when, how each ended
     # a path as the manifest keys it
     def rel(self, path:Path) -> str: return Path(path).relative_to(self.root).as_posix()
 

@@ -592,7 +592,7 @@ def writing(self:ImpRun):
     if held_here(L.lock()): yield; return
     new = not self.out.exists()
     try:
-        with StudyLock(L.lock(), history=L.history(), name=str(self.out)): yield
+        with StudyLock(L.lock(), name=str(self.out)): yield   # (a sweep's job keeps a history of its holds; a plain writer leaves none)
     finally:   # a study that never got its run.json (bad data, say) leaves nothing behind: its folder is as it was
         if not L.run_json().exists():
             L.history().unlink(missing_ok=True)
