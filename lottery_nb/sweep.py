@@ -13,7 +13,7 @@ import torch
 from .core import patch
 from .core import LotteryError, file_mode, load_json, save_json, note, first_line
 from .layout import Layout, SweepLayout
-from .lock import Locked, StudyLock, read_lock, read_history
+from .lock import Locked, StudyLock, read_lock, read_history, _alive
 from .runs import ImpConfig, ImpRun, PROTOCOLS, open_run
 from .seeds import SeedGroup
 from .train import Callback, set_threads, cpu_threads
@@ -222,11 +222,18 @@ def study_status(self:Sweep, name:str, submitted:dict|None=None, # each study's 
     elif held: state = 'stale' if StudyLock(self.layout.lock(name), '?', stale_after).why_stale(held) else 'running'
     elif past and past[-1]['event'] == 'failed': state = 'failed'
     elif done or L.run_json().exists(): state = 'stopped'
-    elif name in submitted: state = 'submitted'
+    elif name in submitted and not self._job_gone(submitted[name]): state = 'submitted'
     else: state = 'not started'
+    gone = state == 'not started' and name in submitted
     return dict(study=name, state=state, done=len(done), units=len(units), level=level,
                 job=(held or {}).get('job') or submitted.get(name), heartbeat=held['age'] if held else None,
-                error=past[-1].get('error') if state == 'failed' else None)
+                error=past[-1].get('error') if state == 'failed' else
+                      f"its job {submitted[name]} ended before it began: submit the sweep again" if gone else None)
+
+@patch
+def _job_gone(self:Sweep, job:str) -> bool:
+    "Whether a local job (a process of this host, its id its pid) is over; a Slurm job is never judged so from here."
+    return str(job).isdigit() and (self.layout.jobs()/str(job)).is_dir() and not _alive(int(job))
 
 @patch
 def submitted(self:Sweep) -> dict:

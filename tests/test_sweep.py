@@ -67,12 +67,15 @@ def test_a_study_killed_mid_unit_finishes_bitwise_when_the_sweep_is_submitted_ag
     os.kill(held['pid'], signal.SIGKILL)
     out = finish(sw, jobs)
     assert out[0]['state'] == 'failed' and sw.study_status(first)['state'] == 'stale', 'its lock is left, its process gone'
+    second = sw.study_status(sw.names[1])   # the same job was to train it next: not 'submitted' to a job that is gone
+    assert second['state'] == 'not started' and 'ended before it began' in second['error'], second
     assert not (sw.layout.study(first)/'level_01'/'ticket'/'metrics.json').exists()
     again = Sweep(tmp_path/'sweep')
     jobs = again.submit('local', data_dir=fmnist_dir)
     assert [r['state'] for r in finish(again, jobs)] == ['done', 'done']
     log = (Path(str(jobs[0].paths.stdout))).read_text()
-    assert f"took over the lock of {first} from job {held['job']}: its process {held['pid']} on this host is gone" in log
+    assert f"took over the lock of {first} from job {held['job']} (process {held['pid']})" in log
+    assert f"its process {held['pid']} on this host is gone" in log
     same_results(again, straight)
 
 def test_a_timed_out_job_is_requeued_and_resumes_bitwise(tmp_path, fmnist_dir, straight):
