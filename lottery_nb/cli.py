@@ -551,9 +551,9 @@ def cmd_summary(a:argparse.Namespace) -> int:
     print(study.summary())
     for run in runs:
         if damage := run.verify():
-            print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); "
-                  f"`lottery-nb imp --out {a.study} --resume` mends {'them' if len(damage) > 1 else 'it'}",
-                  file=sys.stderr)
+            fix = ("its run.json must be restored from a copy first" if any(d.path == 'run.json' for d in damage) else
+                   f"`lottery-nb imp --out {a.study} --resume` mends {'them' if len(damage) > 1 else 'it'}")
+            print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); {fix}", file=sys.stderr)
     return 0
 
 def cmd_check(a:argparse.Namespace) -> int:
