@@ -20,12 +20,12 @@ from .data import Data
 from .models import load_state, is_conv, n_networks
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'PRESETS', 'TrainConfig', 'preset', 'train_length', 'lr_factor', 'Callback', 'LambdaCallback',
-           'DeviceCaps', 'device_caps', 'fast_bf16', 'StepPlan', 'plan_step', 'physical_cores', 'set_threads',
-           'cpu_threads', 'trainings_here', 'training_here', 'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph',
-           'EagerGraph', 'GraphedStep', 'count_ops', 'Trainer', 'check_loss', 'early_stop', 'acc_at', 'has_state',
-           'drop_state', 'save_train_state', 'load_train_state', 'fit', 'save_checkpoint', 'load_checkpoint',
-           'EpochCheckpoint']
+__all__ = ['MAX_EPOCHS', 'MAX_ITERATIONS', 'OPTIMIZERS', 'PRESETS', 'TrainConfig', 'preset', 'train_length', 'lr_factor',
+           'Callback', 'LambdaCallback', 'DeviceCaps', 'device_caps', 'fast_bf16', 'StepPlan', 'plan_step',
+           'physical_cores', 'set_threads', 'cpu_threads', 'trainings_here', 'training_here', 'autocast_for',
+           'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph', 'GraphedStep', 'count_ops', 'Trainer', 'check_loss',
+           'early_stop', 'acc_at', 'has_state', 'drop_state', 'save_train_state', 'load_train_state', 'fit',
+           'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -60,9 +60,9 @@ class TrainConfig:
     def __post_init__(self):
         check_fields(self)   # each field of its type (strings from a command line parsed), numbers finite
         bad = []
-        if self.epochs < 1: bad.append(f"epochs must be at least 1 (got {self.epochs})")
-        if self.iterations is not None and self.iterations < 1:
-            bad.append(f"iterations must be at least 1, or None for `epochs` passes (got {self.iterations})")
+        if not 1 <= self.epochs <= MAX_EPOCHS: bad.append(f"epochs must be from 1 to {MAX_EPOCHS:,} (got {self.epochs:,})")
+        if self.iterations is not None and not 1 <= self.iterations <= MAX_ITERATIONS:
+            bad.append(f"iterations must be from 1 to {MAX_ITERATIONS:,}, or None for `epochs` passes (got {self.iterations:,})")
         if self.optimizer not in OPTIMIZERS:
             bad.append(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} (got {self.optimizer!r})")
         if self.batch_size < 1: bad.append(f"batch_size must be at least 1 (got {self.batch_size})")
@@ -89,6 +89,8 @@ class TrainConfig:
         if self.n_val < 0: bad.append(f"n_val must be >= 0 (got {self.n_val})")
         if self.seed < 0: bad.append(f"seed must be >= 0 (got {self.seed})")
         if bad: raise LotteryError('bad training config: ' + '; '.join(bad))
+
+MAX_EPOCHS, MAX_ITERATIONS = 100_000, 1_000_000_000   # far past any training anyone runs: a typo, not a plan
 
 OPTIMIZERS = {   # name -> (parameters, config, lr tensor) -> optimiser; fused: one kernel for every parameter
     'sgd': lambda ps, c, lr: torch.optim.SGD(ps, lr=lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0,
