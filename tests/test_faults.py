@@ -480,7 +480,7 @@ def test_a_finished_units_leftover_state_is_removed_and_said(study):
     (['--rounds', '1000000000'], 'rounds at most'),
     (['--fraction', '0'], 'fraction must be more than 0'),
     (['--n-train', '1000000000000'], 'more than the 60,000 images Fashion-MNIST has'),
-    (['--epochs', '1e12'], 'epochs must be from 1 to 100,000'),
+    (['--epochs', '1000000000000'], 'epochs must be from 1 to 100,000'),
 ])
 def test_inputs_that_cannot_make_a_study_fail_before_anything_is_written(tmp_path, args, says):
     fails(lnb('imp', *IMPF, *args, '--out', tmp_path/'s'), says)
