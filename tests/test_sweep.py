@@ -73,7 +73,7 @@ def test_a_study_killed_mid_unit_finishes_bitwise_when_the_sweep_is_submitted_ag
     again = Sweep(tmp_path/'sweep')
     jobs = again.submit('local', data_dir=fmnist_dir)
     assert [r['state'] for r in finish(again, jobs)] == ['done', 'done']
-    log = (Path(str(jobs[0].paths.stdout))).read_text()
+    log = (Path(str(jobs[0].paths.stderr))).read_text()   # a note, as every 'lottery_nb: ...' line is
     assert f"took over the lock of {first} from job {held['job']} (process {held['pid']})" in log
     assert f"its process {held['pid']} on this host is gone" in log
     same_results(again, straight)
