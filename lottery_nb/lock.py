@@ -6,9 +6,9 @@ Docs: https://lottery-nb.github.io/lottery_nb/lock.html.md"""
 
 # %% ../nbs/04c_lock.ipynb #c01f53f3
 from __future__ import annotations
-import datetime, json, os, socket, sys, threading, time, uuid
+import datetime, json, os, socket, threading, time, uuid
 from pathlib import Path
-from .core import LotteryError, file_mode, first_line, patch
+from .core import LotteryError, file_mode, first_line, note, patch
 
 # %% auto #0
 __all__ = ['Locked', 'read_lock', 'this_process', 'describe', 'held_here', 'StudyLock', 'read_history', 'holder']
@@ -111,7 +111,7 @@ def acquire(self:StudyLock) -> StudyLock:
             if (why := self.why_stale(held)) is None:
                 raise Locked(f"{self.study} is being written by {describe(held)}: wait for it to finish, or stop it")
             if _take(self.path, held):
-                print(f"lottery_nb: took over the lock of {self.study} from {describe(held)}: {why}", file=sys.stderr, flush=True)
+                note(f"took over the lock of {self.study} from {describe(held)}: {why}")
         else: raise Locked(f"could not take the lock of {self.study}: other jobs keep taking it")
     finally: tmp.unlink(missing_ok=True)
     self.me, self.lost, self._stop = me, False, threading.Event()
