@@ -37,6 +37,7 @@ def _default(f) -> object:
     "A dataclass field's default value."
     return f.default_factory() if f.default_factory is not MISSING else f.default
 
+# %% ../nbs/09_cli.ipynb #17eba50b
 def _lenient(kind:str):
     "Read a flag's text as the field's number where it is one; else keep the text, for the config's own one-line error."
     conv = float if 'float' in kind.split('|') else int if 'int' in kind.split('|') else None
@@ -45,6 +46,7 @@ def _lenient(kind:str):
         except ValueError: return v
     return read
 
+# %% ../nbs/09_cli.ipynb #9eae1733
 def add_fields(p:argparse.ArgumentParser, cls, # a config dataclass: each field becomes a --flag, its comment the help
                skip:tuple=(), # fields set by other flags
                says:str|None=None, # what the defaults are, for help (None: each field's own default)
@@ -66,6 +68,7 @@ def add_fields(p:argparse.ArgumentParser, cls, # a config dataclass: each field 
         else: kw.update(metavar=f.name.upper().replace('_', '-'), type=_lenient(kind))
         p.add_argument('--' + f.name.replace('_', '-'), **kw)
 
+# %% ../nbs/09_cli.ipynb #8d003eb4
 def _pairs(text:str) -> dict:
     "A dict flag's text, 'fc1.weight=0.2,conv*=0.1', as {'fc1.weight': 0.2, 'conv*': 0.1} (numbers where they are)."
     out = {}
@@ -75,10 +78,12 @@ def _pairs(text:str) -> dict:
         out[k] = _lenient('float')(v)
     return out
 
+# %% ../nbs/09_cli.ipynb #ad4f60fa
 def given_fields(a:argparse.Namespace, cls, skip:tuple=()) -> dict:
     "The fields of dataclass `cls` given on the command line `a` (the rest keep their defaults)."
     return {f.name: v for f in fields(cls) if f.name not in skip and (v := getattr(a, f.name, None)) is not None}
 
+# %% ../nbs/09_cli.ipynb #686056f9
 def _data_args(p):
     p.add_argument('--dataset', default=None,
                    help=f"{', '.join(DATASETS)} (default: fashion_mnist, or the checkpoint's)")
@@ -90,6 +95,7 @@ def _data_args(p):
     p.add_argument('--threads', type=int, default=None,
                    help="CPU threads per training (default: this machine's physical cores; a local sweep shares them out)")
 
+# %% ../nbs/09_cli.ipynb #d4abeac8
 def _model_args(p):
     p.add_argument('--model', default=None,
                    help=f"{' or '.join(f.about for f in MODELS.values())} (default: resnet20, or the checkpoint's)")
@@ -101,12 +107,15 @@ def _model_args(p):
     p.add_argument('--bn-init', choices=tuple(BN_INITS), default=None,
                    help="ResNet BatchNorm scales: ones (default) or uniform (OpenLTH)")
 
+# %% ../nbs/09_cli.ipynb #aaeb1dcb
 _MODEL_FLAGS = ('width', 'shortcut', 'init', 'bn_init')   # the flags that are `get_model` options
 
+# %% ../nbs/09_cli.ipynb #54be918c
 def model_options(a:argparse.Namespace) -> dict:
     "The `get_model` options given on the command line."
     return {k: v for k in _MODEL_FLAGS if (v := getattr(a, k, None)) is not None}
 
+# %% ../nbs/09_cli.ipynb #c6132ec3
 def _train_args(p, imp:bool=False):
     p.add_argument('--preset', default=_NO_PRESET if imp else 'workshop', choices=tuple(PRESETS),
                    help="training schedule (default: workshop, sized for a CPU" + ("; or the protocol's)" if imp else ")"))
@@ -118,15 +127,18 @@ def _train_args(p, imp:bool=False):
                    help="override any training setting, e.g. --set weight_decay=1e-4 milestones=80,120")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 
+# %% ../nbs/09_cli.ipynb #e3f4300c
 def _trust_arg(p):
     p.add_argument('--trust-checkpoint', action='store_true',
                    help="load checkpoints even if they ask to import code (only for files you trust: "
                         "loading them can run anything)")
 
+# %% ../nbs/09_cli.ipynb #d1b892a1
 # the ImpConfig fields that flags of their own set (--dataset, --model, --width, --preset, --rewind-to, ...)
 _SET_APART = ('dataset', 'model', 'model_kwargs', 'preset', 'train', 'rewind_iter', 'rewind_epochs', 'seed')
 _NO_PRESET = None   # imp's --preset not given: the protocol's, else workshop
 
+# %% ../nbs/09_cli.ipynb #a0ebe14e
 def parser() -> argparse.ArgumentParser:
     "The `lottery-nb` argument parser."
     p = argparse.ArgumentParser(prog='lottery-nb',
@@ -213,6 +225,7 @@ def parser() -> argparse.ArgumentParser:
                                            "resumable, one job at a time per study (a lock), watched with `sweep status`."))
     return p
 
+# %% ../nbs/09_cli.ipynb #a68e9f7a
 def _sweep_args(sw):
     ss = sw.add_subparsers(dest='sweep_command', metavar='ACTION')
     sb = ss.add_parser('submit', help="submit every unfinished study of a sweep",
@@ -256,6 +269,7 @@ def train_overrides(a:argparse.Namespace) -> dict:
         k, v = kv.split('=', 1); over[k.strip()] = v.strip()
     return over
 
+# %% ../nbs/09_cli.ipynb #613fa085
 def arch_of_checkpoint(ck:dict, dataset:str|None) -> tuple[dict, str]:
     "The architecture and dataset of a checkpoint: stored in ours, read from the tensors' shapes in Distiller's."
     name = ck.get('arch')
@@ -264,6 +278,7 @@ def arch_of_checkpoint(ck:dict, dataset:str|None) -> tuple[dict, str]:
     dataset = dataset or ck.get('dataset') or ('cifar10' if arch['in_channels'] == 3 else 'fashion_mnist')
     return arch, get_spec(dataset).name
 
+# %% ../nbs/09_cli.ipynb #4211c37d
 def run_config(a:argparse.Namespace) -> dict:
     "The JSON-able description of the training run that `a` asks for."
     dataset = get_spec(a.dataset or 'fashion_mnist').name
@@ -287,14 +302,17 @@ def _check_out(out:Path, cfg:dict, resume:bool):
     elif resume and out.exists() and any(out.iterdir()):
         raise LotteryError(f"cannot resume {out}: it has no config.json, so it is not a lottery-nb run")
 
+# %% ../nbs/09_cli.ipynb #fb69044e
 def _write_config(out:Path, cfg:dict):
     "Write the run's config.json (once its inputs are known good)."
     save_json({**cfg, 'lottery_nb': lottery_nb.__version__, 'torch': torch.__version__}, out/'config.json')
 
+# %% ../nbs/09_cli.ipynb #6ddb0df7
 def _load_checkpoint(a:argparse.Namespace, path) -> dict:
     "A checkpoint named on the command line, trusted only with --trust-checkpoint."
     return load_checkpoint(path, trust=a.trust_checkpoint)
 
+# %% ../nbs/09_cli.ipynb #bc0becff
 def _load_start(ck:dict, arch:dict, path:str|Path) -> tuple[torch.nn.Module, dict]:
     "A model holding checkpoint `ck`'s weights, and the mask to enforce (the stored one, or the weights' zeros)."
     model = load_state(get_model(seed=0, **arch), ck, str(path))
@@ -349,6 +367,7 @@ def cmd_train(a:argparse.Namespace) -> int:
     print(f"saved {out}/trained.pth.tar" + (f" and {out}/untrained.pth.tar" if a.save_untrained else ''))
     return 0
 
+# %% ../nbs/09_cli.ipynb #220871cd
 def format_history(history:list[dict]) -> str:
     "The per-epoch history as a small text table."
     lines = [f"{'epoch':>5} {'train loss':>10} {'test loss':>9} {'test acc':>8} {'seconds':>7}"]
@@ -369,6 +388,7 @@ def _fractions(mask:dict, out_layer:str, sparsity:float, output_rate:float|None)
                            "reached from this checkpoint")
     return 1 - rest_keep / max(rest_alive, 1), {out_layer: 1 - out_keep / max(int(mask[out_layer].sum()), 1)}
 
+# %% ../nbs/09_cli.ipynb #7011ce09
 def cmd_prune(a:argparse.Namespace) -> int:
     "Prune a checkpoint to `a.sparsity`; write the pruned checkpoint with its mask."
     check_fraction(a.sparsity, 'sparsity')
@@ -441,16 +461,19 @@ def imp_config(a:argparse.Namespace) -> ImpConfig:
                         'model': a.model or base.get('model') or 'resnet20', 'model_kwargs': model_kw,
                         'preset': preset_name, 'train': train_overrides(a), 'seed': a.seed, **rewind, **given})
 
+# %% ../nbs/09_cli.ipynb #9280915f
 def _seeds_arg(text:str|None) -> tuple|None:
     "--seeds' text as seeds (None when not given)."
     if text is None: return None
     try: return check_seeds(int(x) for x in text.split(',') if x.strip())
     except ValueError: raise LotteryError(f"--seeds takes whole numbers, comma-separated (0,1,2), not {text!r}") from None
 
+# %% ../nbs/09_cli.ipynb #cdfa3443
 def _duration(s:float) -> str:
     "Seconds as a person says them: '40 s', '12 min', '3.5 h'."
     return f"{s:.0f} s" if s < 90 else f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h"
 
+# %% ../nbs/09_cli.ipynb #0d8263b0
 def cmd_imp(a:argparse.Namespace) -> int:
     "Run (or resume) an IMP study, or one per seed with --seeds; print its summary."
     cfg, seeds = imp_config(a), _seeds_arg(a.seeds)   # checks dataset, model and options
@@ -522,6 +545,7 @@ def _submit(a:argparse.Namespace) -> int:
         if r['state'] == 'failed': print(f"job {r['job']} failed: {r['error']}", file=sys.stderr)
     return 1 if any(r['state'] == 'failed' for r in results) else 0
 
+# %% ../nbs/09_cli.ipynb #12a7690f
 def cmd_sweep(a:argparse.Namespace) -> int:
     "Submit a sweep (see `lottery_nb.sweep`), or print its status or its summary."
     if a.sweep_command == 'submit': return _submit(a)
@@ -543,6 +567,7 @@ def describe(run:ImpRun) -> str:
                  f", rewound to {k} and trained all T iterations from a restarted schedule (schema 1, lottery_nb 0.1)")
     return line
 
+# %% ../nbs/09_cli.ipynb #a3d97ec7
 def cmd_summary(a:argparse.Namespace) -> int:
     "Print a study's table of test accuracy per level and variant (mean ± sd for a group of seeds)."
     study = open_study(a.study, progress=False)
@@ -556,6 +581,7 @@ def cmd_summary(a:argparse.Namespace) -> int:
             print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); {fix}", file=sys.stderr)
     return 0
 
+# %% ../nbs/09_cli.ipynb #7beaa0aa
 def cmd_check(a:argparse.Namespace) -> int:
     "Check every file of a study (or of each seed of a group) against its checksums; exit 1 if anything is damaged."
     study = open_study(a.study, progress=False)
@@ -563,6 +589,7 @@ def cmd_check(a:argparse.Namespace) -> int:
         return max(_check_one(r, a.record) for r in study.runs.values())
     return _check_one(study, a.record)
 
+# %% ../nbs/09_cli.ipynb #8eea8bd6
 def _check_one(run:ImpRun, record:bool) -> int:
     damage, n = run.verify(), len(run.files())
     recorded = run.record() if record else []
@@ -582,6 +609,7 @@ def _check_one(run:ImpRun, record:bool) -> int:
               "damaged units again (bitwise as they were) and rebuilds the rest", file=sys.stderr)
     return 1
 
+# %% ../nbs/09_cli.ipynb #ad2d59d8
 def cmd_export_html(a:argparse.Namespace) -> int:
     "Write a study's explorer as one HTML file."
     from lottery_nb.widgets import export_html
@@ -589,9 +617,11 @@ def cmd_export_html(a:argparse.Namespace) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): open it in any browser")
     return 0
 
+# %% ../nbs/09_cli.ipynb #9c024841
 COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary,
             'check': cmd_check, 'export-html': cmd_export_html, 'sweep': cmd_sweep}
 
+# %% ../nbs/09_cli.ipynb #2221f736
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `lottery-nb`: returns the exit status (0 ok, 2 bad input, 130 interrupted)."
     p = parser()

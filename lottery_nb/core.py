@@ -72,6 +72,7 @@ def seed_for(*parts) -> int:
 # %% ../nbs/00_core.ipynb #b2d4f6a8
 _said = set()
 
+# %% ../nbs/00_core.ipynb #f6cc9ff1
 def note(msg:str) -> bool:
     "Print `msg` to stderr as one 'lottery_nb: ...' line, the first time it is said in this process; whether it was printed."
     if msg in _said: return False
@@ -79,6 +80,7 @@ def note(msg:str) -> bool:
     print(f"lottery_nb: {msg}", file=sys.stderr)
     return True
 
+# %% ../nbs/00_core.ipynb #dbacb135
 def first_line(e:BaseException) -> str:
     "The first line of an exception's message (its type's name if it has none), for a one-line note or error."
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
@@ -92,6 +94,7 @@ def file_mode() -> int:
         old = os.umask(0o022); os.umask(old)
         return 0o666 & ~old
 
+# %% ../nbs/00_core.ipynb #228ee862
 def _write_failed(path:Path, e:Exception) -> LotteryError:
     "One clear error for a write that failed: a full disk is said as such (torch.save says it as 'unexpected pos')."
     try: free = shutil.disk_usage(path.parent).free
@@ -102,6 +105,7 @@ def _write_failed(path:Path, e:Exception) -> LotteryError:
                                  "free some space and run the same command again (what finished is kept)")
     return LotteryError(f"could not write {path}: {getattr(e, 'strerror', None) or first_line(e)}")
 
+# %% ../nbs/00_core.ipynb #17acd1b1
 def atomic_write(path:str|Path, # where the file should end up
                  write, # function called with a temporary path to write to
                 ) -> Path:
@@ -135,6 +139,7 @@ def save_json(obj, path:str|Path) -> Path:
     txt = json.dumps(obj, indent=2, sort_keys=False) + '\n'
     return atomic_write(path, lambda tmp: Path(tmp).write_text(txt))
 
+# %% ../nbs/00_core.ipynb #2c280be1
 def load_json(path:str|Path):
     "Read JSON from `path`, with a clear error if it is missing or corrupt."
     path = Path(path)
@@ -153,6 +158,7 @@ def diff_configs(old:dict, new:dict, prefix:str='') -> list[str]:
         elif json.dumps(a, default=str) != json.dumps(b, default=str): out.append(f'{prefix}{k}: {a!r} -> {b!r}')
     return out
 
+# %% ../nbs/00_core.ipynb #7a153692
 def check_mask(mask:dict, # parameter name -> bool tensor
                params:dict, # parameter name -> tensor
               ):
@@ -161,11 +167,13 @@ def check_mask(mask:dict, # parameter name -> bool tensor
            for n, m in mask.items() if n not in params or tuple(m.shape) != tuple(params[n].shape)]
     if bad: raise LotteryError(f"mask does not fit the model: {'; '.join(bad[:3])}")
 
+# %% ../nbs/00_core.ipynb #d78fdc52
 def check_fraction(x:float, what:str='fraction'):
     "Raise a clear error unless `x` is in [0, 1)."
     if not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x < 1:
         raise LotteryError(f"{what} must be in [0, 1), not {x!r}")
 
+# %% ../nbs/00_core.ipynb #b60832f3
 def coerce_field(name:str, # the field's name, for the message
                  kind:str, # its annotation as written: 'int', 'float|None', 'tuple', ...
                  v, # its value: strings (from a command line) are parsed as `kind`
@@ -202,6 +210,7 @@ def coerce_field(name:str, # the field's name, for the message
     said = dict(int='an int', float='a number', tuple='a list', dict='a dict', str='a string', bool='true or false')
     raise LotteryError(f"{name} takes {' or '.join(said.get(k, k) for k in opts)}, not {v!r}")
 
+# %% ../nbs/00_core.ipynb #39453a1b
 def check_fields(obj):
     "Coerce every field of dataclass `obj` to its annotated type, in place, or raise one clear error (see `coerce_field`)."
     for f in dataclasses.fields(obj): setattr(obj, f.name, coerce_field(f.name, f.type, getattr(obj, f.name)))

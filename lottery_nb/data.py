@@ -66,6 +66,7 @@ DATASETS = {
         "download=True (CLI: --download) with internet, or copy the four IDX files there", torchvision='MNIST'),
 }
 
+# %% ../nbs/01_data.ipynb #f90ff4ad
 def get_spec(name:str # 'cifar10', 'fashion_mnist' or 'mnist' (dashes and case are forgiven)
             ) -> DatasetSpec:
     "The `DatasetSpec` called `name`."
@@ -99,6 +100,7 @@ def _latin1(s:str, encoding:str='latin1') -> bytes:
         raise pickle.UnpicklingError(f"codec {encoding!r}")
     return s.encode('latin1')
 
+# %% ../nbs/01_data.ipynb #feed0344
 def _cifar_globals() -> dict:
     "The only things a genuine CIFAR-10 batch asks to import: numpy's array, its dtype and its rebuilder (under numpy 1's and 2's names)."
     import numpy as np
@@ -106,6 +108,7 @@ def _cifar_globals() -> dict:
     return {('numpy.core.multiarray', '_reconstruct'): rebuild, ('numpy._core.multiarray', '_reconstruct'): rebuild,
             ('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype, ('_codecs', 'encode'): _latin1}
 
+# %% ../nbs/01_data.ipynb #826809c9
 class _CifarUnpickler(pickle.Unpickler):
     "Unpickles the dicts, lists, bytes and numpy arrays of a CIFAR-10 batch, and refuses every other import."
     def find_class(self, module, name):
@@ -113,6 +116,7 @@ class _CifarUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f"it asks to import {module}.{name}, which a CIFAR-10 batch never does")
         return f
 
+# %% ../nbs/01_data.ipynb #4cd336c0
 def read_cifar_batch(path:str|Path) -> tuple[torch.Tensor, torch.Tensor]:
     "Parse one pickled CIFAR-10 batch into uint8 images (N, 3, 32, 32) and int64 labels, running no code the file asks for."
     path = Path(path)
@@ -146,11 +150,13 @@ def candidate_roots(spec:DatasetSpec, root:str|Path|None=None) -> list[Path]:
     if spec.system_dir: roots.append(Path(spec.system_dir))
     return roots
 
+# %% ../nbs/01_data.ipynb #f4692274
 def _find(d:Path, name:str) -> Path|None:
     for p in (d/name, d/f'{name}.gz'):
         if p.is_file(): return p
     return None
 
+# %% ../nbs/01_data.ipynb #b836b711
 def find_files(spec:DatasetSpec, root:str|Path|None=None) -> dict[str, list[Path]]:
     "Locate the files of both splits of `spec`, or raise one error naming where we looked and what we wanted."
     looked = []
@@ -224,6 +230,7 @@ def random_crop(x:torch.Tensor, # uint8 or float images (B, C, H, W)
     c = torch.arange(C, device=x.device)[None, :, None, None]
     return xp[b, c, rows, cols]
 
+# %% ../nbs/01_data.ipynb #2f4f4460
 def random_flip(x:torch.Tensor, generator:torch.Generator|None=None) -> torch.Tensor:
     "Mirror each image left-right with probability 1/2."
     flip = torch.rand(len(x), device=x.device, generator=generator) < 0.5
@@ -334,12 +341,14 @@ class Data:
         val = f", {len(self.val)} validation" if self.val is not None else ''
         return f"Data({self.spec.title}: {len(self.train)} train{val}, {len(self.test)} test, on {self.device})"
 
+# %% ../nbs/01_data.ipynb #b7984ecc
 def _subset(x, y, n, seed):
     if n is None or n >= len(y): return x, y
     if n <= 0: raise LotteryError(f"a subset needs at least one image, not {n}")
     idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:n]
     return x[idx], y[idx]
 
+# %% ../nbs/01_data.ipynb #26636185
 def hold_out(x, y, n:int, # images to hold out (0: none)
              seed:int=0, # which ones
             ) -> tuple:
@@ -350,6 +359,7 @@ def hold_out(x, y, n:int, # images to hold out (0: none)
     rest, held = idx[n:].sort().values, idx[:n].sort().values
     return (x[rest], y[rest]), (x[held], y[held])
 
+# %% ../nbs/01_data.ipynb #e6088f34
 def get_data(name:str='fashion_mnist', # 'cifar10', 'fashion_mnist' or 'mnist'
              root:str|Path|None=None, # directory with the files (default: $LOTTERY_NB_DATA, data/, the system package's)
              device:str|torch.device|None=None, # where the tensors live (default: the training device)

@@ -22,6 +22,7 @@ def digest(data:bytes) -> str:
     "The SHA-256 of `data`, written as 'sha256:<hex>'."
     return 'sha256:' + hashlib.sha256(data).hexdigest()
 
+# %% ../nbs/00a_files.ipynb #75e0a0f3
 def file_digest(path:str|Path) -> str:
     "The `digest` of the file at `path`."
     return digest(Path(path).read_bytes())
@@ -32,12 +33,14 @@ def save_tensors(tensors:dict, path:str|Path) -> Path:
     d = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     return atomic_write(path, lambda tmp: save_file(d, tmp))
 
+# %% ../nbs/00a_files.ipynb #f0c2bbf3
 def tensors_from_bytes(data:bytes, path:str|Path) -> dict:
     "Parse the bytes of the safetensors file at `path`, with one clear error if they are not one."
     try: return _load_bytes(data)
     except Exception as e:
         raise LotteryError(f"{path} is not a readable safetensors file (truncated or corrupt?): {first_line(e)}") from e
 
+# %% ../nbs/00a_files.ipynb #1f2acfb8
 def load_tensors(path:str|Path) -> dict:
     "Read a safetensors file, with a clear error if it is missing or corrupt."
     path = Path(path)
@@ -60,6 +63,7 @@ def check_finite(tensors:dict, # name -> tensor (integer tensors are skipped)
 # %% ../nbs/00a_files.ipynb #8f29ac1a
 _FORMAT = 'lottery_nb.tree/1'
 
+# %% ../nbs/00a_files.ipynb #e8a91d4f
 def _pack(x, tensors:dict, key:str):
     "`x` as JSON, with each tensor moved into `tensors` under its path `key`."
     if torch.is_tensor(x):
@@ -76,6 +80,7 @@ def _pack(x, tensors:dict, key:str):
     raise LotteryError(f"cannot store a {type(x).__name__} at {key.lstrip('.')}: a tree holds tensors, dicts, lists, "
                        "numbers and strings")
 
+# %% ../nbs/00a_files.ipynb #0d3504e4
 def _unpack(x, tensors:dict):
     if isinstance(x, list): return [_unpack(v, tensors) for v in x]
     if not isinstance(x, dict): return x
@@ -91,6 +96,7 @@ def save_tree(tree, path:str|Path) -> Path:
     meta = json.dumps(_pack(tree, tensors, ''))
     return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={'format': _FORMAT, 'tree': meta}))
 
+# %% ../nbs/00a_files.ipynb #0473914a
 def load_tree(path:str|Path):
     "Read a tree written by `save_tree`, onto the CPU."
     path = Path(path)
@@ -110,6 +116,7 @@ def _optimiser_classes() -> list:
     "Every optimiser class of `torch.optim` (Distiller's checkpoints store one as `optimizer_type`)."
     return [c for c in vars(torch.optim).values() if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)]
 
+# %% ../nbs/00a_files.ipynb #cc99a7d3
 def pickle_imports(path:str|Path) -> list[str]:
     "What a pickle asks to import (a raw pickle, or the data.pkl of a torch zip file), read op by op without running any."
     data = Path(path).read_bytes()
@@ -124,6 +131,7 @@ def pickle_imports(path:str|Path) -> list[str]:
     except Exception: pass   # cut short or not a pickle: what was read so far
     return out
 
+# %% ../nbs/00a_files.ipynb #c02a97f7
 def _refused(e:Exception, path:Path) -> str:
     "What a weights-only load refused: the global it was asked to import (from torch's message, else read from the pickle)."
     m = re.search(r'GLOBAL ([\w.]+)', str(e))
@@ -132,6 +140,7 @@ def _refused(e:Exception, path:Path) -> str:
         return f"asks to import {odd[0]}"
     return f"holds something a weights-only load refuses ({first_line(str(e).split('Weights only load failed.')[-1]) or 'see torch.load'})"
 
+# %% ../nbs/00a_files.ipynb #687cd70b
 def torch_load(path:str|Path,
                trust:bool=False, # run whatever the file's pickle asks for: only for a file you trust
                what:str='checkpoint', # what the file is, for messages

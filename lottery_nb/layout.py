@@ -15,6 +15,7 @@ __all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'LOCK', 'Layout', 'seed_study', 'Swe
 # %% ../nbs/04b_layout.ipynb #649bb7eb
 STATE, TOGETHER, MANIFEST, LOCK = 'state.safetensors', 'together.safetensors', 'manifest.json', 'lock.json'
 
+# %% ../nbs/04b_layout.ipynb #2262724c
 @dataclass(frozen=True)
 class Layout:
     "Where each file of the study in `root` lives."

@@ -17,6 +17,7 @@ __all__ = ['Locked', 'read_lock', 'this_process', 'describe', 'held_here', 'Stud
 class Locked(LotteryError):
     "The study is being written by another process that is alive."
 
+# %% ../nbs/04c_lock.ipynb #4e77f22b
 def _alive(pid:int) -> bool:
     "Whether process `pid` of this host is running (a zombie is not)."
     try: os.kill(pid, 0)
@@ -25,6 +26,7 @@ def _alive(pid:int) -> bool:
     try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
     except (OSError, IndexError): return True
 
+# %% ../nbs/04c_lock.ipynb #6054d277
 def read_lock(path:str|Path) -> dict|None:
     "The lock at `path`: its holder's job, host, pid and token, and `age`, seconds since its heartbeat; None if there is none."
     path = Path(path)
@@ -34,6 +36,7 @@ def read_lock(path:str|Path) -> dict|None:
     except json.JSONDecodeError: held = {}   # cut short or garbled: a lock all the same, judged by its age
     return {**(held if isinstance(held, dict) else {}), 'age': max(0.0, time.time() - st.st_mtime)}
 
+# %% ../nbs/04c_lock.ipynb #b1de42ab
 def _take(path:Path, held:dict) -> bool:
     "Remove the lock at `path` if it is still `held` (of two writers taking over one stale lock, one wins)."
     aside = path.with_name(f'.{path.name}.{uuid.uuid4().hex}.old')
@@ -53,6 +56,7 @@ def this_process() -> str:
     "Who this process is, as a lock records it when no job id is given: `host-pid`."
     return f"{socket.gethostname()}-{os.getpid()}"
 
+# %% ../nbs/04c_lock.ipynb #6edc6674
 def describe(held:dict) -> str:
     "Who holds a lock, in words: its job (or process), host, since when, and its last heartbeat."
     since = datetime.datetime.fromtimestamp(held['since']).strftime('%Y-%m-%d %H:%M:%S') if isinstance(held.get('since'), (int, float)) else '?'
@@ -60,8 +64,10 @@ def describe(held:dict) -> str:
     who = f"process {held.get('pid', '?')}" if job == f"{held.get('host')}-{held.get('pid')}" else f"job {job} (process {held.get('pid', '?')})"
     return f"{who} on {held.get('host', '?')}, since {since} (heartbeat {held.get('age', 0):.0f} s ago)"
 
+# %% ../nbs/04c_lock.ipynb #075cc27b
 _HELD:dict[Path, 'StudyLock'] = {}   # the locks this process holds, by path
 
+# %% ../nbs/04c_lock.ipynb #d705e969
 def held_here(path:str|Path) -> StudyLock|None:
     "The lock at `path` if this process holds it (a writer inside another writer of the same study takes it once)."
     return _HELD.get(Path(path).resolve())
@@ -96,6 +102,7 @@ def why_stale(self:StudyLock, held:dict) -> str|None:
     if held['age'] > self.stale_after: return f"no heartbeat for {held['age'] / 60:.1f} minutes"
     return None
 
+# %% ../nbs/04c_lock.ipynb #ca89b43f
 @patch
 def acquire(self:StudyLock) -> StudyLock:
     "Take the lock, taking over a stale one with one line saying so; `Locked` if a live job holds it."
@@ -130,6 +137,7 @@ def _beat(self:StudyLock):
         try: os.utime(self.path)
         except OSError: pass
 
+# %% ../nbs/04c_lock.ipynb #90ff5d41
 @patch
 def release(self:StudyLock, how:str='finished', # how the run ended: finished, stopped, failed, requeued, cancelled
             **more):
@@ -141,6 +149,7 @@ def release(self:StudyLock, how:str='finished', # how the run ended: finished, s
     self._log(how, **{k: v for k, v in more.items() if v is not None})
     self.me = None
 
+# %% ../nbs/04c_lock.ipynb #951120c5
 @patch
 def _log(self:StudyLock, event:str, **more):
     if self.history is None: return
@@ -148,6 +157,7 @@ def _log(self:StudyLock, event:str, **more):
     line = json.dumps(dict(event=event, job=self.job, host=socket.gethostname(), pid=os.getpid(), t=time.time(), **more))
     with open(self.history, 'a') as f: f.write(line + '\n')
 
+# %% ../nbs/04c_lock.ipynb #3501e82b
 def read_history(path:str|Path) -> list[dict]:
     "A study's lock history: one dict per acquisition or release, oldest first (a line cut by a crash is skipped)."
     try: lines = Path(path).read_bytes().decode('utf-8', 'replace').splitlines()
@@ -158,6 +168,7 @@ def read_history(path:str|Path) -> list[dict]:
         except json.JSONDecodeError: pass
     return out
 
+# %% ../nbs/04c_lock.ipynb #bd7490dc
 def holder(path:str|Path, stale_after:float=600) -> str|None:
     "Who is writing the study whose lock is at `path`, in words; None if no live writer holds it (a reader's question)."
     held = read_lock(path)

@@ -25,6 +25,7 @@ def prunable(model:nn.Module) -> list[str]:
     return [f'{mn}.weight' if mn else 'weight' for mn,
             m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
+# %% ../nbs/04_masks.ipynb #d9c4140b
 def weights_of(src) -> dict[str, torch.Tensor]:
     "The prunable weights of a model, or of a state dict (tensors of 2 or 4 dimensions), by name."
     if isinstance(src, nn.Module):
@@ -32,26 +33,32 @@ def weights_of(src) -> dict[str, torch.Tensor]:
         return {n: sd[n].detach() for n in prunable(src)}
     return {k: v for k, v in src.items() if isinstance(v, torch.Tensor) and v.dim() in (2, 4) and k.endswith('weight')}
 
+# %% ../nbs/04_masks.ipynb #8e998c99
 def dense_mask(src) -> dict[str, torch.Tensor]:
     "A mask that keeps every prunable weight of `src` (a model or state dict)."
     return {n: torch.ones_like(w, dtype=torch.bool) for n, w in weights_of(src).items()}
 
+# %% ../nbs/04_masks.ipynb #d8e826f9
 def mask_from_weights(src) -> dict[str, torch.Tensor]:
     "The mask implied by a pruned network: kept where the weight is non-zero (Distiller's lottery.py)."
     return {n: w != 0 for n, w in weights_of(src).items()}
 
+# %% ../nbs/04_masks.ipynb #a97e7638
 def as_mask(tensors:dict) -> dict[str, torch.Tensor]:
     "A mask from tensors read back (bool, or uint8 as older files and torch.save keep them): bool, by name."
     return {k: v.bool() for k, v in tensors.items()}
 
+# %% ../nbs/04_masks.ipynb #7347c83c
 def save_mask(mask:dict, path) -> Path:
     "Write `mask` as a safetensors file of bool tensors, atomically."
     return save_tensors({k: v.bool() for k, v in mask.items()}, path)
 
+# %% ../nbs/04_masks.ipynb #22d63184
 def load_mask(path) -> dict[str, torch.Tensor]:
     "A mask written by `save_mask` (or any safetensors file of 0/1 tensors)."
     return as_mask(load_tensors(path))
 
+# %% ../nbs/04_masks.ipynb #79459aba
 @torch.no_grad()
 def apply_mask(model:nn.Module, mask:dict) -> nn.Module:
     "Zero `model`'s pruned weights in place."
@@ -66,10 +73,12 @@ def density(mask:dict) -> float:
     kept, total = sum(int(m.sum()) for m in mask.values()), sum(m.numel() for m in mask.values())
     return kept / max(total, 1)
 
+# %% ../nbs/04_masks.ipynb #9a304c84
 def layer_stats(mask:dict) -> dict[str, dict]:
     "Per layer: weights kept, total, and the fraction remaining."
     return {n: dict(kept=int(m.sum()), total=m.numel(), density=int(m.sum()) / m.numel()) for n, m in mask.items()}
 
+# %% ../nbs/04_masks.ipynb #424b29bf
 def sparsity_table(mask:dict) -> str:
     "A text table of each layer's size, weights kept and sparsity, with the total."
     rows = [(n, s['total'], s['kept'], 1 - s['density']) for n, s in layer_stats(mask).items()]
@@ -87,8 +96,10 @@ def _lowest(scores:torch.Tensor, k:int) -> torch.Tensor:
     if k > 0: keep[torch.topk(scores.flatten(), k, largest=False).indices] = False
     return keep
 
+# %% ../nbs/04_masks.ipynb #1ad6ac59
 def _scores(w, m): return torch.where(m, w.abs().float(), torch.full_like(w, -1, dtype=torch.float))
 
+# %% ../nbs/04_masks.ipynb #e028b6f9
 def _check_prune(weights:dict, mask:dict, fraction:float, rates:dict|None) -> dict:
     "The per-layer rates, after checking every input of a pruning strategy (one clear error for any that is wrong)."
     check_fraction(fraction); rates = rates or {}
@@ -99,11 +110,13 @@ def _check_prune(weights:dict, mask:dict, fraction:float, rates:dict|None) -> di
     check_finite({n: weights[n] for n in mask}, 'the weights to prune')
     return rates
 
+# %% ../nbs/04_masks.ipynb #bbe6841e
 def _prune_one(w, m, fraction):
     alive = int(m.sum())
     k = (m.numel() - alive) + round(fraction * alive)
     return _lowest(_scores(w, m), k).view_as(m)
 
+# %% ../nbs/04_masks.ipynb #85caaf55
 def prune_layerwise(weights:dict, # name -> weight tensor
                     mask:dict, # the current mask (same names)
                     fraction:float, # fraction of each layer's surviving weights to remove
@@ -113,6 +126,7 @@ def prune_layerwise(weights:dict, # name -> weight tensor
     rates = _check_prune(weights, mask, fraction, rates)
     return {n: _prune_one(weights[n], m, rates.get(n, fraction)) for n, m in mask.items()}
 
+# %% ../nbs/04_masks.ipynb #1a4a624c
 def prune_global(weights:dict, mask:dict,
                  fraction:float, # fraction of all surviving weights (outside `rates`) to remove, with one threshold
                  rates:dict|None=None, # name -> fraction pruned layer-wise instead (e.g. the output layer at half rate)
@@ -149,11 +163,13 @@ def prune_filters(weights:dict, mask:dict,
 STRATEGIES = {'global': prune_global, 'layerwise': prune_layerwise, 'magnitude': prune_layerwise,
               'filters': prune_filters}
 
+# %% ../nbs/04_masks.ipynb #f2d0fdb1
 def check_strategy(method:str) -> str:
     "`method` if it names a pruning strategy of `STRATEGIES`, else one clear error listing them."
     if method not in STRATEGIES: raise LotteryError(f"unknown pruning method {method!r}: use {', '.join(STRATEGIES)}")
     return method
 
+# %% ../nbs/04_masks.ipynb #57c32d37
 def prune(src, # a model or state dict whose weights are ranked
           fraction:float, # fraction of the surviving weights (or filters) to remove
           method:str='global', # 'global', 'layerwise' (alias 'magnitude') or 'filters'
@@ -167,6 +183,7 @@ def prune(src, # a model or state dict whose weights are ranked
     check_mask(mask, w)
     return STRATEGIES[method](w, mask, fraction, rates)
 
+# %% ../nbs/04_masks.ipynb #807f6afe
 def fraction_for(target_sparsity:float, # the sparsity wanted at the end, in [0, 1)
                  rounds:int=1, # over this many equal rounds
                  current_density:float=1.0) -> float:
@@ -190,6 +207,7 @@ def agp_sparsity(epoch:float, # where training is
     if epoch >= end: return final
     return final + (initial - final) * (1 - (epoch - start) / (end - start)) ** 3
 
+# %% ../nbs/04_masks.ipynb #b95aeed3
 class AGP(Callback):
     "Prune gradually during training, from `initial` to `final` sparsity between epochs `start` and `end` (Zhu & Gupta)."
     def __init__(self, final:float, start:int=0, end:int|None=None, initial:float=0.0, method:str='layerwise',
@@ -246,6 +264,7 @@ def random_mask(mask:dict, seed:int=0) -> dict:
         out[n] = keep.view(m.shape).to(m.device)
     return out
 
+# %% ../nbs/04_masks.ipynb #39d0ea0e
 def shuffled_mask(mask:dict, seed:int=0) -> dict:
     "Each output unit's mask (a row of a linear layer, a filter of a conv) permuted at random."
     g, out = torch.Generator().manual_seed(seed), {}
@@ -255,6 +274,7 @@ def shuffled_mask(mask:dict, seed:int=0) -> dict:
         out[n] = torch.gather(rows, 1, perm).view(m.shape).to(m.device)
     return out
 
+# %% ../nbs/04_masks.ipynb #81aa29d6
 def reinit_state(arch:dict, # the `get_model` arguments: {'name': ..., ...}
                  seed:int) -> dict:
     "Fresh initial weights for `arch` from another `seed`: the re-initialised control's starting point."

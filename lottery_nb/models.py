@@ -26,6 +26,7 @@ def conv3x3(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
     "3x3 convolution with padding 1 and no bias (BatchNorm follows)."
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
 
+# %% ../nbs/02_models.ipynb #7adcfcb8
 class PadShortcut(nn.Module):
     "The ResNet paper's parameter-free shortcut: subsample by `stride`, then zero-pad the new channels."
     def __init__(self, cin:int, cout:int, stride:int):
@@ -35,6 +36,7 @@ class PadShortcut(nn.Module):
         x = x[:, :, ::self.stride, ::self.stride]
         return F.pad(x, (0, 0, 0, 0, self.extra // 2, self.extra - self.extra // 2))
 
+# %% ../nbs/02_models.ipynb #c7df5064
 class BasicBlock(nn.Module):
     "Two 3x3 convolutions with BatchNorm, added to the (reshaped) input: Distiller's names."
     def __init__(self, cin:int, cout:int, stride:int=1, shortcut:str='conv'):
@@ -94,11 +96,13 @@ INITS = {   # how conv and linear weights are drawn: the distribution tickets ar
 BN_INITS = {'ones': nn.init.ones_,   # BatchNorm scales at 1
             'uniform': nn.init.uniform_}   # drawn from U(0, 1), as OpenLTH's `batchnorm_init='uniform'`
 
+# %% ../nbs/02_models.ipynb #457fe8cd
 def check_init(init:str, bn_init:str='ones'):
     "One clear error unless `init` names an `INITS` entry and `bn_init` a `BN_INITS` one."
     if init not in INITS: raise LotteryError(f"unknown init {init!r}: use {', '.join(INITS)}")
     if bn_init not in BN_INITS: raise LotteryError(f"unknown bn_init {bn_init!r}: use {', '.join(BN_INITS)}")
 
+# %% ../nbs/02_models.ipynb #804f25a8
 def init_weights(model:nn.Module, init:str='kaiming_normal', # a name of `INITS`
                  bn_init:str='ones', # a name of `BN_INITS`
                 ) -> nn.Module:
@@ -143,6 +147,7 @@ def _resnet_shape(name:str, sd:dict) -> dict:
     if not any('downsample' in k for k in sd): arch['shortcut'] = 'pad'
     return arch
 
+# %% ../nbs/02_models.ipynb #983b1c99
 def _lenet_shape(name:str, sd:dict) -> dict:
     "A LeNet's `get_model` arguments from its tensors: the input image (square, 1 or 3 channels) and hidden widths."
     n_in = sd['fc1.weight'].shape[1]
@@ -152,6 +157,7 @@ def _lenet_shape(name:str, sd:dict) -> dict:
     if hidden != (300, 100): arch['hidden'] = hidden
     return arch
 
+# %% ../nbs/02_models.ipynb #e50d383e
 @dataclass(frozen=True)
 class ModelFamily:
     "One family of networks, as `get_model` knows it: its names, how it is built, how its shape is read off its weights."
@@ -161,6 +167,7 @@ class ModelFamily:
     shape_of:Callable  # (name, state dict) -> `get_model` arguments (see `arch_from_state`)
     about:str        # how to ask for it, for messages and --help
 
+# %% ../nbs/02_models.ipynb #21332ff1
 MODELS = {
     'resnet': ModelFamily(r'resnet(\d+)', 'resnet{0}', lambda g, nc, c, s, **kw: ResNetCifar(int(g[0]), nc, c, **kw),
                           _resnet_shape, 'resnet20 (or resnet32/44/56, any 6n+2)'),
@@ -168,6 +175,7 @@ MODELS = {
                          _lenet_shape, 'lenet300_100'),
 }
 
+# %% ../nbs/02_models.ipynb #4650ac98
 def _family(name:str) -> tuple[ModelFamily, tuple]:
     "The family of model `name`, and the groups its pattern matched."
     key = str(name).lower().replace('-', '').replace('_cifar', '')
@@ -175,16 +183,19 @@ def _family(name:str) -> tuple[ModelFamily, tuple]:
         if m := re.fullmatch(fam.pattern, key): return fam, m.groups()
     raise LotteryError(f"unknown model {name!r}: use {' or '.join(f.about for f in MODELS.values())}")
 
+# %% ../nbs/02_models.ipynb #f183d2fa
 def model_name(name:str # a model's name as written: 'resnet20', 'resnet20_cifar' (Distiller's), 'LeNet-300-100', ...
               ) -> str:
     "The one name of model `name`: 'resnetN' or 'lenet300_100'."
     fam, groups = _family(name)
     return fam.canonical.format(*groups)
 
+# %% ../nbs/02_models.ipynb #4a8e2949
 def _build(name:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn.Module:
     fam, groups = _family(name)
     return fam.build(groups, num_classes, in_channels, img_size, **kw)
 
+# %% ../nbs/02_models.ipynb #5e7af196
 def get_model(name:str='resnet20', # 'resnet20', 'resnet32', ..., 'lenet300_100'
               num_classes:int=10, in_channels:int=3, img_size:int=32,
               seed:int|None=0, # seed for the initial weights (None: use the global RNG)
@@ -207,6 +218,7 @@ def clean_state_dict(sd:dict) -> dict:
     "Strip `module.` (DataParallel) and `_orig_mod.` (torch.compile) prefixes from a state dict's keys."
     return {re.sub(r'^(module\.|_orig_mod\.)+', '', k): v for k, v in sd.items()}
 
+# %% ../nbs/02_models.ipynb #82901c50
 def load_state(model:nn.Module, sd:dict, what:str='checkpoint') -> nn.Module:
     "Load `sd` into `model` after cleaning its keys; a clear error names the missing, unexpected, misshapen or non-finite tensors."
     sd, own = clean_state_dict(sd.get('state_dict', sd)), model.state_dict()
@@ -241,15 +253,18 @@ def output_layer(model:nn.Module) -> str:
                            "`output_layer = 'fc.weight'`")
     return name
 
+# %% ../nbs/02_models.ipynb #fccd6ead
 def is_conv(model:nn.Module) -> bool:
     "Whether `model` is a conv net (channels-last pays; augmented by default): as it declares, else by its layers."
     if (said := getattr(model, 'conv', None)) is not None: return bool(said)
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
 
+# %% ../nbs/02_models.ipynb #c1966c7c
 def n_networks(model:nn.Module) -> int:
     "How many networks `model` computes at once: 1, or K for K networks trained together (`lottery_nb.together.Fused`)."
     return getattr(model, 'n', 1)
 
+# %% ../nbs/02_models.ipynb #22fd07ba
 def arch_for(name:str, # a `get_model` name
              dataset:str, # a dataset name
              check:bool=True, # build the model once, to fail now on a bad name or option

@@ -27,9 +27,11 @@ class _Styles(Mapping):
     def __iter__(self): return iter(VARIANTS)
     def __len__(self): return len(VARIANTS)
 
+# %% ../nbs/06_plots.ipynb #221901f4
 VARIANT_STYLE = _Styles()   # variant -> color, dash, symbol, label, about: no line is told by colour alone
 VARIANT_COLORS = _Styles('color')
 
+# %% ../nbs/06_plots.ipynb #820676c2
 def accuracy_table(run:ImpRun) -> dict[str, dict]:
     "Per variant: remaining fraction and final test accuracy at each level (NaN where not trained yet)."
     levels = run.cfg.levels()
@@ -42,16 +44,19 @@ def accuracy_table(run:ImpRun) -> dict[str, dict]:
         out[v] = dict(levels=np.array(levels), density=np.array(dens), test_acc=np.array(accs))
     return out
 
+# %% ../nbs/06_plots.ipynb #cd7f810b
 def _expected_density(run, level):
     "The remaining fraction a level will have (roughly: the output layer is pruned at its own rate)."
     return (1 - run.cfg.level_fraction(level)) ** (1 if run.cfg.one_shot and level else level)
 
+# %% ../nbs/06_plots.ipynb #317243ad
 def layer_densities(run:ImpRun, level:int, variant:str='ticket') -> dict[str, float]|None:
     "Fraction of each layer's weights remaining at `level` (None if its mask does not exist yet)."
     try: mask = run.mask(level, variant)
     except LotteryError: return None
     return {k: float(m.float().mean()) for k, m in mask.items()}
 
+# %% ../nbs/06_plots.ipynb #79939012
 def density_heatmap(run:ImpRun, variant:str='ticket') -> tuple[list[str], list[int], np.ndarray]:
     "(layers, levels, densities[layer, level]) for every level whose mask exists; NaN elsewhere."
     levels = run.cfg.levels()
@@ -101,6 +106,7 @@ _MPL_DASH = {'solid': '-', 'dot': ':', 'dash': '--', 'dashdot': '-.', 'longdash'
 
 _MPL_MARKER = {'circle': 'o', 'square': 's', 'diamond': 'D', 'triangle-up': '^'}
 
+# %% ../nbs/06_plots.ipynb #35740ed3
 def percent_ticks(lo:float, hi:float=100) -> list[float]:
     "Round values between `lo` and `hi` percent, at least four where the range allows: the ticks of a readable log axis."
     for ms in ((5, 2, 1), (8, 6, 5, 4, 3, 2, 1.5, 1)):
@@ -110,6 +116,7 @@ def percent_ticks(lo:float, hi:float=100) -> list[float]:
         if len(ticks) >= 4: break
     return ticks
 
+# %% ../nbs/06_plots.ipynb #d3a18333
 def plot_accuracy(run:ImpRun|SeedGroup, # a study, or a group of seeds of one (means, with ± 1 sd bands)
                   ax=None):
     "The tickets-against-controls figure with matplotlib, for saving (`ax.figure.savefig('fig.svg')`)."

@@ -39,6 +39,7 @@ REWIND_SEMANTICS = {1: 'restart', 2: 'continue', 3: 'continue'}   # what each sc
 LEGACY_RULES = dict(seed_rule='offset', data_order='same', split_seed=0)
 DATA_ORDERS = ('same', 'fresh')
 
+# %% ../nbs/05_runs.ipynb #a0f0e58c
 @functools.cache
 def prunable_sizes(arch_json:str) -> dict:
     "The prunable weights of the model `arch_json` (the `get_model` arguments, as JSON) and their sizes, the output layer last."
@@ -46,6 +47,7 @@ def prunable_sizes(arch_json:str) -> dict:
     out, m = output_layer(model), dense_mask(model)
     return {**{n: v.numel() for n, v in m.items() if n != out}, out: m[out].numel()}
 
+# %% ../nbs/05_runs.ipynb #0a056313
 @dataclass
 class ImpConfig:
     "What an IMP study is: data, model, training, and how to prune and rewind. Saved as run.json."
@@ -183,6 +185,7 @@ PROTOCOLS = {   # whole studies as the papers ran them: ImpConfig fields
                              data_order='fresh'),
 }
 
+# %% ../nbs/05_runs.ipynb #89e1cd03
 def protocol(name:str, # a name of `PROTOCOLS`
              **overrides, # any `ImpConfig` field, e.g. rounds=12, seed=1, rewind_epochs=1
             ) -> ImpConfig:
@@ -196,16 +199,19 @@ def levels(self:ImpConfig) -> list[int]:
     "The study's levels: 0 (dense), then one per round (or 1 alone, pruned in one shot)."
     return [0, 1] if self.one_shot else list(range(self.rounds + 1))
 
+# %% ../nbs/05_runs.ipynb #4ca32597
 @patch
 def variants(self:ImpConfig, level:int) -> list[str]:
     "What trains at `level`: the dense network at 0, then the ticket and the study's controls."
     return ['dense'] if level == 0 else ['ticket', *self.controls]
 
+# %% ../nbs/05_runs.ipynb #6aa9fb97
 @patch
 def units(self:ImpConfig) -> list[tuple[int, str]]:
     "Every (level, variant) of the study, in the order `run()` trains them."
     return [(l, v) for l in self.levels() for v in self.variants(l)]
 
+# %% ../nbs/05_runs.ipynb #9c7242dd
 @patch
 def needs(self:ImpConfig, level:int) -> tuple[int, str]|None:
     "The unit whose trained weights `level`'s mask is ranked from (None for the dense level)."
@@ -220,18 +226,21 @@ class Event:
 
     def what(self) -> str: return f"level {self.level} " + ' + '.join(self.variants)
 
+# %% ../nbs/05_runs.ipynb #f4599fb7
 @dataclass(frozen=True)
 class Started(Event):
     "A training began, or resumed at `iteration` of its `total`."
     iteration:int = 0
     total:int = 0
 
+# %% ../nbs/05_runs.ipynb #a0879950
 @dataclass(frozen=True)
 class Stepped(Event):
     "One optimiser step was taken."
     iteration:int = 0
     total:int = 0
 
+# %% ../nbs/05_runs.ipynb #735fed52
 @dataclass(frozen=True)
 class EpochDone(Event):
     "An epoch ended: each variant's per-epoch history so far."
@@ -240,11 +249,13 @@ class EpochDone(Event):
     total:int = 0
     histories:dict = field(default_factory=dict)
 
+# %% ../nbs/05_runs.ipynb #bc8a82b4
 @dataclass(frozen=True)
 class Finished(Event):
     "The variants finished; their metrics, as written to metrics.json."
     metrics:tuple = ()
 
+# %% ../nbs/05_runs.ipynb #c73a5f7c
 class _Report(Callback):
     "Says what a trainer does as events of the study (to `emit`), and stops it after an epoch when the study is asked to."
     def __init__(self, run, level:int, variants:tuple, emit):
@@ -266,9 +277,11 @@ def _parse_json(data:bytes, path:Path):
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
 
+# %% ../nbs/05_runs.ipynb #5348c76f
 _METRICS = dict(level=int, variant=str, density=(int, float), layers=dict, history=list, test_acc=(int, float))
 WEIGHT_DTYPES = (torch.float32, torch.float16)   # a study's weights: as trained, or halved for shipping
 
+# %% ../nbs/05_runs.ipynb #e67e25ab
 def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
     "A unit's metrics.json, checked for what every reader of it uses."
     m = _parse_json(data, path)
@@ -287,12 +300,14 @@ def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
                            f"its last record's {m['history'][-1]['test_acc']})")
     return m
 
+# %% ../nbs/05_runs.ipynb #31e0e2f7
 class DamagedFile(LotteryError):
     "A file of a study that is missing, cut short or changed since it was written."
     def __init__(self, path:Path, why:str):
         self.path, self.why = Path(path), why
         super().__init__(f"{path} is damaged: {why}")
 
+# %% ../nbs/05_runs.ipynb #8df117fa
 class StudyFiles:
     "The files of the study laid out by `layout`: each written atomically with its checksum, read once and checked."
     def __init__(self, layout:Layout, arch:dict):
@@ -352,11 +367,13 @@ def shapes(self:StudyFiles) -> dict:
         self._shapes = {k: tuple(v.shape) for k, v in get_model(seed=0, **self.arch).state_dict().items()}
     return self._shapes
 
+# %% ../nbs/05_runs.ipynb #3b034fbf
 @patch
 def ordered(self:StudyFiles, tensors:dict) -> dict:
     "`tensors` in the model's own order (safetensors files keep their names sorted)."
     return {k: tensors[k] for k in self.shapes() if k in tensors}
 
+# %% ../nbs/05_runs.ipynb #cdf4cb09
 @patch
 def parse_state(self:StudyFiles, data:bytes, path:Path) -> dict:
     "A state dict of the study's model (weights at some point), checked name by name and shape by shape."
@@ -370,6 +387,7 @@ def parse_state(self:StudyFiles, data:bytes, path:Path) -> dict:
         raise LotteryError(f"holds NaN or inf in {', '.join(bad)}")
     return self.ordered(sd)
 
+# %% ../nbs/05_runs.ipynb #fca3ef5e
 @patch
 def parse_mask(self:StudyFiles, data:bytes, path:Path) -> dict:
     "A mask of the study's model: bool tensors of prunable weights, by name, in the model's order."
@@ -404,6 +422,7 @@ class ImpRun:
         "What a rewound unit does here: 'continue' (T-k iterations from k, as OpenLTH) or 'restart' (schema 1: all T from 0)."
         return REWIND_SEMANTICS[self.schema]
 
+# %% ../nbs/05_runs.ipynb #1b99a2ba
 def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
     "The config in run.json at `saved` (one clear error if it is damaged, or differs from `cfg`, when given)."
     try: meta = load_json(saved)
@@ -428,6 +447,7 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
 @patch
 def units(self:ImpRun) -> list[tuple[int, str]]: return self.cfg.units()
 
+# %% ../nbs/05_runs.ipynb #2ddc5b64
 @patch
 def metrics(self:ImpRun, level:int, variant:str) -> dict|None:
     "A finished unit's metrics.json (None while it is unfinished, or when it is damaged: see `verify`)."
@@ -436,26 +456,32 @@ def metrics(self:ImpRun, level:int, variant:str) -> dict|None:
     try: return self.store.read(p, lambda data, path: _parse_metrics(data, path, level, variant))
     except DamagedFile: return None
 
+# %% ../nbs/05_runs.ipynb #05885c05
 @patch
 def is_done(self:ImpRun, level:int, variant:str) -> bool: return self.metrics(level, variant) is not None
 
+# %% ../nbs/05_runs.ipynb #d5920842
 @patch
 def tensors(self:ImpRun, name:str) -> dict:
     "A safetensors file of the study, e.g. 'theta_0' or 'level_02/mask'."
     return self.store.read(self.out/f'{name}.safetensors', tensors_from_bytes)
 
+# %% ../nbs/05_runs.ipynb #3fdb09d9
 @patch
 def results(self:ImpRun) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
 
+# %% ../nbs/05_runs.ipynb #9eeb762a
 @patch
 def controls(self:ImpRun) -> list[str]:
     "The study's control variants: the configured ones, then any trained later with `train_unit`."
     later = lambda c: c not in self.cfg.controls and any(self.is_done(l, c) for l in self.cfg.levels()[1:])
     return [*self.cfg.controls, *filter(later, control_names())]
 
+# %% ../nbs/05_runs.ipynb #bf9c09f7
 @patch
 def variants(self:ImpRun, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls()]
 
+# %% ../nbs/05_runs.ipynb #c3d7dd47
 @patch
 def mask(self:ImpRun, level:int, variant:str='ticket') -> dict:
     "The mask a unit trained under, in the model's layer order."
@@ -463,14 +489,17 @@ def mask(self:ImpRun, level:int, variant:str='ticket') -> dict:
     own = self.layout.own_mask(level, variant)
     return self.store.read(own if own.exists() else self.layout.mask(level), self.store.parse_mask)
 
+# %% ../nbs/05_runs.ipynb #ed024286
 @patch
 def has_mask(self:ImpRun, level:int) -> bool: return level == 0 or self.layout.mask(level).exists()
 
+# %% ../nbs/05_runs.ipynb #1a4d2af5
 @patch
 def final_weights(self:ImpRun, level:int, variant:str) -> dict:
     "A finished unit's trained weights (a state dict)."
     return self.store.read(self.layout.final(level, variant), self.store.parse_state)
 
+# %% ../nbs/05_runs.ipynb #6521a7fa
 @patch
 def start_weights(self:ImpRun) -> dict:
     "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (from the seed if the study left it out)."
@@ -479,6 +508,7 @@ def start_weights(self:ImpRun) -> dict:
     if not L.theta_0().exists(): return get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
     return self.store.read(L.theta_0(), self.store.parse_state)
 
+# %% ../nbs/05_runs.ipynb #89dbb76b
 @patch
 def summary(self:ImpRun) -> str:
     "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
@@ -494,6 +524,7 @@ def summary(self:ImpRun) -> str:
     if w := self.writer(): lines.append(f"being written now by {w}: the rows still training will change")
     return '\n'.join(lines + [ONE_SEED])
 
+# %% ../nbs/05_runs.ipynb #582857ec
 ONE_SEED = ("One seed: whether a gap is beyond seed-to-seed noise cannot be told from it; "
             "a group of seeds (--seeds 0,1,2,3,4) says which gaps hold.")
 
@@ -507,6 +538,7 @@ def data(self:ImpRun):
                               subset_seed=self.cfg.subset_seed, n_val=tc.n_val)
     return self._data
 
+# %% ../nbs/05_runs.ipynb #0289e6d9
 @patch
 def _check_ready(self:ImpRun):
     "Fail now, before anything is written, on data that cannot be read or a rewind point past the end of training."
@@ -520,6 +552,7 @@ def _check_ready(self:ImpRun):
         raise LotteryError(f"the rewind point (iteration {k}) is not before the end of the {T} iterations of "
                            f"training ({ipe} an epoch): choose an earlier one")
 
+# %% ../nbs/05_runs.ipynb #ebddf62d
 @patch
 def _start(self:ImpRun):
     "Write run.json and theta_0, the first time."
@@ -531,6 +564,7 @@ def _start(self:ImpRun):
     if not L.theta_0().exists():
         self.store.write_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), L.theta_0())
 
+# %% ../nbs/05_runs.ipynb #ed828055
 @patch
 def _level_mask(self:ImpRun, level:int) -> dict:
     "The IMP mask of `level`, computed from the previous level's trained ticket (and saved) the first time."
@@ -545,6 +579,7 @@ def _level_mask(self:ImpRun, level:int) -> dict:
     self.store.write_mask(mask, path)
     return mask
 
+# %% ../nbs/05_runs.ipynb #6708b939
 @patch
 def _own_mask(self:ImpRun, level:int, variant:str) -> dict|None:
     "The mask a variant draws for itself from the level's IMP mask (`random`, `shuffled`), saved the first time; else None."
@@ -556,6 +591,7 @@ def _own_mask(self:ImpRun, level:int, variant:str) -> dict|None:
     self.store.write_mask(m, path)
     return m
 
+# %% ../nbs/05_runs.ipynb #9e428409
 @patch
 def start_point(self:ImpRun, level:int, variant:str) -> tuple[dict, dict|None]:
     "The state dict a unit starts from and the mask it trains under (made and saved the first time)."
@@ -574,16 +610,19 @@ def _resume_and_fit(t:Trainer, state:Path, k:int=0, # the iteration a rewound un
     t.fit()
     return t.iteration >= t.total
 
+# %% ../nbs/05_runs.ipynb #e33ff647
 @patch
 def begins_at(self:ImpRun, level:int, t:Trainer) -> int:
     "The iteration a unit of `level` begins at: the rewind point k for pruned levels of a study that continues from it, else 0."
     return self.cfg.rewind_at(t.iters_per_epoch) if level and self.cfg.rewinds and self.rewinding == 'continue' else 0
 
+# %% ../nbs/05_runs.ipynb #6baf97e0
 @patch
 def stop(self:ImpRun):
     "Ask a running `run()` to stop after the current epoch."
     self.stopping = True
 
+# %% ../nbs/05_runs.ipynb #edfebeed
 @patch
 @contextlib.contextmanager
 def writing(self:ImpRun):
@@ -598,6 +637,7 @@ def writing(self:ImpRun):
             L.history().unlink(missing_ok=True)
             if new and self.out.is_dir() and not any(self.out.iterdir()): self.out.rmdir()
 
+# %% ../nbs/05_runs.ipynb #af8552cc
 def _writes(f):
     "A method of `ImpRun` that writes the study: it runs holding the study's lock."
     @functools.wraps(f)
@@ -605,6 +645,7 @@ def _writes(f):
         with self.writing(): return f(self, *a, **kw)
     return holding
 
+# %% ../nbs/05_runs.ipynb #f302b869
 @patch
 def disk_estimate(self:ImpRun) -> int:
     "About how many bytes the units still to train will add: their weights, metrics and masks (state files come and go)."
@@ -615,11 +656,13 @@ def disk_estimate(self:ImpRun) -> int:
     masks = sum(sum(sizes.values()) for l, v in todo if v == 'ticket' or VARIANTS[v].own_mask is not None)
     return len(todo) * (4 * params + 230 * records) + masks
 
+# %% ../nbs/05_runs.ipynb #0b50eda7
 @patch
 def writer(self:ImpRun) -> str|None:
     "Who is writing this study now, in words (this process too: a notebook's `watch`); None when no one is."
     return holder(self.layout.lock())
 
+# %% ../nbs/05_runs.ipynb #2b91f8fe
 @patch
 def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
     "Train one unit alone; its metrics (None if it was stopped before the end)."
@@ -639,6 +682,7 @@ def _train_unit(self:ImpRun, level:int, variant:str, cbs, emit) -> dict|None:
     return self._finish(level, variant, model.state_dict(), mask, t.history, t.iteration, t.began,
                         precision=t.plan.precision, order_seed=t.cfg.seed)
 
+# %% ../nbs/05_runs.ipynb #c3068aad
 @patch
 def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, history:list, iterations:int,
             began:int=0, # the iteration its training began at (the rewind point, for a study that continues from it)
@@ -666,6 +710,7 @@ def trains_together(self:ImpRun) -> bool:
         return False
     return self.together if self.together is not None else self.data().device.type == 'cuda'
 
+# %% ../nbs/05_runs.ipynb #b8b4a93b
 @patch
 def _group(self:ImpRun, level:int) -> list[str]:
     "The variants of `level` to train together: a group already under way, else every one not started alone."
@@ -674,6 +719,7 @@ def _group(self:ImpRun, level:int) -> list[str]:
     return [v for v in self.cfg.variants(level) if not self.is_done(level,
                                                                     v) and not has_state(self.layout.state(level, v))]
 
+# %% ../nbs/05_runs.ipynb #0b30d5c7
 @patch
 def _train_together(self:ImpRun, level:int, group:list[str], cbs, emit) -> list[dict]|None:
     "Train `group`, variants of `level`, together as one fused model; their metrics (None if stopped before the end)."
@@ -712,6 +758,7 @@ def train_unit(self:ImpRun, level:int, variant:str, cbs=(), on_event=None) -> di
     if m and on_event: on_event(Finished(level, (variant,), (m,)))
     return m
 
+# %% ../nbs/05_runs.ipynb #0aa45c82
 @patch
 def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's trainer
         on_unit=None, # called with each unit's metrics when it finishes
@@ -720,6 +767,7 @@ def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's train
     "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
     with self.writing(): return self._run(cbs, on_unit, on_event)
 
+# %% ../nbs/05_runs.ipynb #e974b33f
 @patch
 def _run(self:ImpRun, cbs, on_unit, on_event) -> ImpRun:
     self.stopping = False
@@ -789,16 +837,19 @@ def _expected(self:ImpRun) -> list[tuple]:
         out.append((p, tensors_from_bytes, None, "removed (the explorer reads the dataset instead)"))
     return out
 
+# %% ../nbs/05_runs.ipynb #328e4206
 @patch
 def files(self:ImpRun) -> list[str]:
     "The files the study holds (by path in it) that `verify` checks."
     return [self.store.rel(p) for p, *_ in self._expected() if p.exists()]
 
+# %% ../nbs/05_runs.ipynb #e3bf4924
 @patch
 def unrecorded(self:ImpRun) -> list[str]:
     "The study's files that have no recorded checksum (so `verify` checks them by reading them only)."
     return [f for f in self.files() if f not in self.store.sums()]
 
+# %% ../nbs/05_runs.ipynb #ded49a8a
 @patch
 def verify(self:ImpRun) -> list[Damage]:
     "Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: it is sound)."
@@ -816,6 +867,7 @@ def verify(self:ImpRun) -> list[Damage]:
 # %% ../nbs/05_runs.ipynb #98779ac0
 _COUNTED = ('global', 'layerwise', 'magnitude')   # strategies whose counts per level follow from the config alone
 
+# %% ../nbs/05_runs.ipynb #0d02da71
 @patch
 def mask_counts(self:ImpRun, level:int, parent:dict) -> tuple[dict, dict]:
     "What the config makes level `level` keep from `parent`'s mask: weights per layer pruned on their own, and per pool ranked together."
@@ -826,6 +878,7 @@ def mask_counts(self:ImpRun, level:int, parent:dict) -> tuple[dict, dict]:
     pool = [n for n in parent if n not in own]
     return own, ({'pool': cut(sum(kept[n] for n in pool), frac)} if pool else {})
 
+# %% ../nbs/05_runs.ipynb #b37edc84
 @patch
 def _mask_damage(self:ImpRun, level:int, mask:dict, parent:dict) -> str|None:
     "Why level `level`'s IMP mask cannot be the one its config makes from `parent`'s (None: it can)."
@@ -841,6 +894,7 @@ def _mask_damage(self:ImpRun, level:int, mask:dict, parent:dict) -> str|None:
                 f"config ({self.cfg.method} pruning, fraction {self.cfg.level_fraction(level):g}) keeps {({**own, **pools})[n]:,}")
     return None
 
+# %% ../nbs/05_runs.ipynb #ee0ebacd
 @patch
 def _consistency(self:ImpRun) -> list[Damage]:
     "What the files say that disagrees with each other or with run.json: masks and their levels, metrics and their masks."
@@ -883,6 +937,7 @@ def record(self:ImpRun) -> list[str]:
     if done or st.manifest_damaged: st.manifest_damaged = False; st.save_manifest()
     return done
 
+# %% ../nbs/05_runs.ipynb #d1f1035a
 @patch
 @_writes
 def mend(self:ImpRun) -> list[str]:
@@ -911,6 +966,7 @@ def mend(self:ImpRun) -> list[str]:
                     f"({', '.join(L.rel(p) for p in left[:3])})")
     return said
 
+# %% ../nbs/05_runs.ipynb #3f4e37fc
 @patch
 def leftovers(self:ImpRun) -> list[Path]:
     "Trainer state files of units that have finished (a kill between a unit's metrics and its clean-up leaves one, 2 MB)."
@@ -924,10 +980,12 @@ def leftovers(self:ImpRun) -> list[Path]:
 # %% ../nbs/05_runs.ipynb #0dd9057a
 BUNDLED = Path(lottery_nb.__file__).resolve().parent.parent/'data'   # the studies that come with lottery_nb
 
+# %% ../nbs/05_runs.ipynb #b85370fb
 def studies_home() -> Path:
     "Where studies copied for training go: $LOTTERY_NB_HOME/studies, or ~/lottery_nb/studies."
     return Path(os.environ.get('LOTTERY_NB_HOME') or Path.home()/'lottery_nb').expanduser()/'studies'
 
+# %% ../nbs/05_runs.ipynb #3845c3d5
 def read_only(path:str|Path) -> bool:
     "Whether training must not write into the study at `path`: a bundled study, or a directory this user cannot write."
     p = Path(path).resolve()
@@ -935,6 +993,7 @@ def read_only(path:str|Path) -> bool:
     while not p.exists(): p = p.parent   # a study not made yet goes where its nearest existing folder allows
     return not os.access(p, os.W_OK)
 
+# %% ../nbs/05_runs.ipynb #b2a7384a
 def writable_copy(run:ImpRun) -> ImpRun:
     "`run` itself if training may write into it; else its copy under `studies_home()`, made the first time (and reused after)."
     if not read_only(run.out): return run

@@ -16,11 +16,13 @@ __all__ = ['SCALES', 'Scale', 'pick_scale']
 # %% ../nbs/08_scales.ipynb #3ad7c3bd
 SCALES = ('ci', 'workshop', 'fast', 'paper')
 
+# %% ../nbs/08_scales.ipynb #ee70fee4
 class Scale(SimpleNamespace):
     "A tutorial's settings at one scale: `S.epochs`, `S.name`, ..."
     def __repr__(self):
         return f"Scale({self.name!r}: " + ', '.join(f'{k}={v!r}' for k, v in vars(self).items() if k != 'name') + ')'
 
+# %% ../nbs/08_scales.ipynb #fcc7f7bf
 def pick_scale(scale:str, # 'workshop', 'fast' or 'paper' ('ci': the test suite's tiny run)
                table:dict, # scale name -> dict of settings
               ) -> Scale:

@@ -24,10 +24,12 @@ def seed_dirs(root:str|Path) -> dict[int, Path]:
     found = {int(p.name[5:]): p for p in Path(root).glob('seed_*') if p.name[5:].isdigit() and Layout(p).run_json().exists()}
     return dict(sorted(found.items()))
 
+# %% ../nbs/05a_seeds.ipynb #ff2b1cce
 def is_group(root:str|Path) -> bool:
     "Whether `root` holds several seeds of a study (and is not itself a study)."
     return not Layout(root).run_json().exists() and bool(seed_dirs(root))
 
+# %% ../nbs/05a_seeds.ipynb #5bb9366c
 def check_seeds(seeds) -> tuple[int, ...]:
     "`seeds` as a tuple of distinct whole numbers >= 0, else one clear error."
     seeds = tuple(seeds)
@@ -43,6 +45,7 @@ def mean_sd(xs:list) -> tuple[float, float|None]:
     m = sum(xs) / len(xs)
     return m, (math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else None)
 
+# %% ../nbs/05a_seeds.ipynb #cda01af4
 class SeedGroup:
     "One study over several seeds, in `root/seed_N`: made from `cfg` and `seeds`, or reopened from the folders there."
     def __init__(self, root:str|Path, cfg:ImpConfig|None=None, seeds=None, # the seeds (with `cfg`): e.g. (0, 1, 2)
@@ -94,6 +97,7 @@ def _pick(m:dict, what:str):
     es = m.get('early_stop') or {}
     return {'stop_iteration': es.get('iteration'), 'stop_acc': es.get('test_acc')}.get(what, m.get(what))
 
+# %% ../nbs/05a_seeds.ipynb #5aff6c9b
 def stats(runs:list[ImpRun], level:int, variant:str,
           what:str='test_acc', # 'test_acc', 'density', 'stop_iteration' or 'stop_acc' (at the early-stop iteration)
          ) -> dict:
@@ -102,6 +106,7 @@ def stats(runs:list[ImpRun], level:int, variant:str,
     mean, sd = mean_sd(xs)
     return dict(mean=mean, sd=sd, lo=min(xs) if xs else math.nan, hi=max(xs) if xs else math.nan, n=len(xs))
 
+# %% ../nbs/05a_seeds.ipynb #7e6f8c39
 @patch
 def table(self:SeedGroup, what:str='test_acc') -> dict[str, dict]:
     "Per variant (dense at level 0), per level: the `stats` of `what` over the seeds."
@@ -109,12 +114,14 @@ def table(self:SeedGroup, what:str='test_acc') -> dict[str, dict]:
     variants = ['ticket', *dict.fromkeys(c for r in runs for c in r.controls())]
     return {v: {l: stats(runs, l, 'dense' if l == 0 else v, what) for l in levels} for v in variants}
 
+# %% ../nbs/05a_seeds.ipynb #f84502e2
 @patch
 def accuracy(self:SeedGroup) -> dict[str, dict]:
     "Per variant: each level's test accuracy as mean, sd and count over the seeds (level 0: the dense network's)."
     return {v: {k: [row[l][k] for l in self.cfg.levels()] for k in ('mean', 'sd', 'n')}
             for v, row in self.table('test_acc').items()}
 
+# %% ../nbs/05a_seeds.ipynb #1eceedb7
 def _cell(s:dict, n:int, # the group's number of seeds: a cell of fewer says how many
           pct:bool=True) -> str:
     "mean ± sd as a table cell (with the count where some seeds have not finished it); '-' where none has."
@@ -122,6 +129,7 @@ def _cell(s:dict, n:int, # the group's number of seeds: a cell of fewer says how
     f = (lambda x: f"{100 * x:.2f}") if pct else (lambda x: f"{x:,.0f}")
     return f(s['mean']) + (f" ± {f(s['sd'])}" if s['sd'] is not None else '') + (f" ({s['n']})" if s['n'] < n else '')
 
+# %% ../nbs/05a_seeds.ipynb #2d5528d8
 def _table(self:SeedGroup, title:str, cell, cols:list|None=None, # the columns (default: every variant)
            width:int=16, dense:bool=True, # with level 0's row
           ) -> list[str]:
@@ -147,6 +155,7 @@ def _betacf(a:float, b:float, x:float) -> float:
         if abs(d * c - 1) < 1e-14: break
     return h
 
+# %% ../nbs/05a_seeds.ipynb #18a10c11
 def betainc(a:float, b:float, x:float) -> float:
     "The regularised incomplete beta function I_x(a, b)."
     if x <= 0: return 0.0
@@ -154,10 +163,12 @@ def betainc(a:float, b:float, x:float) -> float:
     front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
     return front * _betacf(a, b, x) / a if x < (a + 1) / (a + b + 2) else 1 - front * _betacf(b, a, 1 - x) / b
 
+# %% ../nbs/05a_seeds.ipynb #bd9d559f
 def t_pvalue(t:float, df:int) -> float:
     "The two-sided p-value of Student's t statistic `t` with `df` degrees of freedom."
     return betainc(df / 2, 0.5, df / (df + t * t)) if math.isfinite(t) else 0.0
 
+# %% ../nbs/05a_seeds.ipynb #4bec0d9a
 def t_quantile(q:float, # a probability in (0.5, 1), e.g. 0.975 for a 95% interval
                df:int) -> float:
     "The `q` quantile of Student's t with `df` degrees of freedom."
@@ -178,17 +189,21 @@ def paired(xs:dict, ys:dict, # seed -> value, for the two things compared
     half, t = t_quantile(0.975, n - 1) * sd / math.sqrt(n), mean / (sd / math.sqrt(n))
     return dict(n=n, mean=mean, lo=mean - half, hi=mean + half, p=t_pvalue(t, n - 1))
 
+# %% ../nbs/05a_seeds.ipynb #b9c9c8a4
 def holds(c:dict) -> bool|None:
     "Whether a lead `paired` measured is positive beyond seed noise (p < 0.05); None when too few seeds can tell."
     return None if c['p'] is None else c['p'] < 0.05 and c['mean'] > 0
 
+# %% ../nbs/05a_seeds.ipynb #5a887cda
 @patch
 def values(self:SeedGroup, level:int, variant:str, what:str='test_acc') -> dict:
     "Seed -> `what` of the finished unit (level, variant) of each seed (see `stats`)."
     return {s: x for s, r in self.runs.items() if (m := r.metrics(level, variant)) and (x := _pick(m, what)) is not None}
 
+# %% ../nbs/05a_seeds.ipynb #bd82feee
 LOWER_IS_BETTER = ('stop_iteration',)   # numbers where the ticket leads by being smaller
 
+# %% ../nbs/05a_seeds.ipynb #1ac4b59e
 @patch
 def leads(self:SeedGroup, what:str='test_acc') -> dict[str, dict]:
     "Per control, per pruned level: the ticket's lead in `what` over it, paired by seed (`paired`; positive: the ticket is better)."
@@ -209,13 +224,16 @@ def _lead_cell(c:dict, pct:bool=True) -> str:
     if c['p'] is None: return f"{f(c['mean'])} (n=1)"
     return f"{f(c['mean'])} [{f(c['lo'])}, {f(c['hi'])}]" + (' *' if holds(c) else '  ')
 
+# %% ../nbs/05a_seeds.ipynb #a8675bfd
 NOISE = ("in brackets the 95% confidence interval over the seeds, paired by seed; * the lead is beyond seed noise "
          "(paired t-test, p < 0.05, at this level alone)")
 
+# %% ../nbs/05a_seeds.ipynb #d024a28e
 def _leads_table(self:SeedGroup, what:str, title:str, pct:bool=True) -> list[str]:
     leads = self.leads(what)
     return _table(self, title, lambda c, l: _lead_cell(leads[c][l], pct), cols=list(leads), width=26, dense=False)
 
+# %% ../nbs/05a_seeds.ipynb #4d89735a
 @patch
 def summary(self:SeedGroup) -> str:
     "Per level and variant: test accuracy (and with a validation split the early-stop iteration) as mean ± sd, and which of the ticket's leads hold."
@@ -241,12 +259,14 @@ def run(self:SeedGroup, **kw) -> SeedGroup:
         if r.stopping or self.stopping: break
     return self
 
+# %% ../nbs/05a_seeds.ipynb #31eebc5d
 @patch
 def stop(self:SeedGroup):
     "Ask a running `run()` to stop after the current epoch."
     self.stopping = True
     for r in self.runs.values(): r.stop()
 
+# %% ../nbs/05a_seeds.ipynb #ba40a3a1
 def open_study(path:str|Path, **kw) -> ImpRun|SeedGroup:
     "The study in `path`, or the group of seeds there."
     return SeedGroup(path, **kw) if is_group(path) else open_run(path, **kw)

@@ -32,6 +32,7 @@ def interpolate(a:dict, b:dict, alpha:float, # 0: `a`, 1: `b`
     return {k: torch.lerp(a[k].float(), b[k].float(), alpha).to(a[k].dtype) if a[k].is_floating_point() else a[k]
             for k in a}
 
+# %% ../nbs/05b_stability.ipynb #46f03e81
 @torch.no_grad()
 def reset_bn(model:nn.Module, data:Data, batches:int=20, # training batches to average over
              bs:int=256, seed:int=0) -> nn.Module:
@@ -49,6 +50,7 @@ def reset_bn(model:nn.Module, data:Data, batches:int=20, # training batches to a
     model.train(was)
     return model
 
+# %% ../nbs/05b_stability.ipynb #f14d5524
 def barrier(errors:list) -> float:
     "The error barrier of a path: its highest error minus the mean of its two ends (Frankle et al. 2020, section 2)."
     return max(errors) - (errors[0] + errors[-1]) / 2
@@ -75,10 +77,12 @@ def path_errors(arch:dict, # the `get_model` arguments
 # %% ../nbs/05b_stability.ipynb #4d5e6f70
 PAIR_SEEDS = (1, 2)   # the first pair's data orders: the study's seed + 10,000 x these (replicate r: + 2r)
 
+# %% ../nbs/05b_stability.ipynb #a8c0a756
 def pair_seeds(replicate:int=0) -> tuple[int, int]:
     "The data-order seeds (as multiples of 10,000 over the study's) of replicate `replicate`'s two copies: distinct for every copy."
     return tuple(s + 2 * replicate for s in PAIR_SEEDS)
 
+# %% ../nbs/05b_stability.ipynb #46eeab83
 def train_pair(arch:dict, start:dict, # the weights at iteration `k` (theta_k)
                k:int, data:Data, cfg:TrainConfig, mask:dict|None=None, # train both under this mask
                cbs=(), progress:bool=False, replicate:int=0, # which pair of data orders (`pair_seeds`)
@@ -107,6 +111,7 @@ class StabilityConfig:
     def __post_init__(self):
         if self.pairs < 1: raise LotteryError(f"pairs must be at least 1, not {self.pairs}")
 
+# %% ../nbs/05b_stability.ipynb #c7dab969
 class Sweep:
     "An instability sweep over `cfg.ks`, in directory `out`: theta_k from one dense run, then a pair and a path per k; resumable per k."
     # what a sweep's folder holds: its config, the dense run's weights at each k, each k's two trained copies, and each
@@ -137,6 +142,7 @@ class Sweep:
         return self.out/(f'pair_{k:06d}_{i}.safetensors' if r == 0 else f'pair_{k:06d}_r{r}_{i}.safetensors')
     def result(self, k:int) -> Path: return self.out/f'k_{k:06d}_{self.cfg.bn}.json'   # the paths from k, and the barrier
 
+# %% ../nbs/05b_stability.ipynb #1ae209f7
 def mask_digest(mask:dict) -> str:
     "A short digest of a mask's bits, so that a sweep can tell the masks it was made under."
     h = hashlib.sha256()
@@ -155,12 +161,14 @@ def _thetas(self:Sweep):
     enough = LambdaCallback(after_step=lambda t: setattr(t, 'stop', t.stop or t.iteration >= max(need)))
     Trainer(model, self.data, self.train, cbs=[snap, enough], progress=self.progress, desc='theta_k').fit()
 
+# %% ../nbs/05b_stability.ipynb #b9562e06
 @patch
 def run(self:Sweep, on_k=None, # called with each k's result as it is written
         ) -> list[dict]:
     "Measure every k not measured yet, holding the sweep's lock (one writer, as for a study); every k's result, in order of k."
     with StudyLock(self.out/LOCK, name=str(self.out)): return self._run(on_k)
 
+# %% ../nbs/05b_stability.ipynb #557a5feb
 @patch
 def _run(self:Sweep, on_k=None) -> list[dict]:
     self.out.mkdir(parents=True, exist_ok=True)
@@ -174,6 +182,7 @@ def _run(self:Sweep, on_k=None) -> list[dict]:
         if on_k: on_k(res)
     return self.results()
 
+# %% ../nbs/05b_stability.ipynb #b7b8305b
 @patch
 def _path(self:Sweep, k:int, r:int) -> dict:
     "Replicate `r` at `k`: its pair of copies (trained the first time) and the path between them."
@@ -184,10 +193,12 @@ def _path(self:Sweep, k:int, r:int) -> dict:
     a, b = (load_tensors(self.copy(k, i, r)) for i in (0, 1))
     return path_errors(self.arch, a, b, self.data, self.cfg.points, self.cfg.bn, self.mask_at(k), self.train.eval_batch_size)
 
+# %% ../nbs/05b_stability.ipynb #8048d9c5
 def _covers(res:dict, cfg:StabilityConfig) -> bool:
     "Whether a k's saved result is what `cfg` asks for: as many replicates at least, and the same points on the path."
     return res.get('pairs', 1) >= cfg.pairs and len(res['alpha']) == cfg.points
 
+# %% ../nbs/05b_stability.ipynb #8766e45e
 def replicated(paths:list[dict]) -> dict:
     "Several paths from one k as one result: the mean error at each point and its sd, the mean barrier and its sd, and each path."
     errs = [p['error'] for p in paths]
@@ -199,6 +210,7 @@ def replicated(paths:list[dict]) -> dict:
                 error_sd=[sd(col(i)) for i in range(len(errs[0]))], loss=[mean(l) for l in zip(*(p['loss'] for p in paths))],
                 barrier=mean(bs), barrier_sd=sd(bs), barriers=bs, errors=errs, bn=paths[0]['bn'])
 
+# %% ../nbs/05b_stability.ipynb #73608d34
 @patch
 def results(self:Sweep) -> list[dict]:
     "The results measured so far with this sweep's BatchNorm choice, in order of k."
@@ -210,8 +222,10 @@ def sweep_results(out:str|Path, bn:str='reset', # whose paths: BatchNorm statist
     "The results of the sweep in `out` measured so far, in order of k ([] if there is none); a damaged one is left out (see `sweep_damage`)."
     return sorted((r for r in _results(out, bn) if _sound(r)), key=lambda r: r['k'])
 
+# %% ../nbs/05b_stability.ipynb #5fbe16bb
 def _sound(r) -> bool: return isinstance(r, dict) and isinstance(r.get('k'), int) and 'error' in r and 'barrier' in r
 
+# %% ../nbs/05b_stability.ipynb #fbad5cec
 def _results(out, bn:str) -> list:
     "Each result file of `out` as read, or the error that reading it raised."
     def read(p):
@@ -219,11 +233,13 @@ def _results(out, bn:str) -> list:
         except LotteryError as e: return e
     return [read(p) for p in sorted(Path(out).glob(f'k_*_{bn}.json'))] if Path(out).is_dir() else []
 
+# %% ../nbs/05b_stability.ipynb #ee76a788
 def sweep_damage(out:str|Path, bn:str='reset') -> list[str]:
     "The result files of the sweep in `out` that cannot be read, each with why (a reader shows the rest)."
     bad = [p for p, r in zip(sorted(Path(out).glob(f'k_*_{bn}.json')), _results(out, bn)) if not _sound(r)]
     return [f"{p.name} is damaged (its JSON is cut short or corrupt): measure it again with the sweep" for p in bad]
 
+# %% ../nbs/05b_stability.ipynb #4578c4bf
 def study_sweep(run, # an `lottery_nb.runs.ImpRun`
                 cfg:StabilityConfig|None=None, progress:bool=False,
                 masks:dict|None=None, # k -> the mask to train pairs from k under (default: the level's, for every k)
@@ -236,6 +252,7 @@ def study_sweep(run, # an `lottery_nb.runs.ImpRun`
     return Sweep(run.layout.stability(cfg.level), run.cfg.arch(), run.data(), run.cfg.train_config(), cfg, mask, init,
                  progress, masks)
 
+# %% ../nbs/05b_stability.ipynb #2700a07d
 def rewound_masks(runs:dict, # k -> the study (`ImpRun`) that rewinds to k
                   level:int) -> dict:
     "k -> the mask IMP found at `level` when rewinding to k: the subnetworks Frankle et al. 2020 analyse, one per k."

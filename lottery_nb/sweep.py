@@ -27,8 +27,10 @@ SPEC_KEYS = ('protocol', 'base', 'grid', 'studies')   # what a sweep spec may ho
 _FIELDS = tuple(ImpConfig.__dataclass_fields__)
 _DICT_FIELDS = tuple(k for k, f in ImpConfig.__dataclass_fields__.items() if str(f.type) == 'dict')
 
+# %% ../nbs/05c_sweep.ipynb #2a3a986f
 def _js(x) -> str: return json.dumps(x, sort_keys=True, default=str)
 
+# %% ../nbs/05c_sweep.ipynb #5104acfa
 def _put(d:dict, key:str, value) -> dict:
     "`d` with field `key` set to `value`; a dotted key ('train.lr') sets one entry of a dict field."
     head, _, rest = key.partition('.')
@@ -41,6 +43,7 @@ def _put(d:dict, key:str, value) -> dict:
     if head not in _DICT_FIELDS: raise LotteryError(f"sweep: {key!r}: only {', '.join(_DICT_FIELDS)} take a dotted key")
     return {**d, head: {**(d.get(head) or {}), rest: value}}
 
+# %% ../nbs/05c_sweep.ipynb #7caa5bc7
 def _object(x, what:str) -> dict:
     if not isinstance(x, dict): raise LotteryError(f"sweep spec: {what} must be a JSON object of fields, not {_js(x)[:60]}")
     return x
@@ -82,18 +85,22 @@ def _flat(cfg:ImpConfig) -> dict:
         else: out[k] = v
     return out
 
+# %% ../nbs/05c_sweep.ipynb #9bdf4907
 _DEFAULTS = _flat(ImpConfig())
 
+# %% ../nbs/05c_sweep.ipynb #ba563f65
 def config_hash(cfg:ImpConfig) -> str:
     "Ten hex digits of a SHA-256 over the fields of `cfg` that differ from `ImpConfig`'s defaults."
     own = {k: v for k, v in _flat(cfg).items() if k not in _DEFAULTS or _js(_DEFAULTS[k]) != _js(v)}
     return hashlib.sha256(_js(own).encode()).hexdigest()[:10]
 
+# %% ../nbs/05c_sweep.ipynb #0831cf39
 def _short(v) -> str:
     if isinstance(v, float): return f'{v:g}'
     if isinstance(v, (list, tuple)): return '+'.join(map(_short, v)) or 'none'
     return str(v).lower() if isinstance(v, bool) or v is None else str(v)
 
+# %% ../nbs/05c_sweep.ipynb #c8952650
 def study_names(cfgs:list[ImpConfig]) -> list[str]:
     "Each study's folder name, `<the fields that vary across cfgs>_<config_hash>`; one clear error for a study given twice."
     flats = [_flat(c) for c in cfgs]
@@ -114,6 +121,7 @@ class _Guard(Callback):
         if self.lock.lost: raise LotteryError(f"lost the lock of {self.lock.study} to another job: stopped so as not to write "
                                               "it alongside; the other job carries on from its files")
 
+# %% ../nbs/05c_sweep.ipynb #1b6aa206
 def job_env() -> tuple[str, int, int, int]:
     "This submitit job's id, this task's global rank, the number of tasks, this task's local rank (outside submitit: this process, 0, 1, 0)."
     try:
@@ -122,6 +130,7 @@ def job_env() -> tuple[str, int, int, int]:
         return str(env.job_id), env.global_rank, env.num_tasks, env.local_rank
     except (ImportError, RuntimeError): return f"{socket.gethostname()}-{os.getpid()}", 0, 1, 0
 
+# %% ../nbs/05c_sweep.ipynb #45b1c9be
 def train_study(root:str|Path, name:str, # the sweep's root and one study's name
                 job:str|None=None, # the job id the lock records (default: this submitit job's, or this process)
                 device=None, data_dir=None, together=None, # as for `ImpRun`
@@ -230,23 +239,27 @@ def study_status(self:Sweep, name:str, submitted:dict|None=None, # each study's 
                 error=past[-1].get('error') if state == 'failed' else
                       f"its job {submitted[name]} ended before it began: submit the sweep again" if gone else None)
 
+# %% ../nbs/05c_sweep.ipynb #5369fb76
 @patch
 def _job_gone(self:Sweep, job:str) -> bool:
     "Whether a local job (a process of this host, its id its pid) is over; a Slurm job is never judged so from here."
     return str(job).isdigit() and (self.layout.jobs()/str(job)).is_dir() and not _alive(int(job))
 
+# %% ../nbs/05c_sweep.ipynb #a44948c6
 @patch
 def submitted(self:Sweep) -> dict:
     "Each study's last job id, as the last submission recorded it."
     p = self.layout.submitted()
     return load_json(p) if p.exists() else {}
 
+# %% ../nbs/05c_sweep.ipynb #b24a2096
 @patch
 def status(self:Sweep) -> list[dict]:
     "Every study's `study_status`, in the spec's order."
     sub = self.submitted()
     return [self.study_status(n, sub) for n in self.names]
 
+# %% ../nbs/05c_sweep.ipynb #130d7e54
 @patch
 def status_table(self:Sweep) -> str:
     "`status` as a table: study, state, units, level reached, job, last heartbeat."
@@ -272,6 +285,7 @@ def group_keys(self:Sweep) -> dict[str, list[str]]:
     for n, f in flats.items(): out.setdefault(', '.join(f'{k}={_short(f.get(k))}' for k in varying) or 'all', []).append(n)
     return out
 
+# %% ../nbs/05c_sweep.ipynb #b28b566e
 @patch
 def group(self:Sweep, key:str|None=None, # a key of `group_keys` (None: the only group)
           **which, # or fields that pick it: fraction=0.2
@@ -290,6 +304,7 @@ def group(self:Sweep, key:str|None=None, # a key of `group_keys` (None: the only
     runs = {r.cfg.seed: r for n in groups[key] if (r := self.study(n)) is not None}
     return SeedGroup.of(runs, title=f"{self.root} [{key}]", name=f"{self.root.resolve().name} [{key}]")
 
+# %% ../nbs/05c_sweep.ipynb #7c4cc16a
 @patch
 def summary(self:Sweep) -> str:
     "For each group of the sweep, test accuracy per level and variant as mean ± sd over its seeds."
@@ -303,6 +318,7 @@ def summary(self:Sweep) -> str:
 CLUSTERS = ('slurm', 'local', 'debug')
 _TIMEOUT_MIN = dict(slurm=4 * 60, local=7 * 24 * 60, debug=7 * 24 * 60)   # submitit's own defaults are minutes
 
+# %% ../nbs/05c_sweep.ipynb #4bdc4410
 def executor(folder:str|Path, cluster:str, **params):
     "A submitit executor for `cluster`, with `params` (one clear error for a bad one, or without submitit)."
     if cluster not in CLUSTERS: raise LotteryError(f"unknown cluster {cluster!r}: choose one of {', '.join(CLUSTERS)}")
@@ -323,6 +339,7 @@ def executor(folder:str|Path, cluster:str, **params):
         raise LotteryError(f"submitit refused a parameter: {first_line(e)}") from e
     return ex
 
+# %% ../nbs/05c_sweep.ipynb #d024114b
 def local_slots() -> int:
     "How many studies this machine trains at once: one per GPU, else one."
     return max(1, torch.cuda.device_count())
@@ -368,6 +385,7 @@ def _no_accounting(jobs:list) -> str|None:
     except (OSError, subprocess.TimeoutExpired) as e: return f"sacct: {e}"
     return None if r.returncode == 0 else (first_line(r.stderr.strip()) or f"sacct exited {r.returncode}")
 
+# %% ../nbs/05c_sweep.ipynb #91c49823
 def _ended(job) -> bool:
     "Whether a Slurm job is over, without sacct: its result is written, or the queue no longer holds it."
     if job.paths.result_pickle.exists(): return True
@@ -376,12 +394,14 @@ def _ended(job) -> bool:
     return r.returncode == 0 and str(job.job_id) not in ids and str(job.job_id).split('_')[0] not in ids and not any(
         i.startswith(str(job.job_id).split('_')[0] + '_[') for i in ids)
 
+# %% ../nbs/05c_sweep.ipynb #8ad867f2
 def _last_words(job) -> str:
     "The last line a job that died wrote to its error log."
     try: lines = [l for l in job.paths.stderr.read_text(errors='replace').splitlines() if l.strip()]
     except OSError: lines = []
     return (lines[-1] if lines else 'the job ended with no result and no error log')[-300:]
 
+# %% ../nbs/05c_sweep.ipynb #fc8ebe5e
 @patch
 def wait(self:Sweep, jobs:list, every:float=5, # seconds between looks
          say=print) -> list[dict]:

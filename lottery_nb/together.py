@@ -109,6 +109,7 @@ FUSERS = {nn.Conv2d: FusedConv2d, nn.BatchNorm1d: FusedBatchNorm, nn.BatchNorm2d
 # act on each channel alone
 PER_CHANNEL = (nn.ReLU, nn.Identity, nn.AdaptiveAvgPool2d, nn.AvgPool2d, nn.MaxPool2d, nn.Flatten, nn.Dropout)
 
+# %% ../nbs/03a_together.ipynb #8c8ab7ec
 def _fuse(mods:list[nn.Module], path:str='') -> nn.Module:
     "The fused form of the K modules `mods` (one place `path` in K networks)."
     m = mods[0]
@@ -137,6 +138,7 @@ def _architecture_check(models:list[nn.Module]):
                                f"({k}: {s[k][0] if k in s else 'missing'} vs "
                                f"{shapes[0][k][0] if k in shapes[0] else 'missing'})")
 
+# %% ../nbs/03a_together.ipynb #40e94870
 class Fused(nn.Module):
     "`models` of one architecture as one fused model: outputs (K, batch, ...), each network's weights in and out by its own names."
     def __init__(self, models:list[nn.Module],
@@ -161,6 +163,7 @@ def member(self:Fused, i:int) -> dict:
     sd = self.net.state_dict()
     return {k: sd[k].view(self.n, *s)[i].detach().clone() for k, s in self.shapes.items()}
 
+# %% ../nbs/03a_together.ipynb #51c85f5c
 @patch
 def stack_masks(self:Fused, masks:list) -> dict|None:
     "One mask for the fused model from each network's mask (None: dense), keyed by the fused model's parameter names."

@@ -90,6 +90,7 @@ class TrainConfig:
         if self.seed < 0: bad.append(f"seed must be >= 0 (got {self.seed})")
         if bad: raise LotteryError('bad training config: ' + '; '.join(bad))
 
+# %% ../nbs/03_train.ipynb #ff051e25
 MAX_EPOCHS, MAX_ITERATIONS = 100_000, 1_000_000_000   # far past any training anyone runs: a typo, not a plan
 
 OPTIMIZERS = {   # name -> (parameters, config, lr tensor) -> optimiser; fused: one kernel for every parameter
@@ -131,6 +132,7 @@ def train_length(cfg:TrainConfig, iters_per_epoch:int) -> int:
     "How many iterations `cfg` trains for: `iterations`, or `epochs` passes of `iters_per_epoch`."
     return cfg.iterations if cfg.iterations is not None else cfg.epochs * iters_per_epoch
 
+# %% ../nbs/03_train.ipynb #6cdf76bf
 def lr_factor(cfg:TrainConfig, it:int, # iteration, from 0
               iters_per_epoch:int) -> float:
     "The multiple of `cfg.lr` used at iteration `it`: linear warm-up, then step or linear decay."
@@ -147,6 +149,7 @@ class Callback:
     def after_epoch(self, t): pass
     def after_fit(self, t): pass
 
+# %% ../nbs/03_train.ipynb #9810e5a1
 class LambdaCallback(Callback):
     "A callback from plain functions: `LambdaCallback(after_epoch=lambda t: print(t.epoch))`."
     def __init__(self, **fns):
@@ -163,6 +166,7 @@ class DeviceCaps:
     graphs:bool = False    # captures CUDA graphs
     compiler:str = ''      # why torch.compile cannot run here ('' when it can)
 
+# %% ../nbs/03_train.ipynb #65f9c5da
 def _compiler_missing(kind:str) -> str:
     "Why torch.compile cannot run on a device of type `kind` here ('' when it can)."
     if kind not in ('cuda', 'cpu'): return f"torch.compile is not tried on {kind}"
@@ -173,6 +177,7 @@ def _compiler_missing(kind:str) -> str:
         return f"torch.compile needs a C{'' if kind == 'cuda' else '++'} compiler, and none is on the PATH"
     return ''
 
+# %% ../nbs/03_train.ipynb #62f090e1
 @functools.cache
 def device_caps(device:torch.device) -> DeviceCaps:
     "What `device` can do ($LOTTERY_NB_BF16=0: no bf16, as on a laptop without it)."
@@ -187,6 +192,7 @@ def device_caps(device:torch.device) -> DeviceCaps:
         return DeviceCaps('cpu', bf16_ok and native, False, _compiler_missing('cpu'))
     return DeviceCaps(device.type, compiler=_compiler_missing(device.type))
 
+# %% ../nbs/03_train.ipynb #1f9d8918
 def fast_bf16(device:torch.device) -> bool:
     "Whether `device` computes in bf16 natively."
     return device_caps(torch.device(device)).bf16
@@ -194,6 +200,7 @@ def fast_bf16(device:torch.device) -> bool:
 # %% ../nbs/03_train.ipynb #c92e3a14
 _DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}   # autocast's precisions; anything else is float32
 
+# %% ../nbs/03_train.ipynb #9fd478fb
 @dataclass(frozen=True)
 class StepPlan:
     "How a `Trainer` computes its step: precision, memory layout, CUDA graphs, compile, and why anything asked for is off."
@@ -208,6 +215,7 @@ class StepPlan:
         "The dtype the step's images come in: what autocast would cast them to."
         return _DTYPES.get(self.precision, torch.float32)
 
+# %% ../nbs/03_train.ipynb #47f14115
 def plan_step(cfg:TrainConfig, caps:DeviceCaps, conv:bool, # whether the model is a conv net
              ) -> StepPlan:
     "How to run `cfg`'s step on a device that can do `caps`."
@@ -230,8 +238,10 @@ def physical_cores() -> int:
         except OSError: return ('cpu', c)   # no topology to read (not Linux): each CPU a core
     return max(1, len({core(c) for c in cpus}))
 
+# %% ../nbs/03_train.ipynb #1f36076d
 _THREADS:int|None = None   # set by `set_threads` for every trainer of this process
 
+# %% ../nbs/03_train.ipynb #72766918
 def set_threads(n:int|None, # CPU threads for every training of this process (None: `cpu_threads()` decides)
                ):
     "Fix the number of CPU threads every trainer of this process uses (the command line's --threads)."
@@ -240,6 +250,7 @@ def set_threads(n:int|None, # CPU threads for every training of this process (No
         raise LotteryError(f"threads must be a whole number >= 1, not {n!r}")
     _THREADS = n
 
+# %% ../nbs/03_train.ipynb #46c52dbd
 def cpu_threads(slots:int|None=None, # trainings sharing this machine's cores (default: those training here now)
                ) -> int:
     "The CPU threads a training uses: `set_threads`' number, else $LOTTERY_NB_THREADS, else its share of the physical cores."
@@ -247,22 +258,27 @@ def cpu_threads(slots:int|None=None, # trainings sharing this machine's cores (d
     if (env := os.environ.get('LOTTERY_NB_THREADS', '').strip()).isdigit() and int(env) > 0: return int(env)
     return max(1, physical_cores() // max(1, slots if slots is not None else trainings_here()))
 
+# %% ../nbs/03_train.ipynb #3df3f86f
 def _trainings_dir() -> Path:
     return Path(tempfile.gettempdir())/f"lottery_nb-{os.getuid() if hasattr(os, 'getuid') else 'user'}"/'training'
 
+# %% ../nbs/03_train.ipynb #6817eb4d
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0); return True
     except ProcessLookupError: return False
     except (PermissionError, OSError): return True
 
+# %% ../nbs/03_train.ipynb #c3fed7af
 def trainings_here() -> int:
     "How many processes of this user are training on this machine's CPU now (each registers while it trains), at least 1."
     d = _trainings_dir()
     pids = [int(p.name) for p in d.glob('[0-9]*')] if d.is_dir() else []
     return max(1, sum(_alive(p) for p in pids) + (os.getpid() not in pids))
 
+# %% ../nbs/03_train.ipynb #a2005bef
 _HELD = [0]   # how deep this process is in `training_here` (a fit holds it while its epochs do too)
 
+# %% ../nbs/03_train.ipynb #0d9c8668
 @contextlib.contextmanager
 def training_here():
     "Register this process as one training on the CPU while the block runs, so that the trainings here share the cores."
@@ -283,6 +299,7 @@ def autocast_for(device:torch.device, precision:str='fp32', # 'bf16', 'fp16' or 
     if precision not in _DTYPES: return nullcontext()
     return torch.autocast(device.type, dtype=_DTYPES[precision], cache_enabled=False)
 
+# %% ../nbs/03_train.ipynb #a0c473fd
 def loss_per_net(out, yb, reduction:str='mean', # 'mean' or 'sum' over the batch
                  **kw, # passed to `F.cross_entropy`, e.g. label_smoothing
                 ):
@@ -291,10 +308,12 @@ def loss_per_net(out, yb, reduction:str='mean', # 'mean' or 'sum' over the batch
     per = F.cross_entropy(out.float().permute(1, 2, 0), yb[:, None].expand(-1, out.shape[0]), reduction='none', **kw)
     return per.mean(0) if reduction == 'mean' else per.sum(0)
 
+# %% ../nbs/03_train.ipynb #73459fef
 def _per_image(t, n:int):
     "A summed tensor (one value, or one per network) divided by the number of images, as Python floats."
     return t.item() / n if t.ndim == 0 else [v / n for v in t.tolist()]
 
+# %% ../nbs/03_train.ipynb #a77d9817
 @torch.no_grad()
 def evaluate(model:nn.Module, split, # a `lottery_nb.data.Split`
              bs:int=1024, plan:StepPlan|None=None, # precision and layout (default: float32)
@@ -339,6 +358,7 @@ class CudaGraph:
 
     def replay(self): self.graph.replay()
 
+# %% ../nbs/03_train.ipynb #062204d2
 class EagerGraph:
     "`CudaGraph`'s contract without CUDA: capture runs `fn` once, each later replay runs it again into the same output tensor."
     def warm(self, fn): return fn()
@@ -349,15 +369,18 @@ class EagerGraph:
         if self.fresh: self.fresh = False   # the capture already did this step's work
         else: self.out.copy_(self.fn())
 
+# %% ../nbs/03_train.ipynb #8f208f78
 def _weak(fn):
     "`fn` as a zero-argument callable that returns it: weakly for a bound method, so its object is freed by reference counting."
     return weakref.WeakMethod(fn) if inspect.ismethod(fn) else (lambda: fn)
 
+# %% ../nbs/03_train.ipynb #62d00dfc
 def _root(e:BaseException) -> BaseException:
     "The first exception of a chain: after a failed capture, CUDA's own error rather than the one the capture's exit raised."
     while e.__context__ is not None and e.__context__ is not e: e = e.__context__
     return e
 
+# %% ../nbs/03_train.ipynb #d756fa81
 class GraphedStep:
     "`step(xb, yb)` captured as a graph after `warmup` ordinary calls, then replayed with each batch copied into its inputs."
     def __init__(self, step, # the step function: (images, labels) -> loss tensor (a trainer's method is held weakly)
@@ -408,6 +431,7 @@ class _OpCounter(TorchDispatchMode):
         if not view: self.n += 1
         return func(*args, **(kwargs or {}))
 
+# %% ../nbs/03_train.ipynb #bc6983a5
 def count_ops(fn, *args, **kwargs) -> int:
     "How many operations that compute or allocate `fn(*args, **kwargs)` dispatches (views left out): on a GPU, about the kernels it launches."
     with _OpCounter() as c: fn(*args, **kwargs)
@@ -416,11 +440,13 @@ def count_ops(fn, *args, **kwargs) -> int:
 # %% ../nbs/03_train.ipynb #6c1648ad
 def _per_net(x) -> list: return x if isinstance(x, list) else [x]   # `evaluate`'s values, one per network
 
+# %% ../nbs/03_train.ipynb #473f93d6
 class _Plain:
     "A trainer's step run as it is, holding the trainer weakly: a trainer is freed as soon as it is dropped, graph and all."
     def __init__(self, step): self.fn = _weak(step)
     def __call__(self, xb, yb): return self.fn()(xb, yb)
 
+# %% ../nbs/03_train.ipynb #80a4f424
 class Trainer:
     "Train `model` on `data` with SGD under `cfg`, keeping `mask`ed weights at zero and calling `cbs`."
     def __init__(self, model:nn.Module, data:Data, cfg:TrainConfig|None=None,
@@ -490,6 +516,7 @@ def set_mask(self:Trainer, mask:dict|None):
     self.mask = new
     self.apply_mask()
 
+# %% ../nbs/03_train.ipynb #ba3e0a0d
 @patch
 @torch.no_grad()
 def apply_mask(self:Trainer):
@@ -513,6 +540,7 @@ def _step(self:Trainer, xb, yb) -> torch.Tensor:
     self.apply_mask()
     return loss.detach()
 
+# %% ../nbs/03_train.ipynb #85487bb9
 @patch
 def _first_compiled_step(self:Trainer, xb, yb) -> torch.Tensor:
     "The first step through torch.compile; if compiling fails, say why and go on without it from where the step began."
@@ -533,17 +561,20 @@ def _set_lr(self:Trainer):
     self.lr_now = self.cfg.lr * lr_factor(self.cfg, self.iteration, self.iters_per_epoch)
     self.lr.fill_(self.lr_now)
 
+# %% ../nbs/03_train.ipynb #5c817db2
 @patch
 def ready_train(self:Trainer):
     "The training split as this trainer's step takes it (made once, see `lottery_nb.data.Ready`)."
     return self.data.train.ready(self.plan.dtype, 4 if self.augment else 0)
 
+# %% ../nbs/03_train.ipynb #762aa6e8
 @patch
 def _batches(self:Trainer):
     "One pass's batches, in the order (and with the augmentation) this trainer's generator draws next."
     return self.ready_train().batches(self.cfg.batch_size, shuffle=True, augment=self.augment, generator=self.gen,
                                       drop_last=True, channels_last=self.plan.channels_last)
 
+# %% ../nbs/03_train.ipynb #682ff86a
 @patch
 @contextlib.contextmanager
 def running(self:Trainer):
@@ -562,12 +593,14 @@ def running(self:Trainer):
             finally: torch.set_num_threads(was)
     else: yield
 
+# %% ../nbs/03_train.ipynb #63bf0233
 @patch
 def train_epoch(self:Trainer, steps:int|None=None, # a fresh pass of this many batches only (a benchmark times a few)
                ):
     "The rest of the current pass over the training split (to the end of training, if sooner); its mean training loss."
     with self.running(): return self._train_epoch(steps)
 
+# %% ../nbs/03_train.ipynb #ee2cfbfe
 @patch
 def _train_epoch(self:Trainer, steps:int|None=None):
     self.model.train()
@@ -587,6 +620,7 @@ def _train_epoch(self:Trainer, steps:int|None=None):
         if self._evaluates_at(self.iteration): self.record()
     return _per_image(total, max(n, 1))
 
+# %% ../nbs/03_train.ipynb #655c7dcd
 @patch
 def start_at(self:Trainer, k:int, # the iteration to begin at, e.g. a rewind point
             ):
@@ -608,12 +642,14 @@ def check_loss(loss:list, # an epoch's training loss, one per network
         raise LotteryError(f"the training loss{who} became {loss[bad[0]]} in epoch {epoch}: the training diverged "
                            f"(try a lower lr, or check the weights it started from); {kept}")
 
+# %% ../nbs/03_train.ipynb #2523973c
 @patch
 def _evaluates_at(self:Trainer, it:int) -> bool:
     "Whether a record is made at iteration `it`: every `eval_every`, at each of `eval_at`, and at the end."
     every = self.cfg.eval_every
     return it == self.total or it in self.cfg.eval_at or (every is not None and it % every == 0)
 
+# %% ../nbs/03_train.ipynb #638a2aef
 @patch
 def record(self:Trainer):
     "Evaluate now and add a record to each network's history: training loss since the last one, test (and validation) loss and accuracy."
@@ -638,6 +674,7 @@ def record(self:Trainer):
     self._since = [torch.zeros((), device=self.device), 0]
     self._mark = time.perf_counter()
 
+# %% ../nbs/03_train.ipynb #12f7f099
 @patch
 def eval_split(self:Trainer, split) -> tuple:
     "`evaluate` on `split` as this trainer computes (compiled, if it is); a compile that fails here falls back as in training."
@@ -648,6 +685,7 @@ def eval_split(self:Trainer, split) -> tuple:
         self.fwd = self.model
         return evaluate(self.model, split, self.cfg.eval_batch_size, self.plan)
 
+# %% ../nbs/03_train.ipynb #5aedb0a6
 @patch
 def fit(self:Trainer) -> list:
     "Train for `cfg`'s length (or until a callback sets `stop`); the history (of each network, when several train)."
@@ -664,6 +702,7 @@ def fit(self:Trainer) -> list:
         self.bar = None
     return self.history if self.n == 1 else self.histories
 
+# %% ../nbs/03_train.ipynb #e3dd29bc
 @patch
 def _fit(self:Trainer):
     "Train to the end, or until a callback sets `stop`."
@@ -682,6 +721,7 @@ def early_stop(history:list) -> dict|None:
     recs = [h for h in history if 'val_loss' in h]
     return min(recs, key=lambda h: h['val_loss']) if recs else None
 
+# %% ../nbs/03_train.ipynb #a50671de
 def acc_at(history:list, it:int) -> float|None:
     "The test accuracy recorded at iteration `it` (None if no record was made there)."
     return next((h['test_acc'] for h in history if h['iteration'] == it), None)
@@ -696,6 +736,7 @@ def state_dict(self:Trainer) -> dict:
                 mask={k: v.cpu() for k, v in self.mask.items()},
                 **({'scaler': self.scaler.state_dict()} if self.scaler else {}))
 
+# %% ../nbs/03_train.ipynb #42bc766a
 @patch
 def load_state_dict(self:Trainer, sd:dict):
     "Continue from a `state_dict()` saved earlier with the same config, on any device (each part is moved where it belongs)."
@@ -716,6 +757,7 @@ def load_state_dict(self:Trainer, sd:dict):
     self.set_mask(sd.get('mask') or None)
     self._recapture()   # the optimiser's buffers are new tensors
 
+# %% ../nbs/03_train.ipynb #88c26c9c
 @patch
 def _resume_order(self:Trainer, sd:dict):
     "Continue the data order of a state: exactly when it was written on this kind of device, else from a fresh, deterministic seed."
@@ -727,12 +769,14 @@ def _resume_order(self:Trainer, sd:dict):
          f"continue on {self.device.type}, so it goes on with an order drawn from the seed and the iteration "
          "(the same every time, but not the order the first device would have drawn)")
 
+# %% ../nbs/03_train.ipynb #b8277187
 def _histories(saved:list, n:int) -> list[list[dict]]:
     "Each network's history from a state file: one list per network (lottery_nb 0.1 kept one list, of lists for several)."
     if not saved or isinstance(saved[0], list): return [list(h) for h in saved] if saved else [[] for _ in range(n)]
     per = [k for k, v in saved[0].items() if isinstance(v, list)]
     return [[{k: (v[i] if k in per else v) for k, v in h.items()} for h in saved] for i in range(n)]
 
+# %% ../nbs/03_train.ipynb #70313bde
 @patch
 def resume(self:Trainer, path:str|Path) -> bool:
     "Continue from the state file at `path` if there is one (and say whether there was); one that cannot be resumed is one error saying to delete it."
@@ -746,18 +790,22 @@ def resume(self:Trainer, path:str|Path) -> bool:
         raise LotteryError(f"cannot resume from {path}: {why}. Delete it to start this training again") from e
     return True
 
+# %% ../nbs/03_train.ipynb #270258b2
 def has_state(path:str|Path) -> bool:
     "Whether a trainer's state file is at `path` (or lottery_nb 0.1's `.pt` beside it)."
     return Path(path).exists() or Path(path).with_suffix('.pt').exists()
 
+# %% ../nbs/03_train.ipynb #f214dfcb
 def drop_state(path:str|Path):
     "Remove a trainer's state file (and lottery_nb 0.1's `.pt`) once its training has finished."
     Path(path).unlink(missing_ok=True); Path(path).with_suffix('.pt').unlink(missing_ok=True)
 
+# %% ../nbs/03_train.ipynb #f0b95282
 def save_train_state(sd:dict, path:str|Path) -> Path:
     "Write a trainer's `state_dict()` as one safetensors file (tensors, and the rest as JSON in its header): it cannot carry code."
     return save_tree(sd, path)
 
+# %% ../nbs/03_train.ipynb #8e9b7261
 def load_train_state(path:str|Path) -> dict:
     "A trainer's state file, read onto the CPU whatever device wrote it; `Trainer.load_state_dict` moves each part where it belongs."
     path = Path(path)
@@ -779,6 +827,7 @@ def save_checkpoint(path:str|Path, model:nn.Module, arch:dict, # {'name': ..., a
     obj = dict(state_dict=sd, arch=arch['name'], model_kwargs={k: v for k, v in arch.items() if k != 'name'}, **extra)
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
+# %% ../nbs/03_train.ipynb #e01dcc53
 def load_checkpoint(path:str|Path,
                     trust:bool=False, # let the file import what it asks for (only for a file you trust; see `lottery_nb.files.torch_load`)
                    ) -> dict:

@@ -21,9 +21,13 @@ SEED_RULES = {   # how a variant's seed at a level comes from the study's seed: 
     'offset': lambda v, s, l: s + v.seed_offset + l,       # lottery_nb before 0.2: seed s at level l repeats s+1 at l-1
 }
 
+# %% ../nbs/04a_variants.ipynb #154d0e30
 def _same(rewind:dict, arch:dict, seed:int) -> dict: return rewind   # the weights the ticket starts from
+
+# %% ../nbs/04a_variants.ipynb #44805d2d
 def _fresh(rewind:dict, arch:dict, seed:int) -> dict: return reinit_state(arch, seed)   # the re-initialised control's
 
+# %% ../nbs/04a_variants.ipynb #3dd6286e
 @dataclass(frozen=True)
 class Variant:
     "One way of training a level's sparsity: its name, how it is described and drawn, and how it builds its start."
@@ -51,6 +55,7 @@ class Variant:
 # %% ../nbs/04a_variants.ipynb #51d9710b
 VARIANTS:dict[str, Variant] = {}
 
+# %% ../nbs/04a_variants.ipynb #83830247
 def register(v:Variant) -> Variant:
     "Add variant `v` to `VARIANTS` (a name already there is one clear error)."
     if v.name in VARIANTS: raise LotteryError(f"a variant named {v.name!r} is registered already")
@@ -59,15 +64,18 @@ def register(v:Variant) -> Variant:
     VARIANTS[v.name] = v
     return v
 
+# %% ../nbs/04a_variants.ipynb #41edef1e
 def control_names() -> tuple[str, ...]:
     "The names of every registered control, in the order they were registered."
     return tuple(n for n, v in VARIANTS.items() if v.control)
 
+# %% ../nbs/04a_variants.ipynb #d850f406
 def get_variant(name:str) -> Variant:
     "The registered variant called `name`."
     if name not in VARIANTS: raise LotteryError(f"unknown variant {name!r}: choose from {', '.join(VARIANTS)}")
     return VARIANTS[name]
 
+# %% ../nbs/04a_variants.ipynb #30c5b732
 def check_controls(names) -> tuple[str, ...]:
     "`names` as a tuple if each is a registered control, else one clear error listing them."
     if bad := [c for c in names if c not in control_names()]:
@@ -107,6 +115,7 @@ def start(v:Variant, # the variant
     m = own if v.own_mask is not None else mask
     return extract_ticket(v.weights(rewind, arch, seed), mask=m)[0], m
 
+# %% ../nbs/04a_variants.ipynb #b154810c
 def parent_of(level:int) -> str:
     "The variant at level-1 whose trained weights are ranked to prune `level`: the dense network, then each level's ticket."
     return 'dense' if level == 1 else 'ticket'

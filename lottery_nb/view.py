@@ -27,6 +27,7 @@ __all__ = ['VIEW_VERSION', 'MAX_POINTS', 'FULL_PICTURE', 'jsonable', 'b64', 'bit
 # %% ../nbs/06a_view.ipynb #196babbf
 VIEW_VERSION = 1
 
+# %% ../nbs/06a_view.ipynb #7b02ee65
 # ---- encoding
 def jsonable(x):
     "`x` with NumPy and torch values made plain, and NaN or infinity as None (JSON has no NaN)."
@@ -37,18 +38,22 @@ def jsonable(x):
     if isinstance(x, (float, np.floating)): return float(x) if math.isfinite(x) else None
     return x
 
+# %% ../nbs/06a_view.ipynb #9424ebcb
 def b64(a:np.ndarray) -> str:
     "The raw little-endian bytes of `a`, base64: how the view carries big arrays to the browser."
     return base64.b64encode(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder('<')).tobytes()).decode()
 
+# %% ../nbs/06a_view.ipynb #47a630e9
 def bits(mask:torch.Tensor) -> str:
     "A bool mask, flattened in C order, one bit per weight (most significant bit first), base64."
     return b64(np.packbits(mask.flatten().numpy().astype(bool)))
 
+# %% ../nbs/06a_view.ipynb #79358668
 def quantize(x:np.ndarray, top:float) -> str:
     "Values in [0, top] as base64 uint16 (0..65535): 1/65535 of the range is finer than any plot."
     return b64(np.clip(np.round(np.asarray(x, float) / (top or 1.0) * 65535), 0, 65535).astype(np.uint16))
 
+# %% ../nbs/06a_view.ipynb #b0ffa100
 def log_quantize(x:np.ndarray, lo:float, hi:float) -> str:
     "Values >= 0 as base64 uint8 on a log scale, `lo` (and below) -> 0 .. `hi` -> 255: steps of a few percent, enough to read |w| off a hover."
     l = np.log10(np.maximum(np.asarray(x, float), lo))
@@ -59,8 +64,10 @@ def log_quantize(x:np.ndarray, lo:float, hi:float) -> str:
 # ---- the study's numbers, level by level
 def study_name(run:ImpRun) -> str: return Path(run.out).resolve().name
 
+# %% ../nbs/06a_view.ipynb #46247e0e
 def _round(x, d=5): return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else round(float(x), d)
 
+# %% ../nbs/06a_view.ipynb #36a628bf
 def input_picture(run:ImpRun) -> dict|None:
     "The mean training image of the study's dataset (H x W, grey, 0..255) from `input_mean.safetensors` or the dataset's files; None if neither is here."
     try: m = run.tensors('input_mean')['mean']
@@ -71,16 +78,19 @@ def input_picture(run:ImpRun) -> dict|None:
     m = m.float().mean(0) if m.ndim == 3 else m.float()
     return dict(shape=list(m.shape), mean=b64(m.round().clamp(0, 255).to(torch.uint8).numpy()))
 
+# %% ../nbs/06a_view.ipynb #6c970537
 def _unit_seconds(run:ImpRun) -> float|None:
     "The median time one unit of this study took to train (for time estimates)."
     secs = [m['seconds'] for m in run.results() if m.get('seconds')]
     return statistics.median(secs) if secs else None
 
+# %% ../nbs/06a_view.ipynb #a53ba2d0
 def _epochs(run:ImpRun) -> float:
     "How many epochs a unit of this study trains: as its finished units recorded, else as its config says."
     ends = [m['history'][-1]['epoch'] for m in run.results()]
     return max(ends) if ends else run.cfg.train_config().epochs
 
+# %% ../nbs/06a_view.ipynb #fb101aff
 def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
     "One line per level view saying what to notice there."
     i = run.cfg.levels().index(level)
@@ -125,6 +135,7 @@ def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
     except LotteryError: layers = f"Level {level}'s mask is made when level {level - 1}'s ticket has trained."
     return dict(acc=acc, curves=curves, layers=layers)
 
+# %% ../nbs/06a_view.ipynb #e54cdf96
 def group_leads(group:SeedGroup) -> dict:
     "Per control, per level (None at level 0): the ticket's lead in final accuracy over it, paired by seed, and whether it holds."
     out = {}
@@ -133,6 +144,7 @@ def group_leads(group:SeedGroup) -> dict:
                                 n=d['n'], holds=holds(d)) for d in per.values()]
     return out
 
+# %% ../nbs/06a_view.ipynb #bfd9d8a4
 def lead_note(group:SeedGroup|None, leads:dict|None, level:int) -> str:
     "One sentence per control on whether the ticket's lead at `level` is beyond seed noise (a single study cannot say)."
     if level == 0: return ''
@@ -148,6 +160,7 @@ def lead_note(group:SeedGroup|None, leads:dict|None, level:int) -> str:
                     f"{100 * d['hi']:+.2f}, p = {d['p']:.3g}): {verdict}")
     return (f" The ticket's lead, paired by seed over {len(group.seeds)} seeds: " + '; '.join(said) + '.') if said else ''
 
+# %% ../nbs/06a_view.ipynb #5533802f
 def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
     "A level's notes, led by a plain line for each of its damaged units and how to mend them."
     if not damage: return notes
@@ -155,11 +168,13 @@ def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
     return {**notes,
             'acc': f"{lines} `lottery-nb imp --out {run.out} --resume` mends it (training again what needs it), bitwise as it was. " + notes['acc']}
 
+# %% ../nbs/06a_view.ipynb #d8bb38d5
 def _band(xs:list) -> tuple:
     "(mean, mean - sd, mean + sd) of one number over seeds, rounded (the band is None for fewer than two)."
     m, sd = mean_sd(xs)
     return _round(m), (None if sd is None else [_round(m - sd), _round(m + sd)])
 
+# %% ../nbs/06a_view.ipynb #9955269e
 def group_curves(group:SeedGroup, level:int, variant:str) -> dict|None:
     "A unit's test-accuracy curve as the mean over the seeds that finished it, with ± 1 sd (None if none has)."
     hs = [m['history'] for r in group.runs.values() if (m := r.metrics(level, variant))]
@@ -168,6 +183,7 @@ def group_curves(group:SeedGroup, level:int, variant:str) -> dict|None:
     pts = [_band([h[i]['test_acc'] for h in hs]) for i in range(n)]
     return dict(x=[h['epoch'] for h in hs[0][:n]], y=[p[0] for p in pts], band=[p[1] for p in pts], n=len(hs))
 
+# %% ../nbs/06a_view.ipynb #38efc4e5
 def group_bands(group:SeedGroup, tab:dict) -> tuple[dict, dict]:
     "`tab`'s test accuracy replaced by the mean over the group's seeds, and each variant's ± 1 sd band per level."
     acc, bands = group.accuracy(), {}
@@ -177,6 +193,7 @@ def group_bands(group:SeedGroup, tab:dict) -> tuple[dict, dict]:
         bands[v] = [None if sd is None else [_round(m - sd), _round(m + sd)] for m, sd in zip(a['mean'], a['sd'])]
     return tab, bands
 
+# %% ../nbs/06a_view.ipynb #7994d6df
 def stability_summary(run:ImpRun) -> dict|None:
     "The study's instability sweep (the dense level's, else the first level's that has one) as the explorer draws it; None without one."
     from lottery_nb.stability import sweep_results, sweep_damage
@@ -210,15 +227,18 @@ def stability_summary(run:ImpRun) -> dict|None:
                         keep=[_barrier(r) for r in keep], sparse=sparse)
     return None
 
+# %% ../nbs/06a_view.ipynb #f2742d75
 def _barrier(r:dict) -> dict:
     "A k's barrier as the explorer draws it: the mean, and its sd over the replicate pairs (None for one pair)."
     return dict(k=r['k'], barrier=jsonable(r['barrier']), barrier_sd=jsonable(r.get('barrier_sd')), pairs=r.get('pairs', 1))
 
+# %% ../nbs/06a_view.ipynb #121a99b5
 def _sweep_config(here:Path) -> dict:
     "The config a sweep's sweep.json holds ({} without one)."
     try: return load_json(here/'sweep.json').get('config', {})
     except (LotteryError, AttributeError): return {}
 
+# %% ../nbs/06a_view.ipynb #d48b517a
 def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd
                  ) -> dict:
     "Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per level; JSON-safe."
@@ -271,6 +291,7 @@ MAX_POINTS = 800         # weights drawn in the init-against-trained scatter, pe
 
 FULL_PICTURE = 65_536    # a matrix up to this size is drawn weight by weight; bigger ones in blocks
 
+# %% ../nbs/06a_view.ipynb #d42ecf7e
 def why_no_weights(run:ImpRun, level:int) -> str|None:
     "Why the weights that chose `level`'s mask cannot be shown (None if they can)."
     if level == 0:
@@ -288,6 +309,7 @@ def why_no_weights(run:ImpRun, level:int) -> str|None:
                 "Studies made by `lottery-nb imp` or `ImpRun` keep them: make one and explore it.")
     return None
 
+# %% ../nbs/06a_view.ipynb #5c9566e6
 def _hist(h:dict, bins:int=60) -> dict:
     "The four histograms of `weight_histogram` (|w| trained and at the start, kept and pruned) on shared bins from 0."
     top = max([float(np.max(h[k])) for k in ('trained_kept', 'trained_pruned', 'init_kept',
@@ -297,17 +319,20 @@ def _hist(h:dict, bins:int=60) -> dict:
                 **{k: np.histogram(h[k], edges)[0].tolist() for k in ('trained_kept', 'trained_pruned', 'init_kept',
                                                                       'init_pruned')})
 
+# %% ../nbs/06a_view.ipynb #997716b7
 def _surviving(h:dict) -> tuple:
     "A layer's surviving weights from `weight_histogram`: |w| at the start, |w| trained, and whether each was kept."
     return (np.concatenate([h['init_kept'], h['init_pruned']]),
             np.concatenate([h['trained_kept'], h['trained_pruned']]),
             np.r_[np.ones(len(h['init_kept']), bool), np.zeros(len(h['init_pruned']), bool)])
 
+# %% ../nbs/06a_view.ipynb #78e8c755
 def _scatter_corr(h:dict) -> float:
     "The correlation of |w| at the start and trained over a layer's surviving weights."
     init, trained, _ = _surviving(h)
     return float(np.corrcoef(init, trained)[0, 1]) if len(init) > 2 and init.std() and trained.std() else math.nan
 
+# %% ../nbs/06a_view.ipynb #6289be55
 def _scatter(h:dict, seed:int) -> dict:
     "A random sample of `MAX_POINTS` surviving weights: |w| at the start and trained (uint16), and whether each was kept."
     init, trained, kept = _surviving(h)
@@ -317,11 +342,13 @@ def _scatter(h:dict, seed:int) -> dict:
                 trained=quantize(trained[pick], tt), trained_top=tt,
                 kept=b64(np.packbits(kept[pick])), threshold=h['threshold'])
 
+# %% ../nbs/06a_view.ipynb #ecd43dfa
 def _w(weights, lo_hi):
     "Every |w| of a layer, log-quantized, for the mask's hover."
     return None if weights is None else dict(w=log_quantize(weights.abs().float().numpy().ravel(), *lo_hi),
                                              lo=lo_hi[0], hi=lo_hi[1])
 
+# %% ../nbs/06a_view.ipynb #d715d302
 def picture(mask:torch.Tensor, weights:torch.Tensor|None, input_shape:tuple|None) -> dict:
     "The mask of one layer as the browser draws it: a linear layer on the image as a map over the input pixels, a conv layer as its kernels, any other matrix as itself."
     lo_hi = None
@@ -362,6 +389,7 @@ def _init_note(h:dict) -> str:
             f"|w| {k:.3g} against {p:.3g}"
             " (tick 'at the start too' to see them).")
 
+# %% ../nbs/06a_view.ipynb #92a6d8e3
 def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:
     "One line per layer view saying what to notice there."
     kept, total = int(mask.sum()), mask.numel()
@@ -399,6 +427,7 @@ def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:
                           + (f"; {int((rows == 0).sum())} units have lost every input" if int((rows == 0).sum()) else '') + '.')
     return out
 
+# %% ../nbs/06a_view.ipynb #e76eea68
 def level_detail(run:ImpRun, level:int, img:dict|None=None) -> dict|None:
     "Per layer of `level`: its density, histogram, scatter, picture and notes (None if the level's mask is not made yet)."
     try: mask = run.mask(level)
@@ -416,12 +445,14 @@ def level_detail(run:ImpRun, level:int, img:dict|None=None) -> dict|None:
                           notes=layer_notes(run, level, layer, m, h, pic, img))
     return jsonable(out)
 
+# %% ../nbs/06a_view.ipynb #8a90aec5
 def study_view(run:ImpRun, group:SeedGroup|None=None) -> dict:
     "A study's whole view: `summary`, the mean `input` image, and `detail` of every level whose mask exists."
     img = input_picture(run)
     return dict(summary=study_summary(run, group), input=img,
                 detail={str(l): d for l in run.cfg.levels() if (d := level_detail(run, l, img)) is not None})
 
+# %% ../nbs/06a_view.ipynb #78a15228
 def strip_weights(detail:dict) -> dict:
     "A level's detail without the |w| of every weight that mask hovers show: a tenth of the size, for snapshots kept in notebooks."
     return {k: {**d, 'picture': {a: b for a, b in d['picture'].items() if a not in ('w', 'lo', 'hi')}} for k,

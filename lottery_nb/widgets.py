@@ -28,11 +28,15 @@ __all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'expl
 JS = Path(lottery_nb.__file__).parent/'explorer.js'   # the explorer's browser code (an ES module)
 MIME = 'application/vnd.lottery-nb.explorer+json'   # an explorer's saved state, kept in notebooks for the HTML docs
 
+# %% ../nbs/07_widgets.ipynb #a0634200
 class PlotlyJS(W.Widget):
     "plotly.js itself: one widget model, sent to the browser once per kernel and shared by every explorer on the page."
     source = T.Unicode().tag(sync=True)
 
+# %% ../nbs/07_widgets.ipynb #cbf9ecc5
 _PLOTLY = None
+
+# %% ../nbs/07_widgets.ipynb #e50cc9fe
 def plotly_js() -> PlotlyJS:
     "The kernel's one `PlotlyJS` (made again if it was closed)."
     global _PLOTLY
@@ -45,9 +49,11 @@ def plotly_js() -> PlotlyJS:
 class Cancelled(Exception):
     "Raised inside a training thread to stop it at once (the epochs it finished stay on disk)."
 
+# %% ../nbs/07_widgets.ipynb #c85803de
 def _secs(s:float) -> str:
     return f"{max(1, round(s))} s" if s < 90 else f"{round(s / 60)} min" if s < 5400 else f"{s / 3600:.1f} h"
 
+# %% ../nbs/07_widgets.ipynb #f92daf99
 class _Live:
     "Feeds an `Explorer`'s status line, progress bar and live curve from a study's events; stops the training when asked."
     def __init__(self, ex): self.ex, self.last = ex, 0.0
@@ -71,6 +77,7 @@ class _Live:
                         y=[[h['test_acc'] for h in x] for x in hs])
             self.ex._set_status(progress=[e.iteration, e.total], live=live)
 
+# %% ../nbs/07_widgets.ipynb #b7b7bfc0
 _TRAINING:dict = {}    # study directory -> the explorer training it, so two never write one study at once
 
 # %% ../nbs/07_widgets.ipynb #b1a2deb3
@@ -79,6 +86,7 @@ def _study(study) -> tuple[ImpRun, SeedGroup|None]:
     if isinstance(study, (str, Path)): study = open_study(study, progress=False)
     return (study.first, study) if isinstance(study, SeedGroup) else (study, None)
 
+# %% ../nbs/07_widgets.ipynb #0df4f28b
 class Explorer(anywidget.AnyWidget):
     "An IMP study's explorer, drawn in the browser: a level slider, a layer choice and linked views, all switched on the client."
     _esm = JS
@@ -134,6 +142,7 @@ def _detail_key(self:Explorer, level:int) -> tuple:
     "What a level's detail depends on: whether its mask exists and its parent has trained."
     return (level == 0 or self.run.is_done(level - 1, parent_of(level)), self.run.has_mask(level))
 
+# %% ../nbs/07_widgets.ipynb #27faf896
 @patch
 def offers(self:Explorer) -> dict:
     "Per level: the controls this study left out that can be trained now, each with a time estimate from the study's own epochs."
@@ -146,6 +155,7 @@ def offers(self:Explorer) -> dict:
         if left: out[str(l)] = [dict(variant=c, seconds=secs) for c in left]
     return out
 
+# %% ../nbs/07_widgets.ipynb #11d0475d
 @patch
 def refresh(self:Explorer):
     "Re-read the study from disk: new results, masks and weights appear in the views (called as training goes)."
@@ -170,6 +180,7 @@ def _static(view:dict, level:int, layer:str, weights:bool=True, log_scale:bool=F
                 log_scale=log_scale,
                 mode='static', status={}, offer={})
 
+# %% ../nbs/07_widgets.ipynb #271e7bf6
 @patch
 def state(self:Explorer, weights:bool=True # keep the |w| that mask hovers show (the largest part)
          ) -> dict:
@@ -177,12 +188,14 @@ def state(self:Explorer, weights:bool=True # keep the |w| that mask hovers show 
     return _static(dict(summary=self.summary, detail=self.detail, input=self.input), self.level, self.layer, weights,
                    self.log_scale)
 
+# %% ../nbs/07_widgets.ipynb #804b1811
 @patch
 def _repr_mimebundle_(self:Explorer, **kw):
     data, md = anywidget.AnyWidget._repr_mimebundle_(self, **kw)
     data[MIME] = self.state(weights=False)   # what the HTML docs draw; JupyterLab draws the live widget instead
     return data, md
 
+# %% ../nbs/07_widgets.ipynb #92c0a749
 @patch
 def _ipython_display_(self:Explorer, **kw):
     from IPython.display import display
@@ -191,6 +204,7 @@ def _ipython_display_(self:Explorer, **kw):
     data, md = self._repr_mimebundle_()
     display(data, metadata=md, raw=True, display_id=did)
 
+# %% ../nbs/07_widgets.ipynb #3e947fe9
 @patch
 def _snapshot(self:Explorer):
     "Bring this explorer's saved outputs up to date (after training, so a notebook keeps the finished study)."
@@ -204,9 +218,11 @@ def _snapshot(self:Explorer):
 @patch
 def _set_status(self:Explorer, **kw): self.status = {**self.status, **kw}
 
+# %% ../nbs/07_widgets.ipynb #95f8215f
 @patch(as_prop=True)
 def busy(self:Explorer) -> bool: return self.thread is not None and self.thread.is_alive()
 
+# %% ../nbs/07_widgets.ipynb #70f0f2e9
 @patch
 def _begin(self:Explorer, what:str, work):
     "Run `work(on_event)` in a background thread, on a copy of the study if it cannot be written (a bundled or read-only one)."
@@ -242,6 +258,7 @@ def _begin(self:Explorer, what:str, work):
     self.thread.start()
     return self
 
+# %% ../nbs/07_widgets.ipynb #e0e472ff
 @patch
 def train_control(self:Explorer, variant:str, # a control this study left out: 'reinit', 'random' or 'shuffled'
                   level:int|None=None, # the level (default: the selected one)
@@ -256,11 +273,13 @@ def train_control(self:Explorer, variant:str, # a control this study left out: '
         raise LotteryError(f"level {level - 1}'s {parent_of(level)} must be trained before level {level}")
     return self._begin(f"{variant} at level {level}", lambda live: self.run.train_unit(level, variant, on_event=live))
 
+# %% ../nbs/07_widgets.ipynb #80dc2cd1
 @patch
 def start(self:Explorer) -> Explorer:
     "Train every unit of the study not trained yet, in the background (watch mode's Train)."
     return self._begin('the study', lambda live: self.run.run(on_unit=lambda m: self.refresh(), on_event=live))
 
+# %% ../nbs/07_widgets.ipynb #85f926d5
 @patch
 def measure_stability(self:Explorer, cfg=None, # a `lottery_nb.stability.StabilityConfig` (default: k = 0 alone)
                      ) -> Explorer:
@@ -269,16 +288,19 @@ def measure_stability(self:Explorer, cfg=None, # a `lottery_nb.stability.Stabili
     if self.group is not None: raise LotteryError("measure stability in one seed's study (explore its seed_N folder)")
     return self._begin('the instability sweep', lambda live: study_sweep(self.run, cfg).run(on_k=lambda r: self.refresh()))
 
+# %% ../nbs/07_widgets.ipynb #95e3ba99
 @patch
 def stop(self:Explorer):
     "Stop after the epoch in progress; everything finished stays on disk and `start` continues it."
     if self.busy: self.run.stop(); self._set_status(state='stopping', text='stopping after this epoch…')
 
+# %% ../nbs/07_widgets.ipynb #33764f8b
 @patch
 def cancel(self:Explorer):
     "Stop training now; the epochs already finished stay on disk."
     if self.busy: self._cancel = True; self.run.stop()
 
+# %% ../nbs/07_widgets.ipynb #fcbbbd9a
 @patch
 def wait(self:Explorer, timeout:float|None=None) -> Explorer:
     "Block until the training thread ends (for scripts, tests and notebooks run top to bottom)."
@@ -301,11 +323,13 @@ def _on_msg(self:Explorer, _, msg, buffers):
             threading.Timer(3.0, self._orphaned).start()
     except LotteryError as e: self._set_status(error=True, text=str(e))
 
+# %% ../nbs/07_widgets.ipynb #1d75a3c8
 @patch
 def _orphaned(self:Explorer):
     "Cancel training once no view of this explorer is left on the page."
     if self._views <= 0 and self.busy: self.cancel()
 
+# %% ../nbs/07_widgets.ipynb #635945dc
 @patch
 def close(self:Explorer,
           _close=anywidget.AnyWidget.close):   # (bound here: at exit the module's names are gone before widgets are)
@@ -323,6 +347,7 @@ def explore(run:ImpRun|SeedGroup|str|Path, # a study's directory (or a group of 
             return W.HTML(f"<div style='font-size:15px'>Nothing to explore yet: {html.escape(str(e))}</div>")
     return Explorer(run, level, layer)
 
+# %% ../nbs/07_widgets.ipynb #b656e066
 def watch(run:ImpRun # the study to train and watch
          ) -> Explorer:
     "The explorer in live mode: Train runs the study in the background and every view fills in as it goes; Stop ends it after the epoch in progress."
@@ -338,23 +363,27 @@ def explorer_js(classic:bool=False
     if end not in src: raise LotteryError(f"{JS} does not end with its export line")
     return src.replace(end, 'globalThis.LotteryExplorer = { render, staticModel, boot };') if classic else src
 
+# %% ../nbs/07_widgets.ipynb #9add2fd0
 def _json_script(obj) -> str:
     "`obj` as JSON that is safe inside a <script> element."
     return json.dumps(obj, allow_nan=False,
                       separators=(',', ':')).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 
+# %% ../nbs/07_widgets.ipynb #489155d0
 def embed(state:dict) -> str:
     "The HTML of one explorer drawn from `state`; the page must load plotly.js and `explorer_js(classic=True)`, and call `LotteryExplorer.boot()`."
     i = f"lnb-{uuid.uuid4().hex[:12]}"
     return (f'<div class="lnb-static" data-state="{i}"><noscript>The explorer needs JavaScript.</noscript></div>'
             f'<script type="application/json" id="{i}">{_json_script(state)}</script>')
 
+# %% ../nbs/07_widgets.ipynb #838b7bdb
 def page(body:str, title:str, scripts:str) -> str:
     "A whole HTML page around `body`."
     return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             'content="width=device-width, initial-scale=1">'
             f'<title>{html.escape(title)}</title></head>\n<body style="margin:16px">{body}\n{scripts}\n</body></html>\n')
 
+# %% ../nbs/07_widgets.ipynb #ede490d3
 def inline_scripts() -> str:
     "plotly.js (gzipped, unpacked by the browser) and the explorer, inline: a page that needs nothing else."
     from plotly.offline import get_plotlyjs
@@ -374,6 +403,7 @@ def static_state(run:ImpRun|SeedGroup, level:int|None=None, layer:str|None=None,
         raise LotteryError(f"no layer {layer!r} in this study: choose one of {', '.join(layers)}")
     return _static(v, level, layer or layers[0], weights)
 
+# %% ../nbs/07_widgets.ipynb #b2474f8d
 def export_html(run:ImpRun|str|Path, # the study, or its directory
                 out:str|Path, # the .html file to write
                 level:int|None=None, layer:str|None=None) -> Path:
@@ -389,6 +419,7 @@ def export_html(run:ImpRun|str|Path, # the study, or its directory
 # %% ../nbs/07_widgets.ipynb #e7a5c101
 _STATE_COLOURS = dict(done='#2a7', running='#27c', stale='#c70', failed='#c33', stopped='#888', submitted='#888')
 
+# %% ../nbs/07_widgets.ipynb #1f04ff9f
 class SweepWatcher(W.VBox):
     "A sweep's studies, one row each (state, units done, level, job, heartbeat), read again every `every` seconds while `live`."
     def __init__(self, root:str|Path, every:float=3, live:bool=True):
@@ -428,6 +459,7 @@ def refresh(self:SweepWatcher) -> list[dict]:
                        f"{sum(s['state'] == 'running' for s in rows)} running")
     return rows
 
+# %% ../nbs/07_widgets.ipynb #1b4ef4bc
 @patch
 def _watch(self:SweepWatcher):
     while not self._stop.wait(self.every):
@@ -435,11 +467,13 @@ def _watch(self:SweepWatcher):
         except LotteryError: continue   # a file caught mid-write: read it at the next look
         if all(s['state'] == 'done' for s in rows): break
 
+# %% ../nbs/07_widgets.ipynb #80a60e02
 @patch
 def stop(self:SweepWatcher):
     "Stop reading the files again."
     self._stop.set()
 
+# %% ../nbs/07_widgets.ipynb #a2785df1
 @patch
 def _show(self:SweepWatcher, ex):
     self.shown = ex
@@ -447,17 +481,20 @@ def _show(self:SweepWatcher, ex):
     with self.out: display(ex)
     return ex
 
+# %% ../nbs/07_widgets.ipynb #f213ad5f
 @patch
 def open_study(self:SweepWatcher, name:str) -> Explorer:
     "Show the study `name` in the explorer, below the table."
     return self._show(explore(self.sweep.study(name) or self.sweep.layout.study(name)))
 
+# %% ../nbs/07_widgets.ipynb #08525d19
 @patch
 def open_seeds(self:SweepWatcher, name:str) -> Explorer:
     "Show the seeds of the study `name`'s config together, as bands."
     key = next(k for k, ns in self.sweep.group_keys().items() if name in ns)
     return self._show(explore(self.sweep.group(key)))
 
+# %% ../nbs/07_widgets.ipynb #a3f3daf7
 def watch_sweep(root:str|Path, every:float=3) -> SweepWatcher:
     "A live table of the sweep in `root`: each study's state and progress; a click opens it in the explorer."
     return SweepWatcher(root, every)
