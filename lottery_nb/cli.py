@@ -22,7 +22,7 @@ from .masks import (prune, mask_from_weights, density, sparsity_table, extract_t
                     as_mask)
 from .variants import control_names
 from .runs import ImpConfig, ImpRun, PROTOCOLS
-from .layout import Layout, LOCK
+from .layout import Layout, TrainLayout, LOCK, RUN_JSON
 from .lock import Locked, holder
 from .seeds import SeedGroup, check_seeds, is_group, open_study
 from .sweep import Sweep, CLUSTERS
@@ -289,7 +289,7 @@ def run_config(a:argparse.Namespace) -> dict:
 # %% ../nbs/09_cli.ipynb #682f07fb
 def _check_out(out:Path, cfg:dict, resume:bool):
     "Check that `out` can take this run: new, or resumable with the same config (nothing is written)."
-    cfg_path = out/'config.json'
+    cfg_path = TrainLayout(out).config()
     if out.exists() and not out.is_dir(): raise LotteryError(f"--out {out} is a file: choose a directory")
     if cfg_path.exists():
         if not resume:
@@ -305,7 +305,7 @@ def _check_out(out:Path, cfg:dict, resume:bool):
 # %% ../nbs/09_cli.ipynb #fb69044e
 def _write_config(out:Path, cfg:dict):
     "Write the run's config.json (once its inputs are known good)."
-    save_json({**cfg, 'lottery_nb': lottery_nb.__version__, 'torch': torch.__version__}, out/'config.json')
+    save_json({**cfg, 'lottery_nb': lottery_nb.__version__, 'torch': torch.__version__}, TrainLayout(out).config())
 
 # %% ../nbs/09_cli.ipynb #6ddb0df7
 def _load_checkpoint(a:argparse.Namespace, path) -> dict:
@@ -331,19 +331,19 @@ def cmd_train(a:argparse.Namespace) -> int:
             raise LotteryError(f"{a.resume_from} holds a {cfg['arch']['name']}, but --model {a.model} was given: drop "
                                "--model (the checkpoint decides)")
         cfg['resume_from'] = str(Path(a.resume_from).resolve())
-    out = Path(a.out or f"runs/{cfg['arch']['name']}-{cfg['dataset']}-s{a.seed}")
+    out = Path(a.out or f"runs/{cfg['arch']['name']}-{cfg['dataset']}-s{a.seed}"); T = TrainLayout(out)
     dev = default_device(a.device)
     if not a.download: find_files(get_spec(cfg['dataset']), a.data_dir)  # fail before writing anything
     model, mask = _load_start(start, cfg['arch'], a.resume_from) if start else (get_model(seed=a.seed, **cfg['arch']),
                                                                                 None)
-    state = out/'state.safetensors'
-    if a.resume and (out/'trained.pth.tar').exists() and not has_state(state):
+    state = T.state()
+    if a.resume and T.trained().exists() and not has_state(state):
         _check_out(out, cfg, True)
         print(f"{out} is already finished; nothing to do."); return 0
     _check_out(out, cfg, a.resume)
     tc = TrainConfig(**cfg['train'])
     data = get_data(cfg['dataset'], a.data_dir, dev, tc.n_train, tc.n_test, download=a.download, n_val=tc.n_val)
-    save_hist = LambdaCallback(after_epoch=lambda t: save_json(t.history, out/'history.json'))
+    save_hist = LambdaCallback(after_epoch=lambda t: save_json(t.history, T.history()))
     t = Trainer(model, data, tc, mask=mask, cbs=[EpochCheckpoint(state), save_hist], progress=not a.quiet,
                 desc=f"{cfg['arch']['name']} {cfg['dataset']}")
     resumed = a.resume and t.resume(state)   # a state that cannot be resumed fails here, before anything is written
@@ -351,20 +351,20 @@ def cmd_train(a:argparse.Namespace) -> int:
     print(f"{cfg['arch']['name']} ({count_params(model):,} parameters" + (f", {density(mask):.2%} remaining" if mask else '') +
           f") on {data}, preset {a.preset!r}, device {device_name(dev)}", file=sys.stderr)
     if resumed: print(f"resuming {out} after epoch {t.epoch} of {tc.epochs}", file=sys.stderr)
-    if a.save_untrained and not (out/'untrained.pth.tar').exists():   # theta_0, built again: `model` may hold resumed weights
+    if a.save_untrained and not T.untrained().exists():   # theta_0, built again: `model` may hold resumed weights
         init = _load_start(start, cfg['arch'], a.resume_from)[0] if start else get_model(seed=a.seed, **cfg['arch'])
-        save_checkpoint(out/'untrained.pth.tar', init, cfg['arch'], epoch=0, dataset=cfg['dataset'], kind='untrained',
+        save_checkpoint(T.untrained(), init, cfg['arch'], epoch=0, dataset=cfg['dataset'], kind='untrained',
                         mask=mask)
     try: t.fit()
     except KeyboardInterrupt:
         print(f"\ninterrupted; epochs 1-{t.epoch} are saved in {out}. Continue with the same command and --resume.",
               file=sys.stderr)
         return 130
-    save_checkpoint(out/'trained.pth.tar', model, cfg['arch'], epoch=t.epoch, dataset=cfg['dataset'], kind='trained',
+    save_checkpoint(T.trained(), model, cfg['arch'], epoch=t.epoch, dataset=cfg['dataset'], kind='trained',
                     history=t.history, mask=t.mask or None)
     drop_state(state)
     print(format_history(t.history))
-    print(f"saved {out}/trained.pth.tar" + (f" and {out}/untrained.pth.tar" if a.save_untrained else ''))
+    print(f"saved {T.trained()}" + (f" and {T.untrained()}" if a.save_untrained else ''))
     return 0
 
 # %% ../nbs/09_cli.ipynb #220871cd
@@ -480,13 +480,13 @@ def cmd_imp(a:argparse.Namespace) -> int:
     out = Path(a.out)
     if out.exists() and not out.is_dir(): raise LotteryError(f"--out {out} is a file: choose a directory for the study")
     if w := holder(Layout(out).lock()): raise Locked(f"{out} is being written by {w}: wait for it to finish, or stop it")
-    made = (out/'run.json').exists() or is_group(out)
+    made = Layout(out).run_json().exists() or is_group(out)
     if made and not a.resume:
         raise LotteryError(f"{out} already holds a study: pass --resume to continue it, or choose another --out")
     lock_files = (LOCK, Layout(out).history().name)   # what a writer that has just begun has written: its lock
     if not made and out.exists() and any(p.name not in lock_files and not p.name.startswith(f'.{LOCK}.') for p in out.iterdir()):
         raise LotteryError(f"{out} is not empty and holds no study: choose another --out")
-    if seeds is not None and (out/'run.json').exists():
+    if seeds is not None and Layout(out).run_json().exists():
         raise LotteryError(f"{out} holds one study: --seeds makes a group of them, so choose another --out")
     if a.resume and made and cfg == imp_config(parser().parse_args(['imp', '--out', a.out])):
         # `imp --out DIR --resume` with no study flags: the study as its run.json says (what check and summary suggest)
@@ -576,7 +576,7 @@ def cmd_summary(a:argparse.Namespace) -> int:
     print(study.summary())
     for run in runs:
         if damage := run.verify():
-            fix = ("its run.json must be restored from a copy first" if any(d.path == 'run.json' for d in damage) else
+            fix = ("its run.json must be restored from a copy first" if any(d.path == RUN_JSON for d in damage) else
                    f"`lottery-nb imp --out {a.study} --resume` mends {'them' if len(damage) > 1 else 'it'}")
             print(f"{len(damage)} damaged file{'s' * (len(damage) > 1)} (see `lottery-nb check {run.out}`); {fix}", file=sys.stderr)
     return 0
@@ -592,7 +592,7 @@ def cmd_check(a:argparse.Namespace) -> int:
 # %% ../nbs/09_cli.ipynb #8eea8bd6
 def _check_one(run:ImpRun, record:bool) -> int:
     damage, n = run.verify(), len(run.files())
-    recorded = run.record() if record else []
+    recorded = run.record_missing() if record else []
     for d in damage: print(d)
     if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
     if not damage:
@@ -601,7 +601,7 @@ def _check_one(run:ImpRun, record:bool) -> int:
                                                        "checked against the model; "
                                                         "--record records theirs)" if unsure else ''))
         return 0
-    if any(d.path == 'run.json' for d in damage):
+    if any(d.path == RUN_JSON for d in damage):
         print(f"{len(damage)} of {n} files are damaged, run.json among them: it holds the study's config, so nothing can "
               f"mend it; restore it from a copy, then `lottery-nb imp --out {run.out} --resume` mends the rest", file=sys.stderr)
     else:

@@ -689,7 +689,7 @@ class App {
     const busy = st.state === 'training' || st.state === 'stopping';
     const kids = [];
     if (mode === 'watch') {
-      kids.push(h('button', { class: 'lnb-go', disabled: busy, title: 'train every unit not trained yet, in the background', onclick: () => this.send({ do: 'start' }) }, 'Train'),
+      kids.push(h('button', { class: 'lnb-go', disabled: busy, title: 'train every unit not trained yet, in the background', onclick: () => this.send({ do: 'train' }) }, 'Train'),
         h('button', { disabled: !busy || st.state === 'stopping', title: 'stop after the epoch in progress; Train continues from there', onclick: () => this.send({ do: 'stop' }) }, 'Stop'));
     }
     if (busy) {

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'LOCK', 'Layout', 'seed_study', 'SweepLayout']
+__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'LOCK', 'RUN_JSON', 'MASK', 'METRICS', 'Layout', 'seed_study', 'seed_of',
+           'SweepLayout', 'StabilityLayout', 'TrainLayout']
 
 # %% ../nbs/04b_layout.ipynb #649bb7eb
 STATE, TOGETHER, MANIFEST, LOCK = 'state.safetensors', 'together.safetensors', 'manifest.json', 'lock.json'
+RUN_JSON, MASK, METRICS = 'run.json', 'mask.safetensors', 'metrics.json'   # a study's config, a mask, a finished unit
 
 # %% ../nbs/04b_layout.ipynb #2262724c
 @dataclass(frozen=True)
@@ -22,24 +24,24 @@ class Layout:
     root:Path
 
     def __post_init__(self): object.__setattr__(self, 'root', Path(self.root))
-    def run_json(self) -> Path: return self.root/'run.json'   # the study's config: what makes a directory a study
+    def run_json(self) -> Path: return self.root/RUN_JSON   # the study's config: what makes a directory a study
     def manifest(self) -> Path: return self.root/MANIFEST   # every finished file's checksum
     def theta_0(self) -> Path: return self.root/'theta_0.safetensors'   # the initial weights
     def theta_rewind(self) -> Path: return self.root/'theta_rewind.safetensors'   # the weights at the rewind point
     # the mean image (studies shipped without data)
     def input_mean(self) -> Path: return self.root/'input_mean.safetensors'
     def level(self, level:int) -> Path: return self.root/f'level_{level:02d}'
-    def mask(self, level:int) -> Path: return self.level(level)/'mask.safetensors'   # the level's IMP mask
+    def mask(self, level:int) -> Path: return self.level(level)/MASK   # the level's IMP mask
     # the state of its variants trained together
     def together(self, level:int) -> Path: return self.level(level)/TOGETHER
     def together_plan(self, level:int) -> Path: return self.level(level)/'together.json'   # which variants they are
     def unit(self, level:int, variant:str) -> Path: return self.level(level)/variant
     # marks it finished
-    def metrics(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'metrics.json'
+    def metrics(self, level:int, variant:str) -> Path: return self.unit(level, variant)/METRICS
     # trained weights
     def final(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'final.safetensors'
     # a control's own
-    def own_mask(self, level:int, variant:str) -> Path: return self.unit(level, variant)/'mask.safetensors'
+    def own_mask(self, level:int, variant:str) -> Path: return self.unit(level, variant)/MASK
     # trainer state while it trains
     def state(self, level:int, variant:str) -> Path: return self.unit(level, variant)/STATE
     # an instability sweep from the level's mask (see `lottery_nb.stability`)
@@ -51,6 +53,10 @@ class Layout:
 
 # %% ../nbs/04b_layout.ipynb #3c9d5e71
 def seed_study(root:Path, seed:int) -> Path: return Path(root)/f'seed_{seed}'   # one seed's study of a group
+
+def seed_of(path:Path) -> int|None:
+    "The seed whose study of a group `path` names (None: it names none)."
+    return int(n[5:]) if (n := Path(path).name).startswith('seed_') and n[5:].isdigit() else None
 
 # %% ../nbs/04b_layout.ipynb #6f2b8d31
 @dataclass(frozen=True)
@@ -65,3 +71,33 @@ class SweepLayout:
     def history(self, name:str) -> Path: return Layout(self.study(name)).history()   # who held its lock, and when
     def submitted(self) -> Path: return self.root/'submitted.json'   # each study's last job id
     def jobs(self) -> Path: return self.root/'jobs'   # submitit's files
+
+# %% ../nbs/04b_layout.ipynb #61ef99aa
+@dataclass(frozen=True)
+class StabilityLayout:
+    "Where each file of the instability sweep in `root` lives."
+    root:Path
+
+    def __post_init__(self): object.__setattr__(self, 'root', Path(self.root))
+    def config(self) -> Path: return self.root/'stability.json'   # what it measures: what makes a folder this sweep
+    def config_before(self) -> Path: return self.root/'sweep.json'   # the same, as lottery_nb 0.2 and before named it
+    # the config file under either name (None: no sweep here yet)
+    def saved_config(self) -> Path|None: return next((p for p in (self.config(), self.config_before()) if p.exists()), None)
+    def theta(self, k:int) -> Path: return self.root/f'theta_{k:06d}.safetensors'   # the dense run's weights at k
+    def copy(self, k:int, i:int, r:int=0) -> Path:   # copy i of replicate r from k (lottery_nb 0.1 kept one pair)
+        return self.root/(f'pair_{k:06d}_{i}.safetensors' if r == 0 else f'pair_{k:06d}_r{r}_{i}.safetensors')
+    def result(self, k:int, bn:str) -> Path: return self.root/f'k_{k:06d}_{bn}.json'   # the paths from k, their barrier
+    def results(self, bn:str) -> list[Path]: return sorted(self.root.glob(f'k_*_{bn}.json'))   # every k measured
+
+# %% ../nbs/04b_layout.ipynb #c2ae2d31
+@dataclass(frozen=True)
+class TrainLayout:
+    "Where each file of the four-step command line's training in `root` lives."
+    root:Path
+
+    def __post_init__(self): object.__setattr__(self, 'root', Path(self.root))
+    def config(self) -> Path: return self.root/'config.json'   # what it trains: what makes a folder a run
+    def history(self) -> Path: return self.root/'history.json'   # each epoch's metrics, written as it trains
+    def state(self) -> Path: return self.root/STATE   # the trainer's state while it trains (gone when it ends)
+    def untrained(self) -> Path: return self.root/'untrained.pth.tar'   # theta_0, with --save-untrained
+    def trained(self) -> Path: return self.root/'trained.pth.tar'   # the trained weights: marks it finished

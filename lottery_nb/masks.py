@@ -209,16 +209,16 @@ def agp_sparsity(epoch:float, # where training is
 
 # %% ../nbs/04_masks.ipynb #b95aeed3
 class AGP(Callback):
-    "Prune gradually during training, from `initial` to `final` sparsity between epochs `start` and `end` (Zhu & Gupta)."
-    def __init__(self, final:float, start:int=0, end:int|None=None, initial:float=0.0, method:str='layerwise',
+    "Prune gradually during training, from `initial` to `final` sparsity between epochs `first` and `last` (Zhu & Gupta)."
+    def __init__(self, final:float, first:int=0, last:int|None=None, initial:float=0.0, method:str='layerwise',
                  rates:dict|None=None):
         check_fraction(final, 'sparsity')
         check_strategy(method)
-        self.final, self.start, self.end, self.initial, self.method, self.rates = final, start, end, initial, method, rates
+        self.final, self.first, self.last, self.initial, self.method, self.rates = final, first, last, initial, method, rates
 
     def after_epoch(self, t):
-        end = self.end if self.end is not None else max(self.start + 1, t.cfg.epochs - 1)
-        target = agp_sparsity(t.epoch, self.initial, self.final, self.start, end)
+        last = self.last if self.last is not None else max(self.first + 1, t.cfg.epochs - 1)
+        target = agp_sparsity(t.epoch, self.initial, self.final, self.first, last)
         mask = t.mask or dense_mask(t.model)
         cur = density(mask)
         if 1 - target <= cur - 1e-9:

@@ -23,7 +23,7 @@ from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
                               save_mask, Snapshot)
 from .variants import VARIANTS, SEED_RULES, get_variant, control_names, check_controls, start, parent_of
-from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK
+from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON
 from .lock import StudyLock, Locked, held_here, holder
 
 # %% auto #0
@@ -462,9 +462,9 @@ def is_done(self:ImpRun, level:int, variant:str) -> bool: return self.metrics(le
 
 # %% ../nbs/05_runs.ipynb #d5920842
 @patch
-def tensors(self:ImpRun, name:str) -> dict:
-    "A safetensors file of the study, e.g. 'theta_0' or 'level_02/mask'."
-    return self.store.read(self.out/f'{name}.safetensors', tensors_from_bytes)
+def tensors(self:ImpRun, path:Path) -> dict:
+    "A safetensors file of the study, e.g. `run.layout.theta_0()`, checked against its recorded checksum."
+    return self.store.read(path, tensors_from_bytes)
 
 # %% ../nbs/05_runs.ipynb #3fdb09d9
 @patch
@@ -554,7 +554,7 @@ def _check_ready(self:ImpRun):
 
 # %% ../nbs/05_runs.ipynb #ebddf62d
 @patch
-def _start(self:ImpRun):
+def _write_start(self:ImpRun):
     "Write run.json and theta_0, the first time."
     L = self.layout
     if not L.run_json().exists():
@@ -753,7 +753,7 @@ def train_unit(self:ImpRun, level:int, variant:str, cbs=(), on_event=None) -> di
     self.stopping = False
     with self.writing():
         self._check_ready()
-        self._start()   # theta_0 comes back from the seed if a shipped study left the weights out
+        self._write_start()   # theta_0 comes back from the seed if a shipped study left the weights out
         m = self._train_unit(level, variant, cbs, on_event)
     if m and on_event: on_event(Finished(level, (variant,), (m,)))
     return m
@@ -772,13 +772,13 @@ def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's train
 def _run(self:ImpRun, cbs, on_unit, on_event) -> ImpRun:
     self.stopping = False
     for line in (mended := self.mend()): note(line)
-    if done := self.record():   # files a kill left without their checksum, now that their content is checked
+    if done := self.record_missing():   # files a kill left without their checksum, now that their content is checked
         note(f"recorded the checksums of {len(done)} file{'s' * (len(done) > 1)} that an interrupted run wrote but did not "
              f"record ({', '.join(done[:3])}{', ...' if len(done) > 3 else ''})")   # (a study not started yet has nothing to mend)
     # finished and sound: nothing to do
     if not mended and all(self.is_done(l, v) for l, v in self.units()): return self
     self._check_ready()   # nothing is written before the data and the rewind point are known good
-    self._start()
+    self._write_start()
     for level, variant in self.units():
         if self.is_done(level, variant):
             if level > 0: self._own_mask(level, variant) or self._level_mask(level)   # made again if it was damaged
@@ -916,7 +916,7 @@ def _consistency(self:ImpRun) -> list[Damage]:
         if m and unit_mask is not None and m['layers'] != layer_stats(unit_mask):
             out.append(Damage(L.rel(L.metrics(l, v)), "its layers' counts are not its mask's", (l, v),
                               f"level {l} {v} is trained again"))
-    if (masks := [d for d in out if d.path.endswith('/mask.safetensors')]) and len(masks) == sum(L.mask(l).exists() for l in self.cfg.levels()[1:]):
+    if (masks := [d for d in out if Path(d.path).name == MASK]) and len(masks) == sum(L.mask(l).exists() for l in self.cfg.levels()[1:]):
         # every mask disagrees with the config: it is the config that changed, and nothing can tell what it was
         return [Damage(L.rel(L.run_json()), f"its config does not make the study's masks ({masks[0].path}: {masks[0].why})",
                        None, "it holds the study's config, so it cannot be mended: restore it from a copy")]
@@ -925,7 +925,7 @@ def _consistency(self:ImpRun) -> list[Damage]:
 # %% ../nbs/05_runs.ipynb #835fab0f
 @patch
 @_writes
-def record(self:ImpRun) -> list[str]:
+def record_missing(self:ImpRun) -> list[str]:
     "Record a checksum for each file that reads correctly and has none (a study from before checksums); the files recorded."
     st = self.store
     sums, done = st.sums(), []
@@ -959,7 +959,7 @@ def mend(self:ImpRun) -> list[str]:
         self.store.forget(self.out/d.path)
         said.append(str(d))
     if any(d.path == MANIFEST for d in damage):
-        self.record(); said.append(f"{MANIFEST} was not readable: written again from the files that read correctly")
+        self.record_missing(); said.append(f"{MANIFEST} was not readable: written again from the files that read correctly")
     if left := self.leftovers():
         for p in left: p.unlink(missing_ok=True)
         said.append(f"removed {len(left)} training state{'s' * (len(left) > 1)} of finished units that a kill left "
@@ -1024,7 +1024,7 @@ def ship(src:str|Path, # a finished (or partly finished) study that is sound
     if damage := run.verify(): raise LotteryError(f"{src} is not sound ({damage[0]}): mend it before shipping it")
     if dest.exists(): raise LotteryError(f"{dest} exists: ship into a new folder")
     S, D, last = run.layout, Layout(dest), run.cfg.levels()[-1]
-    keep = [S.run_json(), *(p for p, *_ in run._expected() if p.exists() and (p.name in ('metrics.json', 'mask.safetensors')))]
+    keep = [S.run_json(), *(p for p, *_ in run._expected() if p.exists() and (p.name in (METRICS, MASK)))]
     for p in keep: (dest/S.rel(p)).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(p, dest/S.rel(p))
     half = lambda sd: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
     if weights:
@@ -1035,7 +1035,7 @@ def ship(src:str|Path, # a finished (or partly finished) study that is sound
         from lottery_nb.data import load_split
         save_tensors({'mean': load_split(run.cfg.dataset, 'train', run.data_dir)[0].float().mean(0)}, D.input_mean())
     out = open_run(dest)
-    out.record()
+    out.record_missing()
     D.history().unlink(missing_ok=True)   # the shipped copy carries no lock history of its own making
     if damage := out.verify(): raise LotteryError(f"the copy in {dest} does not check ({damage[0]})")
     return out

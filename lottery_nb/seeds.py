@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from .core import patch
 from .core import LotteryError, diff_configs
-from .layout import Layout, seed_study
+from .layout import Layout, seed_study, seed_of
 from .runs import ImpConfig, ImpRun, open_run, ONE_SEED
 
 # %% auto #0
@@ -21,7 +21,8 @@ __all__ = ['LOWER_IS_BETTER', 'NOISE', 'seed_dirs', 'is_group', 'check_seeds', '
 # %% ../nbs/05a_seeds.ipynb #b2d4f6a8
 def seed_dirs(root:str|Path) -> dict[int, Path]:
     "The studies of the group in `root`, by seed: its `seed_N` folders that hold a run.json."
-    found = {int(p.name[5:]): p for p in Path(root).glob('seed_*') if p.name[5:].isdigit() and Layout(p).run_json().exists()}
+    found = {seed_of(p): p for p in Path(root).iterdir() if seed_of(p) is not None and Layout(p).run_json().exists()} \
+        if Path(root).is_dir() else {}
     return dict(sorted(found.items()))
 
 # %% ../nbs/05a_seeds.ipynb #ff2b1cce

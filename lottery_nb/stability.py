@@ -18,12 +18,13 @@ from .models import get_model, load_state
 from .train import Trainer, TrainConfig, LambdaCallback, evaluate, train_length
 from .masks import Snapshot
 from .files import save_tensors, load_tensors
-from .layout import LOCK
+from .layout import LOCK, StabilityLayout
 from .lock import StudyLock
 
 # %% auto #0
 __all__ = ['PAIR_SEEDS', 'interpolate', 'reset_bn', 'barrier', 'path_errors', 'pair_seeds', 'train_pair', 'StabilityConfig',
-           'Sweep', 'mask_digest', 'replicated', 'sweep_results', 'sweep_damage', 'study_sweep', 'rewound_masks']
+           'StabilitySweep', 'mask_digest', 'replicated', 'sweep_results', 'sweep_damage', 'study_sweep',
+           'rewound_masks']
 
 # %% ../nbs/05b_stability.ipynb #2b3c4d5e
 def interpolate(a:dict, b:dict, alpha:float, # 0: `a`, 1: `b`
@@ -112,7 +113,7 @@ class StabilityConfig:
         if self.pairs < 1: raise LotteryError(f"pairs must be at least 1, not {self.pairs}")
 
 # %% ../nbs/05b_stability.ipynb #c7dab969
-class Sweep:
+class StabilitySweep:
     "An instability sweep over `cfg.ks`, in directory `out`: theta_k from one dense run, then a pair and a path per k; resumable per k."
     # what a sweep's folder holds: its config, the dense run's weights at each k, each k's two trained copies, and each
     # path measured from them (one per BatchNorm choice: the copies are trained once, the line is cheap to walk again)
@@ -122,25 +123,22 @@ class Sweep:
                  masks:dict|None=None, # k -> the mask pairs from k train under (e.g. the one IMP found rewinding to k); else `mask`
                 ):
         self.out, self.arch, self.data, self.train, self.mask = Path(out), arch, data, train, mask
+        self.files = StabilityLayout(self.out)   # where each of its files lives
         self.masks = masks or {}
         self.cfg, self.progress = cfg or StabilityConfig(), progress
         self.init = init if init is not None else get_model(seed=train.seed, **arch).state_dict()
         ipe = data.train.n_batches(train.batch_size, drop_last=True)
         if bad := [k for k in self.cfg.ks if not 0 <= k < train_length(train, ipe)]:
             raise LotteryError(f"rewind points {bad} are outside the {train_length(train, ipe)} iterations of training")
-        saved = self.out/'sweep.json'
-        if saved.exists() and (old := load_json(saved)) != self._meta():
+        if (saved := self.files.saved_config()) and (old := load_json(saved)) != self._meta():
             raise LotteryError(f"{self.out} holds another sweep ({old.get('config')}): choose another folder")
 
-    def _meta(self) -> dict:   # as sweep.json holds it (JSON: tuples read back as lists); how a path is walked is not in it
+    def _meta(self) -> dict:   # as its config file holds it (JSON: tuples read back as lists); how a path is walked is not in it
         what = {k: v for k, v in asdict(self.cfg).items() if k not in ('points', 'bn', 'pairs')}
         if self.masks: what['masks'] = {str(k): mask_digest(m) for k, m in sorted(self.masks.items())}
         return json.loads(json.dumps(dict(config=what, train=asdict(self.train), arch=self.arch)))
     def mask_at(self, k:int) -> dict|None: return self.masks.get(k, self.mask)
-    def theta(self, k:int) -> Path: return self.out/f'theta_{k:06d}.safetensors'   # the dense run's weights at k
-    def copy(self, k:int, i:int, r:int=0) -> Path:   # copy i of replicate r trained from k (lottery_nb 0.1 kept one pair)
-        return self.out/(f'pair_{k:06d}_{i}.safetensors' if r == 0 else f'pair_{k:06d}_r{r}_{i}.safetensors')
-    def result(self, k:int) -> Path: return self.out/f'k_{k:06d}_{self.cfg.bn}.json'   # the paths from k, and the barrier
+    def result(self, k:int) -> Path: return self.files.result(k, self.cfg.bn)   # the paths from k, this BatchNorm choice's
 
 # %% ../nbs/05b_stability.ipynb #1ae209f7
 def mask_digest(mask:dict) -> str:
@@ -151,28 +149,28 @@ def mask_digest(mask:dict) -> str:
 
 # %% ../nbs/05b_stability.ipynb #6f708192
 @patch
-def _thetas(self:Sweep):
+def _thetas(self:StabilitySweep):
     "Train the dense network once from theta_0 to the last k, keeping its weights at every k (skipped when they are saved)."
-    need = [k for k in self.cfg.ks if not self.theta(k).exists()]
+    need = [k for k in self.cfg.ks if not self.files.theta(k).exists()]
     if not need: return
     model = load_state(get_model(seed=0, **self.arch), self.init, 'theta_0')
-    snap = Snapshot(need, on_save=lambda k, sd: save_tensors(sd, self.theta(k)))
+    snap = Snapshot(need, on_save=lambda k, sd: save_tensors(sd, self.files.theta(k)))
     # the schedule is the whole training's: the run stops at the end of the epoch that reaches the last k
     enough = LambdaCallback(after_step=lambda t: setattr(t, 'stop', t.stop or t.iteration >= max(need)))
     Trainer(model, self.data, self.train, cbs=[snap, enough], progress=self.progress, desc='theta_k').fit()
 
 # %% ../nbs/05b_stability.ipynb #b9562e06
 @patch
-def run(self:Sweep, on_k=None, # called with each k's result as it is written
+def run(self:StabilitySweep, on_k=None, # called with each k's result as it is written
         ) -> list[dict]:
     "Measure every k not measured yet, holding the sweep's lock (one writer, as for a study); every k's result, in order of k."
     with StudyLock(self.out/LOCK, name=str(self.out)): return self._run(on_k)
 
 # %% ../nbs/05b_stability.ipynb #557a5feb
 @patch
-def _run(self:Sweep, on_k=None) -> list[dict]:
+def _run(self:StabilitySweep, on_k=None) -> list[dict]:
     self.out.mkdir(parents=True, exist_ok=True)
-    if not (self.out/'sweep.json').exists(): save_json(self._meta(), self.out/'sweep.json')
+    if not self.files.saved_config(): save_json(self._meta(), self.files.config())
     self._thetas()
     for k in self.cfg.ks:
         if (old := self.result(k)).exists() and _covers(load_json(old), self.cfg): continue
@@ -184,13 +182,13 @@ def _run(self:Sweep, on_k=None) -> list[dict]:
 
 # %% ../nbs/05b_stability.ipynb #b7b8305b
 @patch
-def _path(self:Sweep, k:int, r:int) -> dict:
+def _path(self:StabilitySweep, k:int, r:int) -> dict:
     "Replicate `r` at `k`: its pair of copies (trained the first time) and the path between them."
-    if not all(self.copy(k, i, r).exists() for i in (0, 1)):
-        pair = train_pair(self.arch, load_tensors(self.theta(k)), k, self.data, self.train, self.mask_at(k),
+    if not all(self.files.copy(k, i, r).exists() for i in (0, 1)):
+        pair = train_pair(self.arch, load_tensors(self.files.theta(k)), k, self.data, self.train, self.mask_at(k),
                           progress=self.progress, replicate=r)
-        for i, sd in enumerate(pair): save_tensors(sd, self.copy(k, i, r))
-    a, b = (load_tensors(self.copy(k, i, r)) for i in (0, 1))
+        for i, sd in enumerate(pair): save_tensors(sd, self.files.copy(k, i, r))
+    a, b = (load_tensors(self.files.copy(k, i, r)) for i in (0, 1))
     return path_errors(self.arch, a, b, self.data, self.cfg.points, self.cfg.bn, self.mask_at(k), self.train.eval_batch_size)
 
 # %% ../nbs/05b_stability.ipynb #8048d9c5
@@ -212,7 +210,7 @@ def replicated(paths:list[dict]) -> dict:
 
 # %% ../nbs/05b_stability.ipynb #73608d34
 @patch
-def results(self:Sweep) -> list[dict]:
+def results(self:StabilitySweep) -> list[dict]:
     "The results measured so far with this sweep's BatchNorm choice, in order of k."
     return sweep_results(self.out, self.cfg.bn)
 
@@ -231,25 +229,25 @@ def _results(out, bn:str) -> list:
     def read(p):
         try: return load_json(p)
         except LotteryError as e: return e
-    return [read(p) for p in sorted(Path(out).glob(f'k_*_{bn}.json'))] if Path(out).is_dir() else []
+    return [read(p) for p in StabilityLayout(out).results(bn)]
 
 # %% ../nbs/05b_stability.ipynb #ee76a788
 def sweep_damage(out:str|Path, bn:str='reset') -> list[str]:
     "The result files of the sweep in `out` that cannot be read, each with why (a reader shows the rest)."
-    bad = [p for p, r in zip(sorted(Path(out).glob(f'k_*_{bn}.json')), _results(out, bn)) if not _sound(r)]
+    bad = [p for p, r in zip(StabilityLayout(out).results(bn), _results(out, bn)) if not _sound(r)]
     return [f"{p.name} is damaged (its JSON is cut short or corrupt): measure it again with the sweep" for p in bad]
 
 # %% ../nbs/05b_stability.ipynb #4578c4bf
 def study_sweep(run, # an `lottery_nb.runs.ImpRun`
                 cfg:StabilityConfig|None=None, progress:bool=False,
                 masks:dict|None=None, # k -> the mask to train pairs from k under (default: the level's, for every k)
-               ) -> Sweep:
+               ) -> StabilitySweep:
     "The instability sweep of `run`, in its folder `stability/level_LL`: the study's model, data and training, under the level's mask."
     cfg = cfg or StabilityConfig()
     if cfg.level not in run.cfg.levels(): raise LotteryError(f"no level {cfg.level} in {run.out}")
     mask = run.mask(cfg.level) if cfg.level else None
     init = run.store.read(run.layout.theta_0(), run.store.parse_state) if run.layout.theta_0().exists() else None
-    return Sweep(run.layout.stability(cfg.level), run.cfg.arch(), run.data(), run.cfg.train_config(), cfg, mask, init,
+    return StabilitySweep(run.layout.stability(cfg.level), run.cfg.arch(), run.data(), run.cfg.train_config(), cfg, mask, init,
                  progress, masks)
 
 # %% ../nbs/05b_stability.ipynb #2700a07d

@@ -617,7 +617,7 @@ def _train_epoch(self:Trainer, steps:int|None=None):
         self._since[0] = self._since[0] + s; self._since[1] += len(yb)
         self._call('after_step')
         if self.bar is not None: self.bar.update(1)
-        if self._evaluates_at(self.iteration): self.record()
+        if self._evaluates_at(self.iteration): self.add_history_row()
     return _per_image(total, max(n, 1))
 
 # %% ../nbs/03_train.ipynb #655c7dcd
@@ -651,8 +651,8 @@ def _evaluates_at(self:Trainer, it:int) -> bool:
 
 # %% ../nbs/03_train.ipynb #638a2aef
 @patch
-def record(self:Trainer):
-    "Evaluate now and add a record to each network's history: training loss since the last one, test (and validation) loss and accuracy."
+def add_history_row(self:Trainer):
+    "Evaluate now and add a row to each network's history: training loss since the last, test (and validation) loss and accuracy."
     if self.histories[0] and self.histories[0][-1]['iteration'] == self.iteration: return   # made already
     if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
     secs = time.perf_counter() - self._mark
@@ -709,7 +709,7 @@ def _fit(self:Trainer):
     while self.iteration < self.total and not self.stop:
         self._train_epoch()
         self.epoch += 1
-        if self.cfg.eval_every is None: self.record()   # once a pass, by default
+        if self.cfg.eval_every is None: self.add_history_row()   # once a pass, by default
         t0 = time.perf_counter()
         self._call('after_epoch')
         self._mark += time.perf_counter() - t0   # a record's seconds are training time: checkpoints left out

@@ -13,7 +13,7 @@ import torch
 from .core import LotteryError, load_json
 from .data import get_spec, load_split
 from .runs import ImpRun, DamagedFile
-from .layout import Layout
+from .layout import Layout, StabilityLayout
 from .seeds import SeedGroup, mean_sd, holds
 from .variants import parent_of
 from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ticks, VARIANT_STYLE
@@ -70,7 +70,7 @@ def _round(x, d=5): return None if x is None or (isinstance(x, float) and not ma
 # %% ../nbs/06a_view.ipynb #36a628bf
 def input_picture(run:ImpRun) -> dict|None:
     "The mean training image of the study's dataset (H x W, grey, 0..255) from `input_mean.safetensors` or the dataset's files; None if neither is here."
-    try: m = run.tensors('input_mean')['mean']
+    try: m = run.tensors(run.layout.input_mean())['mean']
     except LotteryError:
         try: x, _ = load_split(run.cfg.dataset, 'train', run.data_dir)
         except Exception: return None
@@ -234,8 +234,8 @@ def _barrier(r:dict) -> dict:
 
 # %% ../nbs/06a_view.ipynb #121a99b5
 def _sweep_config(here:Path) -> dict:
-    "The config a sweep's sweep.json holds ({} without one)."
-    try: return load_json(here/'sweep.json').get('config', {})
+    "The config of the instability sweep in `here` ({} without one)."
+    try: return load_json(StabilityLayout(here).saved_config() or here/'none').get('config', {})
     except (LotteryError, AttributeError): return {}
 
 # %% ../nbs/06a_view.ipynb #d48b517a

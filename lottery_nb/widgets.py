@@ -275,7 +275,7 @@ def train_control(self:Explorer, variant:str, # a control this study left out: '
 
 # %% ../nbs/07_widgets.ipynb #80dc2cd1
 @patch
-def start(self:Explorer) -> Explorer:
+def train(self:Explorer) -> Explorer:
     "Train every unit of the study not trained yet, in the background (watch mode's Train)."
     return self._begin('the study', lambda live: self.run.run(on_unit=lambda m: self.refresh(), on_event=live))
 
@@ -313,7 +313,7 @@ def _on_msg(self:Explorer, _, msg, buffers):
     do = msg.get('do')
     try:
         if do == 'train': self.train_control(msg['variant'], int(msg['level']))
-        elif do == 'start': self.start()
+        elif do == 'train': self.train()
         elif do == 'stop': self.stop()
         elif do == 'cancel': self.cancel()
         elif do == 'view': self._views += 1
@@ -439,7 +439,7 @@ class SweepWatcher(W.VBox):
                  level=W.Label(), job=W.Label(), beat=W.Label(),
                  open=W.Button(description='open', layout=W.Layout(width='4em'), tooltip='this study in the explorer'),
                  seeds=W.Button(description='seeds', layout=W.Layout(width='4em'), tooltip="its config's seeds, as bands"))
-        r['open'].on_click(lambda _: self.open_study(name)); r['seeds'].on_click(lambda _: self.open_seeds(name))
+        r['open'].on_click(lambda _: self.show_study(name)); r['seeds'].on_click(lambda _: self.show_seeds(name))
         return r
 
 # %% ../nbs/07_widgets.ipynb #e7a5c102
@@ -483,13 +483,13 @@ def _show(self:SweepWatcher, ex):
 
 # %% ../nbs/07_widgets.ipynb #f213ad5f
 @patch
-def open_study(self:SweepWatcher, name:str) -> Explorer:
+def show_study(self:SweepWatcher, name:str) -> Explorer:
     "Show the study `name` in the explorer, below the table."
     return self._show(explore(self.sweep.study(name) or self.sweep.layout.study(name)))
 
 # %% ../nbs/07_widgets.ipynb #08525d19
 @patch
-def open_seeds(self:SweepWatcher, name:str) -> Explorer:
+def show_seeds(self:SweepWatcher, name:str) -> Explorer:
     "Show the seeds of the study `name`'s config together, as bands."
     key = next(k for k, ns in self.sweep.group_keys().items() if name in ns)
     return self._show(explore(self.sweep.group(key)))

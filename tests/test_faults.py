@@ -148,7 +148,7 @@ def test_the_explorers_training_refuses_a_state_with_a_payload_and_says_so(tmp_p
     state = out/'level_01'/'ticket'/'state.safetensors'
     state.unlink(); evil(state.with_suffix('.pt'), marker, {'model': {}})
     before = files_of(out)
-    w = watch(open_run(out, data_dir=FMNIST, device='cpu', progress=False)).start().wait(120)
+    w = watch(open_run(out, data_dir=FMNIST, device='cpu', progress=False)).train().wait(120)
     assert w.status['error'] and 'asks to import posix.system' in w.status['text'] and 'Delete it' in w.status['text'], w.status
     assert not marker.exists() and files_of(out) == before
     w.close()

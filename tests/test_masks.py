@@ -122,7 +122,7 @@ def test_agp_prunes_gradually_during_training(fmnist_dir):
     net = get_model('lenet300_100', in_channels=1, img_size=28)
     seen = []
     t = Trainer(net, data, preset('workshop', epochs=5, n_train=None, n_test=None), progress=False,
-                cbs=[AGP(0.8, start=0, end=4), LambdaCallback(after_epoch=lambda t: seen.append({k: v.clone() for k, v in t.mask.items()}))])
+                cbs=[AGP(0.8, first=0, last=4), LambdaCallback(after_epoch=lambda t: seen.append({k: v.clone() for k, v in t.mask.items()}))])
     t.fit()
     dens = [density(m) for m in seen]
     assert all(a >= b for a, b in zip(dens, dens[1:])) and dens[-1] == pytest.approx(0.2, abs=0.002)

@@ -42,7 +42,7 @@ def test_a_study_under_the_lth_lenet_protocol_writes_early_stop_and_accuracy_at(
     assert set(m['early_stop']) == {'iteration', 'val_loss', 'val_acc', 'test_acc'} and list(m['test_acc_at']) == ['60']
     dens = {k: float(v.float().mean()) for k, v in run.mask(1).items()}
     assert dens == pytest.approx({'fc1.weight': 0.8, 'fc2.weight': 0.5, 'fc.weight': 0.9}, abs=1e-4)
-    theta0 = run.tensors('theta_0')['fc1.weight']
+    theta0 = run.tensors(run.layout.theta_0())['fc1.weight']
     assert theta0.std().item() == pytest.approx((2 / (784 + 300)) ** 0.5, rel=0.02)   # Glorot, as the paper
 
 def test_bad_protocol_settings_are_one_clear_error():

@@ -4,7 +4,7 @@ import torch
 from lottery_nb.data import get_data
 from lottery_nb.models import get_model, arch_for
 from lottery_nb.train import preset, evaluate, Trainer
-from lottery_nb.stability import interpolate, reset_bn, barrier, path_errors, Sweep, StabilityConfig, study_sweep
+from lottery_nb.stability import interpolate, reset_bn, barrier, path_errors, StabilitySweep, StabilityConfig, study_sweep
 
 @pytest.fixture(scope='module')
 def fm(fmnist_dir): return get_data('fashion_mnist', fmnist_dir, 'cpu', n_train=800, n_test=400)
@@ -35,13 +35,13 @@ def test_batchnorm_statistics_are_recomputed_from_training_data(fm):
 
 def test_a_sweep_writes_each_k_and_resumes_without_training_again(tmp_path, fm):
     train = preset('workshop', lr=0.2, warmup_epochs=0, epochs=2, n_train=800, n_test=400)
-    sweep = Sweep(tmp_path/'sw', ARCH, fm, train, StabilityConfig(ks=(0, 6), points=3))
+    sweep = StabilitySweep(tmp_path/'sw', ARCH, fm, train, StabilityConfig(ks=(0, 6), points=3))
     res = sweep.run()
     assert [r['k'] for r in res] == [0, 6] and all(len(r['error']) == 3 for r in res)
     stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path/'sw').iterdir()}
-    assert Sweep(tmp_path/'sw', ARCH, fm, train, StabilityConfig(ks=(0, 6), points=3)).run() == res
+    assert StabilitySweep(tmp_path/'sw', ARCH, fm, train, StabilityConfig(ks=(0, 6), points=3)).run() == res
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path/'sw').iterdir()} == stamps
-    keep = Sweep(tmp_path/'sw', ARCH, fm, train, StabilityConfig(ks=(0, 6), points=3, bn='keep')).run()   # the same pairs, walked again
+    keep = StabilitySweep(tmp_path/'sw', ARCH, fm, train, StabilityConfig(ks=(0, 6), points=3, bn='keep')).run()   # the same pairs, walked again
     assert [r['bn'] for r in keep] == ['keep', 'keep']
     from lottery_nb.files import load_tensors
     for r in keep:   # with BatchNorm kept, the ends of each pair's path are its two trained copies exactly as they were

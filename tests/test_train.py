@@ -133,7 +133,7 @@ def test_a_graphed_step_trains_exactly_as_the_plain_step_even_when_the_mask_chan
     cfg = preset('fast', epochs=3, batch_size=128, lr=0.1, warmup_epochs=1)
     runs = []
     for graphs in (False, True):
-        t = Trainer(lenet(4), small, cfg, progress=False, plan=StepPlan(graphs=graphs), cbs=[AGP(0.8, start=0, end=2)])
+        t = Trainer(lenet(4), small, cfg, progress=False, plan=StepPlan(graphs=graphs), cbs=[AGP(0.8, first=0, last=2)])
         t.fit(); runs.append(t)
     plain, graphed = runs
     assert isinstance(graphed.step, GraphedStep) and graphed.step.captured

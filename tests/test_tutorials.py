@@ -43,7 +43,7 @@ def test_bundled_rewinding_studies_are_complete_and_differ_only_in_the_rewind_po
     r0, rk = open_run(ROOT/'data'/'resnet20-fmnist-rewind0'), open_run(ROOT/'data'/'resnet20-fmnist-rewind1ep')
     assert [d.split(':')[0] for d in diff_configs(asdict(r0.cfg), asdict(rk.cfg))] == ['controls', 'rewind_epochs']
     for run in (r0, rk): assert all(run.is_done(l, v) for l, v in run.units()), f'{run.out} is complete'
-    theta_k = rk.tensors('theta_rewind')
+    theta_k = rk.tensors(rk.layout.theta_rewind())
     assert set(rk.mask(1)) <= set(theta_k) and not (rk.out/'final.safetensors').exists()
     assert rk.metrics(5, 'ticket')['density'] < 0.1   # five levels of 40%
 

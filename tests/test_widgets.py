@@ -66,7 +66,7 @@ def test_watch_trains_in_the_background_stops_resumably_and_follows(tmp_path, fm
     assert seen and seen[-1]['variants'] == ['dense'] and len(seen[-1]['y'][0]) == len(seen[-1]['x'])
     assert w.summary['dense_acc'] == round(run.metrics(0, 'dense')['test_acc'], 5), 'the views took in the finished network'
     assert not all(run.is_done(l, v) for l, v in run.units())
-    w.start().wait(300)
+    w.train().wait(300)
     assert all(run.is_done(l, v) for l, v in run.units()) and w.status['text'] == 'the study: finished'
     assert sorted(w.detail) == ['0', '1'] and w.status['progress'][0] == w.status['progress'][1]
 
@@ -88,14 +88,14 @@ def test_a_closed_or_orphaned_explorer_stops_its_training(tmp_path, fmnist_dir):
     run = ImpRun(tmp_path/'s', ImpConfig(rounds=1, fraction=0.5, train=dict(epochs=50, n_train=2000, n_test=500)), data_dir=fmnist_dir, device='cpu', progress=False)
     w = watch(run)
     w._on_msg(None, {'do': 'view'}, [])
-    w.start()
+    w.train()
     while w.status.get('progress', [0])[0] < 20 and w.busy: time.sleep(0.02)
     w._on_msg(None, {'do': 'unview'}, [])      # the cell was re-run: its view is gone
     w.wait(30)
     assert not w.busy and 'cancelled' in w.status['text']
-    w2 = watch(run); w2.start()
+    w2 = watch(run); w2.train()
     while w2.status.get('progress', [0])[0] < 20 and w2.busy: time.sleep(0.02)
-    with pytest.raises(LotteryError, match='already training'): w2.start()
+    with pytest.raises(LotteryError, match='already training'): w2.train()
     w2.close()
     assert not w2.busy
 
