@@ -497,7 +497,7 @@ def cmd_imp(a:argparse.Namespace) -> int:
         if cfg is not None and seeds is None: raise LotteryError(f"{out} holds seeds of a study: resume it with --seeds")
     else: run = ImpRun(out, cfg, **kw)
     if not a.download: find_files(get_spec(run.cfg.dataset), a.data_dir)
-    runs = list(run.runs.values()) if isinstance(run, SeedGroup) else [run]
+    runs = list(run.runs.values())   # a study is a group of one
     todo = sum(not r.is_done(l, v) for r in runs for l, v in r.units())
     if todo and not a.quiet: print(f"{todo} unit{'s' * (todo > 1)} to train into {out} (about {sum(r.disk_estimate() for r in runs) / 1e6:,.0f} MB "
                    "on disk); the time left is said after each", file=sys.stderr)
@@ -571,7 +571,7 @@ def describe(run:ImpRun) -> str:
 def cmd_summary(a:argparse.Namespace) -> int:
     "Print a study's table of test accuracy per level and variant (mean ± sd for a group of seeds)."
     study = open_study(a.study, progress=False)
-    runs = list(study.runs.values()) if isinstance(study, SeedGroup) else [study]
+    runs = list(study.runs.values())   # a study is a group of one
     print(f"{describe(runs[0])} ({a.study})\nmade with: {runs[0].cfg.rules()}")
     print(study.summary())
     for run in runs:
@@ -585,9 +585,7 @@ def cmd_summary(a:argparse.Namespace) -> int:
 def cmd_check(a:argparse.Namespace) -> int:
     "Check every file of a study (or of each seed of a group) against its checksums; exit 1 if anything is damaged."
     study = open_study(a.study, progress=False)
-    if isinstance(study, SeedGroup):
-        return max(_check_one(r, a.record) for r in study.runs.values())
-    return _check_one(study, a.record)
+    return max(_check_one(r, a.record) for r in study.runs.values())   # a study is a group of one
 
 # %% ../nbs/09_cli.ipynb #8eea8bd6
 def _check_one(run:ImpRun, record:bool) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .core import LotteryError
 from collections.abc import Mapping
-from .runs import ImpRun
+from .runs import Study
 from .seeds import SeedGroup
 from .variants import VARIANTS, get_variant, parent_of
 
@@ -32,17 +32,12 @@ VARIANT_STYLE = _Styles()   # variant -> color, dash, symbol, label, about: no l
 VARIANT_COLORS = _Styles('color')
 
 # %% ../nbs/06_plots.ipynb #820676c2
-def accuracy_table(run:ImpRun) -> dict[str, dict]:
+def accuracy_table(run:Study) -> dict[str, dict]:
     "Per variant: remaining fraction and final test accuracy at each level (NaN where not trained yet)."
-    levels = run.cfg.levels()
-    out = {}
-    for v in ['ticket', *run.controls()]:
-        dens, accs = [], []
-        for l in levels:
-            m = run.metrics(l, 'dense' if l == 0 else v)
-            dens.append(m['density'] if m else _expected_density(run, l)); accs.append(m['test_acc'] if m else math.nan)
-        out[v] = dict(levels=np.array(levels), density=np.array(dens), test_acc=np.array(accs))
-    return out
+    levels, acc, dens = run.cfg.levels(), run.table('test_acc'), run.table('density')
+    d = lambda v, l: dens[v][l]['mean'] if dens[v][l]['n'] else _expected_density(run, l)
+    return {v: dict(levels=np.array(levels), density=np.array([d(v, l) for l in levels]),
+                    test_acc=np.array([acc[v][l]['mean'] for l in levels])) for v in acc}
 
 # %% ../nbs/06_plots.ipynb #cd7f810b
 def _expected_density(run, level):
@@ -50,14 +45,14 @@ def _expected_density(run, level):
     return (1 - run.cfg.level_fraction(level)) ** (1 if run.cfg.one_shot and level else level)
 
 # %% ../nbs/06_plots.ipynb #317243ad
-def layer_densities(run:ImpRun, level:int, variant:str='ticket') -> dict[str, float]|None:
+def layer_densities(run:Study, level:int, variant:str='ticket') -> dict[str, float]|None:
     "Fraction of each layer's weights remaining at `level` (None if its mask does not exist yet)."
     try: mask = run.mask(level, variant)
     except LotteryError: return None
     return {k: float(m.float().mean()) for k, m in mask.items()}
 
 # %% ../nbs/06_plots.ipynb #79939012
-def density_heatmap(run:ImpRun, variant:str='ticket') -> tuple[list[str], list[int], np.ndarray]:
+def density_heatmap(run:Study, variant:str='ticket') -> tuple[list[str], list[int], np.ndarray]:
     "(layers, levels, densities[layer, level]) for every level whose mask exists; NaN elsewhere."
     levels = run.cfg.levels()
     cols = [layer_densities(run, l, variant) for l in levels]
@@ -66,7 +61,7 @@ def density_heatmap(run:ImpRun, variant:str='ticket') -> tuple[list[str], list[i
     return layers, levels, grid
 
 # %% ../nbs/06_plots.ipynb #4aa2219d
-def weight_histogram(run:ImpRun, level:int, # the level whose mask is shown (>= 1)
+def weight_histogram(run:Study, level:int, # the level whose mask is shown (>= 1)
                      layer:str) -> dict|None:
     "|w| of `layer` at initialisation and after level-1's training, split by `level`'s mask, with the threshold."
     if level < 1 or not run.is_done(level - 1, parent_of(level)): return None
@@ -117,26 +112,24 @@ def percent_ticks(lo:float, hi:float=100) -> list[float]:
     return ticks
 
 # %% ../nbs/06_plots.ipynb #d3a18333
-def plot_accuracy(run:ImpRun|SeedGroup, # a study, or a group of seeds of one (means, with ± 1 sd bands)
+def plot_accuracy(run:Study|SeedGroup, # a study, or a group of seeds of one (means, with ± 1 sd bands)
                   ax=None):
     "The tickets-against-controls figure with matplotlib, for saving (`ax.figure.savefig('fig.svg')`)."
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, NullLocator, FuncFormatter
     if ax is None: _, ax = plt.subplots(figsize=(6, 4))
-    group = run if isinstance(run, SeedGroup) else None
-    tab, acc = accuracy_table(group.first if group else run), group.accuracy() if group else None
+    tab, acc = accuracy_table(run.first), run.accuracy()   # one study is a group of one seed: no band
     for v, d in tab.items():
-        st = VARIANT_STYLE[v]
-        y = np.array(acc[v]['mean']) if group else d['test_acc']
+        st, y = VARIANT_STYLE[v], np.array(acc[v]['mean'])
         ax.plot(d['density'] * 100, y * 100, label=st['label'], color=st['color'], ls=_MPL_DASH[st['dash']],
                 marker=_MPL_MARKER[st['symbol']], lw=2.5 if v == 'ticket' else 1.5)
-        if group:
-            sd = np.array([np.nan if x is None else x for x in acc[v]['sd']], dtype=float)
+        sd = np.array([np.nan if x is None else x for x in acc[v]['sd']], dtype=float)
+        if not np.isnan(sd).all():
             ax.fill_between(d['density'] * 100, (y - sd) * 100, (y + sd) * 100, color=st['color'], alpha=0.15, lw=0)
-    dense = acc['ticket']['mean'][0] if group else (m['test_acc'] if (m := run.metrics(0, 'dense')) else None)
+    dense = acc['ticket']['mean'][0]
     if dense is not None and dense == dense:
         ax.axhline(dense * 100, ls=':', color=VARIANT_COLORS['dense'], label=VARIANT_STYLE['dense']['label'])
-    if group: ax.set_title(f"mean ± 1 sd of {len(group.seeds)} seeds", fontsize=10)
+    if len(run.seeds) > 1: ax.set_title(f"mean ± 1 sd of {len(run.seeds)} seeds", fontsize=10)
     ax.set_xscale('log'); ax.invert_xaxis()
     ax.xaxis.set_major_locator(FixedLocator(percent_ticks(float(tab['ticket']['density'].min()) * 100)))
     ax.xaxis.set_minor_locator(NullLocator()); ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f'{x:g}%'))

@@ -29,8 +29,8 @@ from .lock import StudyLock, Locked, held_here, holder
 # %% auto #0
 __all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'LEGACY_RULES', 'DATA_ORDERS', 'PROTOCOLS', 'WEIGHT_DTYPES', 'ONE_SEED',
            'BUNDLED', 'prunable_sizes', 'ImpConfig', 'protocol', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished',
-           'DamagedFile', 'StudyFiles', 'ImpRun', 'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy',
-           'ship']
+           'DamagedFile', 'StudyFiles', 'Study', 'mean_sd', 'stats', 'ImpRun', 'open_run', 'Damage', 'studies_home',
+           'read_only', 'writable_copy', 'ship']
 
 # %% ../nbs/05_runs.ipynb #890658a3
 SCHEMA_VERSION = 3   # 3: run.json records the resolved training config and the rules below (2: rewinding continues)
@@ -398,14 +398,12 @@ def parse_mask(self:StudyFiles, data:bytes, path:Path) -> dict:
     return self.ordered(as_mask(m))
 
 # %% ../nbs/05_runs.ipynb #79b151a1
-class ImpRun:
-    "An IMP study in directory `out`: created from `cfg`, or reopened from its run.json."
-    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None,
-                 progress:bool=True,
-                 together:bool|None=None, # train a level's variants together (None: on CUDA, where it pays)
+class Study:
+    "An IMP study in directory `out`, read: its config, files and results; it never writes (an `ImpRun` does)."
+    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, # a study not made yet: its config (for `ImpRun`)
+                 data_dir:str|Path|None=None, # where its dataset is, for views of its inputs (default: the usual places)
                 ):
-        self.out, self.data_dir, self.device, self.progress, self.together = Path(out), data_dir, device, progress, together
-        self.cfg, self._data, self.stopping, self.layout = cfg, None, False, Layout(out)
+        self.out, self.data_dir, self.cfg, self.layout = Path(out), data_dir, cfg, Layout(out)
         saved = self.layout.run_json()
         if self.out.exists() and not self.out.is_dir():
             raise LotteryError(f"{self.out} is a file, not a directory that can hold a study")
@@ -415,7 +413,13 @@ class ImpRun:
         self.schema = load_json(saved).get('schema_version') if saved.exists() else SCHEMA_VERSION
         self.store = StudyFiles(self.layout, self.cfg.arch())
 
-    def __repr__(self): return f"ImpRun({str(self.out)!r})"
+    def __repr__(self): return f"{type(self).__name__}({str(self.out)!r})"
+    # a study is a group of one seed: what a `lottery_nb.seeds.SeedGroup` of several has, without a spread
+    runs = property(lambda self: {self.cfg.seed: self})   # seed -> study
+    seeds = property(lambda self: list(self.runs))
+    first = property(lambda self: self)   # the study whose files the views show
+    name = property(lambda self: self.out.resolve().name)   # what the explorer calls it
+    title = property(lambda self: str(self.out))   # what a summary calls it
 
     @property
     def rewinding(self) -> str:
@@ -445,11 +449,11 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
 
 # %% ../nbs/05_runs.ipynb #9f413880
 @patch
-def units(self:ImpRun) -> list[tuple[int, str]]: return self.cfg.units()
+def units(self:Study) -> list[tuple[int, str]]: return self.cfg.units()
 
 # %% ../nbs/05_runs.ipynb #2ddc5b64
 @patch
-def metrics(self:ImpRun, level:int, variant:str) -> dict|None:
+def metrics(self:Study, level:int, variant:str) -> dict|None:
     "A finished unit's metrics.json (None while it is unfinished, or when it is damaged: see `verify`)."
     p = self.layout.metrics(level, variant)
     if not p.exists(): return None
@@ -458,32 +462,32 @@ def metrics(self:ImpRun, level:int, variant:str) -> dict|None:
 
 # %% ../nbs/05_runs.ipynb #05885c05
 @patch
-def is_done(self:ImpRun, level:int, variant:str) -> bool: return self.metrics(level, variant) is not None
+def is_done(self:Study, level:int, variant:str) -> bool: return self.metrics(level, variant) is not None
 
 # %% ../nbs/05_runs.ipynb #d5920842
 @patch
-def tensors(self:ImpRun, path:Path) -> dict:
+def tensors(self:Study, path:Path) -> dict:
     "A safetensors file of the study, e.g. `run.layout.theta_0()`, checked against its recorded checksum."
     return self.store.read(path, tensors_from_bytes)
 
 # %% ../nbs/05_runs.ipynb #3fdb09d9
 @patch
-def results(self:ImpRun) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
+def results(self:Study) -> list[dict]: return [m for l, v in self.units() if (m := self.metrics(l, v))]
 
 # %% ../nbs/05_runs.ipynb #9eeb762a
 @patch
-def controls(self:ImpRun) -> list[str]:
+def controls(self:Study) -> list[str]:
     "The study's control variants: the configured ones, then any trained later with `train_unit`."
     later = lambda c: c not in self.cfg.controls and any(self.is_done(l, c) for l in self.cfg.levels()[1:])
     return [*self.cfg.controls, *filter(later, control_names())]
 
 # %% ../nbs/05_runs.ipynb #bf9c09f7
 @patch
-def variants(self:ImpRun, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls()]
+def variants(self:Study, level:int) -> list[str]: return ['dense'] if level == 0 else ['ticket', *self.controls()]
 
 # %% ../nbs/05_runs.ipynb #c3d7dd47
 @patch
-def mask(self:ImpRun, level:int, variant:str='ticket') -> dict:
+def mask(self:Study, level:int, variant:str='ticket') -> dict:
     "The mask a unit trained under, in the model's layer order."
     if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
     own = self.layout.own_mask(level, variant)
@@ -491,17 +495,17 @@ def mask(self:ImpRun, level:int, variant:str='ticket') -> dict:
 
 # %% ../nbs/05_runs.ipynb #ed024286
 @patch
-def has_mask(self:ImpRun, level:int) -> bool: return level == 0 or self.layout.mask(level).exists()
+def has_mask(self:Study, level:int) -> bool: return level == 0 or self.layout.mask(level).exists()
 
 # %% ../nbs/05_runs.ipynb #1a4d2af5
 @patch
-def final_weights(self:ImpRun, level:int, variant:str) -> dict:
+def final_weights(self:Study, level:int, variant:str) -> dict:
     "A finished unit's trained weights (a state dict)."
     return self.store.read(self.layout.final(level, variant), self.store.parse_state)
 
 # %% ../nbs/05_runs.ipynb #6521a7fa
 @patch
-def start_weights(self:ImpRun) -> dict:
+def start_weights(self:Study) -> dict:
     "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (from the seed if the study left it out)."
     L = self.layout
     if self.cfg.rewinds: return self.store.read(L.theta_rewind(), self.store.parse_state)
@@ -510,23 +514,71 @@ def start_weights(self:ImpRun) -> dict:
 
 # %% ../nbs/05_runs.ipynb #89dbb76b
 @patch
-def summary(self:ImpRun) -> str:
+def summary(self:Study) -> str:
     "Test accuracy of every finished unit, one row per level (level 0: the dense network; '-': not trained yet)."
-    cols, bad = ['ticket', *self.controls()], {d.unit for d in self.verify() if d.unit}
-    lines = [f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>8}' for c in (['dense'] if not cols else cols))]
+    acc, dens, bad = self.table('test_acc'), self.table('density'), {d.unit for d in self.verify() if d.unit}
+    cols = list(acc)
+    lines = [f"{'level':>5} {'remaining':>9} " + ' '.join(f'{c:>8}' for c in cols)]
     for l in self.cfg.levels():
-        ms = {v: self.metrics(l, v) for v in self.variants(l)}
-        dens = next((m['density'] for m in ms.values() if m), None)
-        cell = lambda v: f"{'damaged':>8}" if (l,
-                                               v) in bad else f"{ms[v]['test_acc']:>8.4f}" if ms.get(v) else f"{'-':>8}"
-        cells = [cell(v) for v in (['dense'] if l == 0 else cols)]
-        lines.append(f"{l:>5} {(f'{dens:.2%}' if dens is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
+        d = next((dens[v][l]['mean'] for v in cols if dens[v][l]['n']), None)
+        cell = lambda v: ('damaged' if (l, 'dense' if l == 0 else v) in bad else
+                          f"{acc[v][l]['mean']:.4f}" if acc[v][l]['n'] else '-')
+        cells = [f'{cell(v):>8}' for v in (cols[:1] if l == 0 else cols)]
+        lines.append(f"{l:>5} {(f'{d:.2%}' if d is not None else '-'):>9} " + ' '.join(cells) + (' (dense)' if l == 0 else ''))
     if w := self.writer(): lines.append(f"being written now by {w}: the rows still training will change")
     return '\n'.join(lines + [ONE_SEED])
 
 # %% ../nbs/05_runs.ipynb #582857ec
 ONE_SEED = ("One seed: whether a gap is beyond seed-to-seed noise cannot be told from it; "
             "a group of seeds (--seeds 0,1,2,3,4) says which gaps hold.")
+
+# %% ../nbs/05_runs.ipynb #c3e5f7a9
+def mean_sd(xs:list) -> tuple[float, float|None]:
+    "The mean of `xs` and their sample standard deviation (None for a single value); NaN for none."
+    xs = [x for x in xs if x is not None and math.isfinite(x)]
+    if not xs: return math.nan, None
+    m = sum(xs) / len(xs)
+    return m, (math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else None)
+
+# %% ../nbs/05_runs.ipynb #d4f6a8b0
+def _pick(m:dict, what:str):
+    "One number of a unit's metrics: 'test_acc', or an early-stop one ('stop_iteration', 'stop_acc')."
+    es = m.get('early_stop') or {}
+    return {'stop_iteration': es.get('iteration'), 'stop_acc': es.get('test_acc')}.get(what, m.get(what))
+
+# %% ../nbs/05_runs.ipynb #5aff6c9b
+def stats(runs:list[Study], level:int, variant:str,
+          what:str='test_acc', # 'test_acc', 'density', 'stop_iteration' or 'stop_acc' (at the early-stop iteration)
+         ) -> dict:
+    "Mean, spread (sample sd), min, max and count of `what` over the finished units (level, variant) of `runs`."
+    xs = [x for r in runs if (m := r.metrics(level, variant)) and (x := _pick(m, what)) is not None]
+    mean, sd = mean_sd(xs)
+    return dict(mean=mean, sd=sd, lo=min(xs) if xs else math.nan, hi=max(xs) if xs else math.nan, n=len(xs))
+
+# %% ../nbs/05_runs.ipynb #7e6f8c39
+@patch
+def table(self:Study, what:str='test_acc') -> dict[str, dict]:
+    "Per variant (dense at level 0), per level: the `stats` of `what` over the study's seeds (one, or a group's)."
+    runs, levels = list(self.runs.values()), self.cfg.levels()
+    variants = ['ticket', *dict.fromkeys(c for r in runs for c in r.controls())]
+    return {v: {l: stats(runs, l, 'dense' if l == 0 else v, what) for l in levels} for v in variants}
+
+# %% ../nbs/05_runs.ipynb #f84502e2
+@patch
+def accuracy(self:Study) -> dict[str, dict]:
+    "Per variant: each level's test accuracy as mean, sd and count over the seeds (level 0: the dense network's)."
+    return {v: {k: [row[l][k] for l in self.cfg.levels()] for k in ('mean', 'sd', 'n')}
+            for v, row in self.table('test_acc').items()}
+
+# %% ../nbs/05_runs.ipynb #c6b15f7f
+class ImpRun(Study):
+    "An IMP study in directory `out`, written: created from `cfg` (or reopened from its run.json) and trained."
+    def __init__(self, out:str|Path, cfg:ImpConfig|None=None, data_dir:str|Path|None=None, device=None,
+                 progress:bool=True,
+                 together:bool|None=None, # train a level's variants together (None: on CUDA, where it pays)
+                ):
+        super().__init__(out, cfg, data_dir)
+        self.device, self.progress, self.together, self._data, self.stopping = device, progress, together, None, False
 
 # %% ../nbs/05_runs.ipynb #f60d2b7a
 @patch
@@ -658,7 +710,7 @@ def disk_estimate(self:ImpRun) -> int:
 
 # %% ../nbs/05_runs.ipynb #0b50eda7
 @patch
-def writer(self:ImpRun) -> str|None:
+def writer(self:Study) -> str|None:
     "Who is writing this study now, in words (this process too: a notebook's `watch`); None when no one is."
     return holder(self.layout.lock())
 
@@ -812,7 +864,7 @@ class Damage:
 
 # %% ../nbs/05_runs.ipynb #59d5b4b1
 @patch
-def _expected(self:ImpRun) -> list[tuple]:
+def _expected(self:Study) -> list[tuple]:
     "Every file the study should hold now: (path, how to parse it, the unit trained again if it is damaged, what mending does)."
     L, st = self.layout, self.store
     there = lambda p: p.exists() or st.rel(p) in st.sums()
@@ -839,19 +891,19 @@ def _expected(self:ImpRun) -> list[tuple]:
 
 # %% ../nbs/05_runs.ipynb #328e4206
 @patch
-def files(self:ImpRun) -> list[str]:
+def files(self:Study) -> list[str]:
     "The files the study holds (by path in it) that `verify` checks."
     return [self.store.rel(p) for p, *_ in self._expected() if p.exists()]
 
 # %% ../nbs/05_runs.ipynb #e3bf4924
 @patch
-def unrecorded(self:ImpRun) -> list[str]:
+def unrecorded(self:Study) -> list[str]:
     "The study's files that have no recorded checksum (so `verify` checks them by reading them only)."
     return [f for f in self.files() if f not in self.store.sums()]
 
 # %% ../nbs/05_runs.ipynb #ded49a8a
 @patch
-def verify(self:ImpRun) -> list[Damage]:
+def verify(self:Study) -> list[Damage]:
     "Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: it is sound)."
     self.store.sums()   # read first: it says whether it is itself damaged
     out = ([Damage(MANIFEST, "it is not readable", None, "written again from the files that read correctly")]
@@ -869,7 +921,7 @@ _COUNTED = ('global', 'layerwise', 'magnitude')   # strategies whose counts per 
 
 # %% ../nbs/05_runs.ipynb #0d02da71
 @patch
-def mask_counts(self:ImpRun, level:int, parent:dict) -> tuple[dict, dict]:
+def mask_counts(self:Study, level:int, parent:dict) -> tuple[dict, dict]:
     "What the config makes level `level` keep from `parent`'s mask: weights per layer pruned on their own, and per pool ranked together."
     rates, frac = self.cfg.layer_fractions(list(parent), level), self.cfg.level_fraction(level)
     kept = {n: int(m.sum()) for n, m in parent.items()}
@@ -880,7 +932,7 @@ def mask_counts(self:ImpRun, level:int, parent:dict) -> tuple[dict, dict]:
 
 # %% ../nbs/05_runs.ipynb #b37edc84
 @patch
-def _mask_damage(self:ImpRun, level:int, mask:dict, parent:dict) -> str|None:
+def _mask_damage(self:Study, level:int, mask:dict, parent:dict) -> str|None:
     "Why level `level`'s IMP mask cannot be the one its config makes from `parent`'s (None: it can)."
     if bad := [n for n, m in mask.items() if bool((m & ~parent[n]).any())][:2]:
         return f"it keeps weights that level {level - 1} had pruned ({', '.join(bad)}): masks only lose weights level to level"
@@ -896,7 +948,7 @@ def _mask_damage(self:ImpRun, level:int, mask:dict, parent:dict) -> str|None:
 
 # %% ../nbs/05_runs.ipynb #ee0ebacd
 @patch
-def _consistency(self:ImpRun) -> list[Damage]:
+def _consistency(self:Study) -> list[Damage]:
     "What the files say that disagrees with each other or with run.json: masks and their levels, metrics and their masks."
     out, L, st = [], self.layout, self.store
     def read(p, parse):
@@ -968,7 +1020,7 @@ def mend(self:ImpRun) -> list[str]:
 
 # %% ../nbs/05_runs.ipynb #3f4e37fc
 @patch
-def leftovers(self:ImpRun) -> list[Path]:
+def leftovers(self:Study) -> list[Path]:
     "Trainer state files of units that have finished (a kill between a unit's metrics and its clean-up leaves one, 2 MB)."
     L, out = self.layout, []
     for l in self.cfg.levels():

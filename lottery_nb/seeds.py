@@ -12,11 +12,11 @@ from pathlib import Path
 from .core import patch
 from .core import LotteryError, diff_configs
 from .layout import Layout, seed_study, seed_of
-from .runs import ImpConfig, ImpRun, open_run, ONE_SEED
+from .runs import ImpConfig, ImpRun, Study, open_run, ONE_SEED, mean_sd, stats, _pick
 
 # %% auto #0
-__all__ = ['LOWER_IS_BETTER', 'NOISE', 'seed_dirs', 'is_group', 'check_seeds', 'mean_sd', 'SeedGroup', 'stats', 'betainc',
-           't_pvalue', 't_quantile', 'paired', 'holds', 'open_study']
+__all__ = ['LOWER_IS_BETTER', 'NOISE', 'seed_dirs', 'is_group', 'check_seeds', 'SeedGroup', 'betainc', 't_pvalue', 't_quantile',
+           'paired', 'holds', 'open_study']
 
 # %% ../nbs/05a_seeds.ipynb #b2d4f6a8
 def seed_dirs(root:str|Path) -> dict[int, Path]:
@@ -37,14 +37,6 @@ def check_seeds(seeds) -> tuple[int, ...]:
     if not seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds) or len(set(seeds)) < len(seeds):
         raise LotteryError(f"seeds must be distinct whole numbers >= 0, e.g. 0,1,2 (got {', '.join(map(str, seeds)) or 'none'})")
     return seeds
-
-# %% ../nbs/05a_seeds.ipynb #c3e5f7a9
-def mean_sd(xs:list) -> tuple[float, float|None]:
-    "The mean of `xs` and their sample standard deviation (None for a single value); NaN for none."
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    if not xs: return math.nan, None
-    m = sum(xs) / len(xs)
-    return m, (math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else None)
 
 # %% ../nbs/05a_seeds.ipynb #cda01af4
 class SeedGroup:
@@ -92,35 +84,9 @@ class SeedGroup:
     @property
     def first(self) -> ImpRun: return next(iter(self.runs.values()))
 
-# %% ../nbs/05a_seeds.ipynb #d4f6a8b0
-def _pick(m:dict, what:str):
-    "One number of a unit's metrics: 'test_acc', or an early-stop one ('stop_iteration', 'stop_acc')."
-    es = m.get('early_stop') or {}
-    return {'stop_iteration': es.get('iteration'), 'stop_acc': es.get('test_acc')}.get(what, m.get(what))
-
-# %% ../nbs/05a_seeds.ipynb #5aff6c9b
-def stats(runs:list[ImpRun], level:int, variant:str,
-          what:str='test_acc', # 'test_acc', 'density', 'stop_iteration' or 'stop_acc' (at the early-stop iteration)
-         ) -> dict:
-    "Mean, spread (sample sd), min, max and count of `what` over the finished units (level, variant) of `runs`."
-    xs = [x for r in runs if (m := r.metrics(level, variant)) and (x := _pick(m, what)) is not None]
-    mean, sd = mean_sd(xs)
-    return dict(mean=mean, sd=sd, lo=min(xs) if xs else math.nan, hi=max(xs) if xs else math.nan, n=len(xs))
-
-# %% ../nbs/05a_seeds.ipynb #7e6f8c39
-@patch
-def table(self:SeedGroup, what:str='test_acc') -> dict[str, dict]:
-    "Per variant (dense at level 0), per level: the `stats` of `what` over the seeds."
-    runs, levels = list(self.runs.values()), self.cfg.levels()
-    variants = ['ticket', *dict.fromkeys(c for r in runs for c in r.controls())]
-    return {v: {l: stats(runs, l, 'dense' if l == 0 else v, what) for l in levels} for v in variants}
-
-# %% ../nbs/05a_seeds.ipynb #f84502e2
-@patch
-def accuracy(self:SeedGroup) -> dict[str, dict]:
-    "Per variant: each level's test accuracy as mean, sd and count over the seeds (level 0: the dense network's)."
-    return {v: {k: [row[l][k] for l in self.cfg.levels()] for k in ('mean', 'sd', 'n')}
-            for v, row in self.table('test_acc').items()}
+# %% ../nbs/05a_seeds.ipynb #b2c3d4e5
+SeedGroup.table = Study.table   # its results are read as one study's are, over its seeds
+SeedGroup.accuracy = Study.accuracy
 
 # %% ../nbs/05a_seeds.ipynb #1eceedb7
 def _cell(s:dict, n:int, # the group's number of seeds: a cell of fewer says how many

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from .core import LotteryError, load_json
 from .data import get_spec, load_split
-from .runs import ImpRun, DamagedFile
+from .runs import Study, DamagedFile
 from .layout import Layout, StabilityLayout
 from .seeds import SeedGroup, mean_sd, holds
 from .variants import parent_of
@@ -62,13 +62,13 @@ def log_quantize(x:np.ndarray, lo:float, hi:float) -> str:
 
 # %% ../nbs/06a_view.ipynb #fa4b890d
 # ---- the study's numbers, level by level
-def study_name(run:ImpRun) -> str: return Path(run.out).resolve().name
+def study_name(run:Study) -> str: return Path(run.out).resolve().name
 
 # %% ../nbs/06a_view.ipynb #46247e0e
 def _round(x, d=5): return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else round(float(x), d)
 
 # %% ../nbs/06a_view.ipynb #36a628bf
-def input_picture(run:ImpRun) -> dict|None:
+def input_picture(run:Study) -> dict|None:
     "The mean training image of the study's dataset (H x W, grey, 0..255) from `input_mean.safetensors` or the dataset's files; None if neither is here."
     try: m = run.tensors(run.layout.input_mean())['mean']
     except LotteryError:
@@ -79,19 +79,19 @@ def input_picture(run:ImpRun) -> dict|None:
     return dict(shape=list(m.shape), mean=b64(m.round().clamp(0, 255).to(torch.uint8).numpy()))
 
 # %% ../nbs/06a_view.ipynb #6c970537
-def _unit_seconds(run:ImpRun) -> float|None:
+def _unit_seconds(run:Study) -> float|None:
     "The median time one unit of this study took to train (for time estimates)."
     secs = [m['seconds'] for m in run.results() if m.get('seconds')]
     return statistics.median(secs) if secs else None
 
 # %% ../nbs/06a_view.ipynb #a53ba2d0
-def _epochs(run:ImpRun) -> float:
+def _epochs(run:Study) -> float:
     "How many epochs a unit of this study trains: as its finished units recorded, else as its config says."
     ends = [m['history'][-1]['epoch'] for m in run.results()]
     return max(ends) if ends else run.cfg.train_config().epochs
 
 # %% ../nbs/06a_view.ipynb #fb101aff
-def level_notes(run:ImpRun, tab:dict, level:int) -> dict:
+def level_notes(run:Study, tab:dict, level:int) -> dict:
     "One line per level view saying what to notice there."
     i = run.cfg.levels().index(level)
     d0 = tab['ticket']['test_acc'][0]   # the dense network's (the mean of a group's seeds)
@@ -161,7 +161,7 @@ def lead_note(group:SeedGroup|None, leads:dict|None, level:int) -> str:
     return (f" The ticket's lead, paired by seed over {len(group.seeds)} seeds: " + '; '.join(said) + '.') if said else ''
 
 # %% ../nbs/06a_view.ipynb #5533802f
-def _damage_notes(notes:dict, damage:list, run:ImpRun) -> dict:
+def _damage_notes(notes:dict, damage:list, run:Study) -> dict:
     "A level's notes, led by a plain line for each of its damaged units and how to mend them."
     if not damage: return notes
     lines = ' '.join(f"**Damaged: {f'level {d.unit[0]} {d.unit[1]}' if d.unit else d.path}** ({d.path}: {d.why})." for d in damage)
@@ -194,7 +194,7 @@ def group_bands(group:SeedGroup, tab:dict) -> tuple[dict, dict]:
     return tab, bands
 
 # %% ../nbs/06a_view.ipynb #7994d6df
-def stability_summary(run:ImpRun) -> dict|None:
+def stability_summary(run:Study) -> dict|None:
     "The study's instability sweep (the dense level's, else the first level's that has one) as the explorer draws it; None without one."
     from lottery_nb.stability import sweep_results, sweep_damage
     for l in run.cfg.levels():
@@ -239,7 +239,7 @@ def _sweep_config(here:Path) -> dict:
     except (LotteryError, AttributeError): return {}
 
 # %% ../nbs/06a_view.ipynb #d48b517a
-def study_summary(run:ImpRun, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd
+def study_summary(run:Study, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd
                  ) -> dict:
     "Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per level; JSON-safe."
     levels, tab = run.cfg.levels(), accuracy_table(run)
@@ -292,7 +292,7 @@ MAX_POINTS = 800         # weights drawn in the init-against-trained scatter, pe
 FULL_PICTURE = 65_536    # a matrix up to this size is drawn weight by weight; bigger ones in blocks
 
 # %% ../nbs/06a_view.ipynb #d42ecf7e
-def why_no_weights(run:ImpRun, level:int) -> str|None:
+def why_no_weights(run:Study, level:int) -> str|None:
     "Why the weights that chose `level`'s mask cannot be shown (None if they can)."
     if level == 0:
         return "Level 0 is the dense network: nothing is pruned yet. Pick level 1 or later to see which weights each pruning kept."
@@ -390,7 +390,7 @@ def _init_note(h:dict) -> str:
             " (tick 'at the start too' to see them).")
 
 # %% ../nbs/06a_view.ipynb #92a6d8e3
-def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:
+def layer_notes(run:Study, level:int, layer:str, mask, h, pic, img) -> dict:
     "One line per layer view saying what to notice there."
     kept, total = int(mask.sum()), mask.numel()
     out = {}
@@ -428,7 +428,7 @@ def layer_notes(run:ImpRun, level:int, layer:str, mask, h, pic, img) -> dict:
     return out
 
 # %% ../nbs/06a_view.ipynb #e76eea68
-def level_detail(run:ImpRun, level:int, img:dict|None=None) -> dict|None:
+def level_detail(run:Study, level:int, img:dict|None=None) -> dict|None:
     "Per layer of `level`: its density, histogram, scatter, picture and notes (None if the level's mask is not made yet)."
     try: mask = run.mask(level)
     except LotteryError: return None
@@ -446,7 +446,7 @@ def level_detail(run:ImpRun, level:int, img:dict|None=None) -> dict|None:
     return jsonable(out)
 
 # %% ../nbs/06a_view.ipynb #8a90aec5
-def study_view(run:ImpRun, group:SeedGroup|None=None) -> dict:
+def study_view(run:Study, group:SeedGroup|None=None) -> dict:
     "A study's whole view: `summary`, the mean `input` image, and `detail` of every level whose mask exists."
     img = input_picture(run)
     return dict(summary=study_summary(run, group), input=img,

@@ -341,7 +341,7 @@ def close(self:Explorer,
 def explore(run:ImpRun|SeedGroup|str|Path, # a study's directory (or a group of seeds'), or the study
             level:int|None=None, layer:str|None=None) -> W.Widget:
     "The explorer of an IMP study (or of several seeds of one), finished or still running (a message if there is no study there yet)."
-    if not isinstance(run, (ImpRun, SeedGroup)):
+    if isinstance(run, (str, Path)):
         try: run = open_study(run, progress=False)
         except LotteryError as e:
             return W.HTML(f"<div style='font-size:15px'>Nothing to explore yet: {html.escape(str(e))}</div>")
@@ -408,7 +408,7 @@ def export_html(run:ImpRun|str|Path, # the study, or its directory
                 out:str|Path, # the .html file to write
                 level:int|None=None, layer:str|None=None) -> Path:
     "One HTML file that explores `run` in any browser, with no Python and no network: slider, views and hovers as in JupyterLab."
-    run = run if isinstance(run, (ImpRun, SeedGroup)) else open_study(run, progress=False)
+    run = open_study(run, progress=False) if isinstance(run, (str, Path)) else run
     state = static_state(run, level, layer)
     s = state['summary']
     title = f"{s['study']}: {s['model']} on {s['dataset']}"
