@@ -47,7 +47,8 @@ def device_name(device:torch.device) -> str:
 # %% ../nbs/00_core.ipynb #512c323b
 def patch(f):
     "Add `f` to the class its first argument is annotated with, under its own name (fastcore's `@patch`, for methods)."
-    fn = inspect.unwrap(f)   # through decorators such as torch.no_grad, to the annotation and the module it was written in
+    # through decorators such as torch.no_grad, to the annotation and the module it was written in
+    fn = inspect.unwrap(f)
     ann = next(iter(fn.__annotations__.values()), None) if fn.__code__.co_argcount else None
     cls = eval(ann, fn.__globals__) if isinstance(ann, str) else ann   # `from __future__ import annotations`: a string
     if not isinstance(cls, type): raise TypeError(f"@patch: the first argument of {fn.__name__} must be annotated with a class")
@@ -74,7 +75,8 @@ _said = set()
 
 # %% ../nbs/00_core.ipynb #f6cc9ff1
 def note(msg:str) -> bool:
-    "Print `msg` to stderr as one 'lottery_nb: ...' line, the first time it is said in this process; whether it was printed."
+    ("Print `msg` to stderr as one 'lottery_nb: ...' line, the first time it is said in this process; whether it was "
+     "printed.")
     if msg in _said: return False
     _said.add(msg)
     print(f"lottery_nb: {msg}", file=sys.stderr)
@@ -212,5 +214,6 @@ def coerce_field(name:str, # the field's name, for the message
 
 # %% ../nbs/00_core.ipynb #39453a1b
 def check_fields(obj):
-    "Coerce every field of dataclass `obj` to its annotated type, in place, or raise one clear error (see `coerce_field`)."
+    ("Coerce every field of dataclass `obj` to its annotated type, in place, or raise one clear error (see "
+     "`coerce_field`).")
     for f in dataclasses.fields(obj): setattr(obj, f.name, coerce_field(f.name, f.type, getattr(obj, f.name)))

@@ -95,14 +95,16 @@ def read_idx(path:str|Path) -> torch.Tensor:
 
 # %% ../nbs/01_data.ipynb #8ca16557
 def _latin1(s:str, encoding:str='latin1') -> bytes:
-    "How a Python 3 pickle of protocol 2 spells bytes (`_codecs.encode(str, 'latin1')`), without `codecs.encode`'s other codecs."
+    ("How a Python 3 pickle of protocol 2 spells bytes (`_codecs.encode(str, 'latin1')`), without `codecs.encode`'s "
+     "other codecs.")
     if encoding.replace('-', '').lower() not in ('latin1', 'iso88591'):
         raise pickle.UnpicklingError(f"codec {encoding!r}")
     return s.encode('latin1')
 
 # %% ../nbs/01_data.ipynb #feed0344
 def _cifar_globals() -> dict:
-    "The only things a genuine CIFAR-10 batch asks to import: numpy's array, its dtype and its rebuilder (under numpy 1's and 2's names)."
+    ("The only things a genuine CIFAR-10 batch asks to import: numpy's array, its dtype and its rebuilder (under "
+     "numpy 1's and 2's names).")
     import numpy as np
     rebuild = np.ndarray.__reduce__(np.zeros(1))[0]   # numpy's own `_reconstruct`
     return {('numpy.core.multiarray', '_reconstruct'): rebuild, ('numpy._core.multiarray', '_reconstruct'): rebuild,
@@ -118,7 +120,8 @@ class _CifarUnpickler(pickle.Unpickler):
 
 # %% ../nbs/01_data.ipynb #4cd336c0
 def read_cifar_batch(path:str|Path) -> tuple[torch.Tensor, torch.Tensor]:
-    "Parse one pickled CIFAR-10 batch into uint8 images (N, 3, 32, 32) and int64 labels, running no code the file asks for."
+    ("Parse one pickled CIFAR-10 batch into uint8 images (N, 3, 32, 32) and int64 labels, running no code the file "
+     "asks for.")
     path = Path(path)
     try:
         with open(path, 'rb') as f: d = _CifarUnpickler(f, encoding='bytes').load()
@@ -282,7 +285,8 @@ class Split:
 
 # %% ../nbs/01_data.ipynb #c41f9e22
 class Ready:
-    "A split as a training step wants it, made once: normalised, in the step's dtype, zero-padded for crops, channels-last."
+    ("A split as a training step wants it, made once: normalised, in the step's dtype, zero-padded for crops, "
+     "channels-last.")
     def __init__(self, split:Split, dtype:torch.dtype=torch.float32, pad:int=0):
         self.split, self.dtype, self.pad, self.y = split, dtype, pad, split.y
         x = F.pad(split.x, (pad,) * 4) if pad else split.x   # black uint8 borders, normalised like any black pixel

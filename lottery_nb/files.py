@@ -118,7 +118,8 @@ def _optimiser_classes() -> list:
 
 # %% ../nbs/00a_files.ipynb #cc99a7d3
 def pickle_imports(path:str|Path) -> list[str]:
-    "What a pickle asks to import (a raw pickle, or the data.pkl of a torch zip file), read op by op without running any."
+    ("What a pickle asks to import (a raw pickle, or the data.pkl of a torch zip file), read op by op without running "
+     "any.")
     data = Path(path).read_bytes()
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z: data = z.read(next((n for n in z.namelist() if n.endswith('data.pkl')), z.namelist()[0]))
@@ -133,7 +134,8 @@ def pickle_imports(path:str|Path) -> list[str]:
 
 # %% ../nbs/00a_files.ipynb #c02a97f7
 def _refused(e:Exception, path:Path) -> str:
-    "What a weights-only load refused: the global it was asked to import (from torch's message, else read from the pickle)."
+    ("What a weights-only load refused: the global it was asked to import (from torch's message, else read from the "
+     "pickle).")
     m = re.search(r'GLOBAL ([\w.]+)', str(e))
     if m: return f"asks to import {m.group(1)}"
     if odd := [g for g in pickle_imports(path) if not g.startswith(('torch.', 'collections.OrderedDict', '_codecs.'))]:
@@ -146,7 +148,8 @@ def torch_load(path:str|Path,
                what:str='checkpoint', # what the file is, for messages
                trust_hint:bool=True, # say how to load a refused file anyway (not for files lottery_nb wrote itself)
               ):
-    "Read a torch pickle onto the CPU, refusing, with one line that says how to load it if trusted, anything that could run code."
+    ("Read a torch pickle onto the CPU, refusing, with one line that says how to load it if trusted, anything that "
+     "could run code.")
     path = Path(path)
     if path.is_dir(): raise LotteryError(f"{what} {path} is a directory, not a file")
     if not path.is_file(): raise LotteryError(f"{what} {path} does not exist")

@@ -28,7 +28,8 @@ def _alive(pid:int) -> bool:
 
 # %% ../nbs/04c_lock.ipynb #6054d277
 def read_lock(path:str|Path) -> dict|None:
-    "The lock at `path`: its holder's job, host, pid and token, and `age`, seconds since its heartbeat; None if there is none."
+    ("The lock at `path`: its holder's job, host, pid and token, and `age`, seconds since its heartbeat; None if "
+     "there is none.")
     path = Path(path)
     try: st, text = path.stat(), path.read_bytes().decode('utf-8', 'replace')
     except FileNotFoundError: return None

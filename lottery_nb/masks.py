@@ -209,7 +209,8 @@ def agp_sparsity(epoch:float, # where training is
 
 # %% ../nbs/04_masks.ipynb #b95aeed3
 class AGP(Callback):
-    "Prune gradually during training, from `initial` to `final` sparsity between epochs `first` and `last` (Zhu & Gupta)."
+    ("Prune gradually during training, from `initial` to `final` sparsity between epochs `first` and `last` (Zhu & "
+     "Gupta).")
     def __init__(self, final:float, first:int=0, last:int|None=None, initial:float=0.0, method:str='layerwise',
                  rates:dict|None=None):
         check_fraction(final, 'sparsity')
@@ -229,7 +230,8 @@ def extract_ticket(untrained:dict, # state dict of the untrained network (theta_
                    pruned:dict|None=None, # state dict of the trained, pruned network
                    mask:dict|None=None, # a stored mask to use instead of the pruned weights' zeros
                   ) -> tuple[dict, dict]:
-    "The winning ticket: `untrained` * mask, where mask is `pruned`'s non-zeros (or `mask`). Returns (state dict, mask)."
+    ("The winning ticket: `untrained` * mask, where mask is `pruned`'s non-zeros (or `mask`). Returns (state dict, "
+     "mask).")
     if mask is None:
         if pruned is None: raise LotteryError("extract_ticket needs a pruned state dict or a mask")
         mask = mask_from_weights(pruned)

@@ -160,7 +160,8 @@ def _lenet_shape(name:str, sd:dict) -> dict:
 # %% ../nbs/02_models.ipynb #e50d383e
 @dataclass(frozen=True)
 class ModelFamily:
-    "One family of networks, as `get_model` knows it: its names, how it is built, how its shape is read off its weights."
+    ("One family of networks, as `get_model` knows it: its names, how it is built, how its shape is read off its "
+     "weights.")
     pattern:str      # a regular expression over the lower-case name without dashes, e.g. r'resnet(\d+)'
     canonical:str    # the one name, formatted with the pattern's groups: 'resnet{0}'
     build:Callable   # (groups, num_classes, in_channels, img_size, **kw) -> nn.Module
@@ -220,7 +221,8 @@ def clean_state_dict(sd:dict) -> dict:
 
 # %% ../nbs/02_models.ipynb #82901c50
 def load_state(model:nn.Module, sd:dict, what:str='checkpoint') -> nn.Module:
-    "Load `sd` into `model` after cleaning its keys; a clear error names the missing, unexpected, misshapen or non-finite tensors."
+    ("Load `sd` into `model` after cleaning its keys; a clear error names the missing, unexpected, misshapen or "
+     "non-finite tensors.")
     sd, own = clean_state_dict(sd.get('state_dict', sd)), model.state_dict()
     missing, extra = [k for k in own if k not in sd], [k for k in sd if k not in own]
     shape = [f"{k} {tuple(sd[k].shape)} vs {tuple(v.shape)}" for k,

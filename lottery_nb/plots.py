@@ -103,7 +103,8 @@ _MPL_MARKER = {'circle': 'o', 'square': 's', 'diamond': 'D', 'triangle-up': '^'}
 
 # %% ../nbs/06_plots.ipynb #35740ed3
 def percent_ticks(lo:float, hi:float=100) -> list[float]:
-    "Round values between `lo` and `hi` percent, at least four where the range allows: the ticks of a readable log axis."
+    ("Round values between `lo` and `hi` percent, at least four where the range allows: the ticks of a readable log "
+     "axis.")
     for ms in ((5, 2, 1), (8, 6, 5, 4, 3, 2, 1.5, 1)):
         ticks = sorted({round(m * 10.0 ** e,
                               6) for e in range(2, -5, -1) for m in ms if lo * 0.999 <= m * 10.0 ** e <= hi * 1.001},

@@ -42,7 +42,8 @@ DATA_ORDERS = ('same', 'fresh')
 # %% ../nbs/05_runs.ipynb #a0f0e58c
 @functools.cache
 def prunable_sizes(arch_json:str) -> dict:
-    "The prunable weights of the model `arch_json` (the `get_model` arguments, as JSON) and their sizes, the output layer last."
+    ("The prunable weights of the model `arch_json` (the `get_model` arguments, as JSON) and their sizes, the output "
+     "layer last.")
     model = get_model(seed=0, **json.loads(arch_json))
     out, m = output_layer(model), dense_mask(model)
     return {**{n: v.numel() for n, v in m.items() if n != out}, out: m[out].numel()}
@@ -101,7 +102,8 @@ class ImpConfig:
                                f"{tc.epochs} epochs of training")
 
     def train_config(self) -> TrainConfig:
-        "The training config: as run.json recorded it for a study reopened (presets may have changed since), else resolved now."
+        ("The training config: as run.json recorded it for a study reopened (presets may have changed since), else "
+         "resolved now.")
         return getattr(self, 'recorded', None) or preset(self.preset, **{'seed': self.seed, **self.train})
 
     def unit_train_config(self, level:int, variant:str) -> TrainConfig:
@@ -134,7 +136,8 @@ class ImpConfig:
         return self.rewind_iter or round(self.rewind_epochs * iters_per_epoch)
 
     def check_prunable(self):
-        "One clear error, before anything is trained, for `layer_rates` that name no layer or more rounds than the model has weights for."
+        ("One clear error, before anything is trained, for `layer_rates` that name no layer or more rounds than the "
+         "model has weights for.")
         sizes = prunable_sizes(json.dumps(self.arch(), sort_keys=True))
         names = list(sizes)
         rates = self.layer_fractions(names, 1)   # a pattern that names no layer fails here
@@ -257,7 +260,8 @@ class Finished(Event):
 
 # %% ../nbs/05_runs.ipynb #c73a5f7c
 class _Report(Callback):
-    "Says what a trainer does as events of the study (to `emit`), and stops it after an epoch when the study is asked to."
+    ("Says what a trainer does as events of the study (to `emit`), and stops it after an epoch when the study is "
+     "asked to.")
     def __init__(self, run, level:int, variants:tuple, emit):
         self.run, self.level, self.variants, self.emit = run, level, tuple(variants), emit
     def _total(self, t): return t.total
@@ -316,7 +320,8 @@ class StudyFiles:
     def rel(self, path:Path) -> str: return self.layout.rel(path)
 
     def read(self, path:Path, parse):
-        "`parse(bytes, path)` of the file at `path`, read once, checked against its checksum: a study's files never change."
+        ("`parse(bytes, path)` of the file at `path`, read once, checked against its checksum: a study's files never "
+         "change.")
         if path not in self.cache: self.cache[path] = self.load(path, parse)
         return self.cache[path]
 
@@ -423,7 +428,8 @@ class Study:
 
     @property
     def rewinding(self) -> str:
-        "What a rewound unit does here: 'continue' (T-k iterations from k, as OpenLTH) or 'restart' (schema 1: all T from 0)."
+        ("What a rewound unit does here: 'continue' (T-k iterations from k, as OpenLTH) or 'restart' (schema 1: all T "
+         "from 0).")
         return REWIND_SEMANTICS[self.schema]
 
 # %% ../nbs/05_runs.ipynb #1b99a2ba
@@ -506,7 +512,8 @@ def final_weights(self:Study, level:int, variant:str) -> dict:
 # %% ../nbs/05_runs.ipynb #6521a7fa
 @patch
 def start_weights(self:Study) -> dict:
-    "The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (from the seed if the study left it out)."
+    ("The weights tickets start from: theta_rewind for a rewinding study, else theta_0 (from the seed if the study "
+     "left it out).")
     L = self.layout
     if self.cfg.rewinds: return self.store.read(L.theta_rewind(), self.store.parse_state)
     if not L.theta_0().exists(): return get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict()
@@ -634,7 +641,8 @@ def _level_mask(self:ImpRun, level:int) -> dict:
 # %% ../nbs/05_runs.ipynb #6708b939
 @patch
 def _own_mask(self:ImpRun, level:int, variant:str) -> dict|None:
-    "The mask a variant draws for itself from the level's IMP mask (`random`, `shuffled`), saved the first time; else None."
+    ("The mask a variant draws for itself from the level's IMP mask (`random`, `shuffled`), saved the first time; "
+     "else None.")
     v = get_variant(variant)
     if v.own_mask is None: return None
     path = self.layout.own_mask(level, variant)
@@ -657,7 +665,8 @@ def start_point(self:ImpRun, level:int, variant:str) -> tuple[dict, dict|None]:
 # %% ../nbs/05_runs.ipynb #0d304d28
 def _resume_and_fit(t:Trainer, state:Path, k:int=0, # the iteration a rewound unit begins at
                    ) -> bool:
-    "Begin `t` at iteration `k` or continue from its `state` file, train, and say whether it finished (False: stopped early)."
+    ("Begin `t` at iteration `k` or continue from its `state` file, train, and say whether it finished (False: "
+     "stopped early).")
     if not t.resume(state) and k: t.start_at(k)
     t.fit()
     return t.iteration >= t.total
@@ -665,7 +674,8 @@ def _resume_and_fit(t:Trainer, state:Path, k:int=0, # the iteration a rewound un
 # %% ../nbs/05_runs.ipynb #e33ff647
 @patch
 def begins_at(self:ImpRun, level:int, t:Trainer) -> int:
-    "The iteration a unit of `level` begins at: the rewind point k for pruned levels of a study that continues from it, else 0."
+    ("The iteration a unit of `level` begins at: the rewind point k for pruned levels of a study that continues from "
+     "it, else 0.")
     return self.cfg.rewind_at(t.iters_per_epoch) if level and self.cfg.rewinds and self.rewinding == 'continue' else 0
 
 # %% ../nbs/05_runs.ipynb #6baf97e0
@@ -678,7 +688,8 @@ def stop(self:ImpRun):
 @patch
 @contextlib.contextmanager
 def writing(self:ImpRun):
-    "Hold the study's lock while the block writes it (once per process, however deep); `Locked`, naming the writer, if another holds it."
+    ("Hold the study's lock while the block writes it (once per process, however deep); `Locked`, naming the writer, "
+     "if another holds it.")
     L = self.layout
     if held_here(L.lock()): yield; return
     new = not self.out.exists()
@@ -700,7 +711,8 @@ def _writes(f):
 # %% ../nbs/05_runs.ipynb #f302b869
 @patch
 def disk_estimate(self:ImpRun) -> int:
-    "About how many bytes the units still to train will add: their weights, metrics and masks (state files come and go)."
+    ("About how many bytes the units still to train will add: their weights, metrics and masks (state files come and "
+     "go).")
     sizes = prunable_sizes(json.dumps(self.cfg.arch(), sort_keys=True))
     params = sum(v.numel() for v in get_model(seed=0, **self.cfg.arch()).state_dict().values())
     tc, todo = self.cfg.train_config(), [(l, v) for l, v in self.units() if not self.is_done(l, v)]
@@ -756,7 +768,8 @@ def _finish(self:ImpRun, level:int, variant:str, weights:dict, mask:dict|None, h
 # %% ../nbs/05_runs.ipynb #a434c516
 @patch
 def trains_together(self:ImpRun) -> bool:
-    "Whether `run()` trains a level's variants together (by default: on CUDA), which shares one data order between them."
+    ("Whether `run()` trains a level's variants together (by default: on CUDA), which shares one data order between "
+     "them.")
     if self.cfg.data_order == 'fresh':
         if self.together: note("data_order='fresh' gives each unit its own data order: its variants train one by one")
         return False
@@ -816,7 +829,8 @@ def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's train
         on_unit=None, # called with each unit's metrics when it finishes
         on_event=None, # called with each `Event`: a training `Started`, `Stepped`, `EpochDone`, `Finished`
        ) -> ImpRun:
-    "Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an interruption."
+    ("Train every unfinished unit in order, first mending what is damaged (see `mend`); safe to call again after an "
+     "interruption.")
     with self.writing(): return self._run(cbs, on_unit, on_event)
 
 # %% ../nbs/05_runs.ipynb #e974b33f
@@ -865,7 +879,8 @@ class Damage:
 # %% ../nbs/05_runs.ipynb #59d5b4b1
 @patch
 def _expected(self:Study) -> list[tuple]:
-    "Every file the study should hold now: (path, how to parse it, the unit trained again if it is damaged, what mending does)."
+    ("Every file the study should hold now: (path, how to parse it, the unit trained again if it is damaged, what "
+     "mending does).")
     L, st = self.layout, self.store
     there = lambda p: p.exists() or st.rel(p) in st.sums()
     out = [(L.run_json(), _parse_json, None,
@@ -904,7 +919,8 @@ def unrecorded(self:Study) -> list[str]:
 # %% ../nbs/05_runs.ipynb #ded49a8a
 @patch
 def verify(self:Study) -> list[Damage]:
-    "Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: it is sound)."
+    ("Read every file of the study, compare each with its recorded checksum, and list what is damaged (empty: it is "
+     "sound).")
     self.store.sums()   # read first: it says whether it is itself damaged
     out = ([Damage(MANIFEST, "it is not readable", None, "written again from the files that read correctly")]
            if self.store.manifest_damaged else [])
@@ -922,7 +938,8 @@ _COUNTED = ('global', 'layerwise', 'magnitude')   # strategies whose counts per 
 # %% ../nbs/05_runs.ipynb #0d02da71
 @patch
 def mask_counts(self:Study, level:int, parent:dict) -> tuple[dict, dict]:
-    "What the config makes level `level` keep from `parent`'s mask: weights per layer pruned on their own, and per pool ranked together."
+    ("What the config makes level `level` keep from `parent`'s mask: weights per layer pruned on their own, and per "
+     "pool ranked together.")
     rates, frac = self.cfg.layer_fractions(list(parent), level), self.cfg.level_fraction(level)
     kept = {n: int(m.sum()) for n, m in parent.items()}
     cut = lambda k, r: k - round(r * k)
@@ -949,7 +966,8 @@ def _mask_damage(self:Study, level:int, mask:dict, parent:dict) -> str|None:
 # %% ../nbs/05_runs.ipynb #ee0ebacd
 @patch
 def _consistency(self:Study) -> list[Damage]:
-    "What the files say that disagrees with each other or with run.json: masks and their levels, metrics and their masks."
+    ("What the files say that disagrees with each other or with run.json: masks and their levels, metrics and their "
+     "masks.")
     out, L, st = [], self.layout, self.store
     def read(p, parse):
         try: return st.read(p, parse) if p.exists() else None
@@ -978,7 +996,8 @@ def _consistency(self:Study) -> list[Damage]:
 @patch
 @_writes
 def record_missing(self:ImpRun) -> list[str]:
-    "Record a checksum for each file that reads correctly and has none (a study from before checksums); the files recorded."
+    ("Record a checksum for each file that reads correctly and has none (a study from before checksums); the files "
+     "recorded.")
     st = self.store
     sums, done = st.sums(), []
     for p, parse, _, _ in self._expected():
@@ -993,7 +1012,8 @@ def record_missing(self:ImpRun) -> list[str]:
 @patch
 @_writes
 def mend(self:ImpRun) -> list[str]:
-    "Remove what killed writes left and every damaged file, so that `run()` makes them again; one line for each thing done."
+    ("Remove what killed writes left and every damaged file, so that `run()` makes them again; one line for each "
+     "thing done.")
     said, L = [], self.layout
     if not L.run_json().exists(): return said   # a study not started yet
     if tmps := sorted(p for p in self.out.rglob('.*.tmp') if p.is_file()):
@@ -1021,7 +1041,8 @@ def mend(self:ImpRun) -> list[str]:
 # %% ../nbs/05_runs.ipynb #3f4e37fc
 @patch
 def leftovers(self:Study) -> list[Path]:
-    "Trainer state files of units that have finished (a kill between a unit's metrics and its clean-up leaves one, 2 MB)."
+    ("Trainer state files of units that have finished (a kill between a unit's metrics and its clean-up leaves one, 2 "
+     "MB).")
     L, out = self.layout, []
     for l in self.cfg.levels():
         out += [L.state(l, v) for v in VARIANTS if L.state(l, v).exists() and self.is_done(l, v)]
@@ -1047,7 +1068,8 @@ def read_only(path:str|Path) -> bool:
 
 # %% ../nbs/05_runs.ipynb #b2a7384a
 def writable_copy(run:ImpRun) -> ImpRun:
-    "`run` itself if training may write into it; else its copy under `studies_home()`, made the first time (and reused after)."
+    ("`run` itself if training may write into it; else its copy under `studies_home()`, made the first time (and "
+     "reused after).")
     if not read_only(run.out): return run
     dest = studies_home()/Path(run.out).resolve().name
     if not Layout(dest).run_json().exists():

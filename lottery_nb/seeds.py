@@ -62,7 +62,8 @@ class SeedGroup:
            title:str, # what the summary calls the group
            name:str, # what the explorer calls it
           ) -> SeedGroup:
-        "A group of studies kept elsewhere than `root/seed_N`, e.g. the seeds of one config of a sweep (`lottery_nb.sweep`)."
+        ("A group of studies kept elsewhere than `root/seed_N`, e.g. the seeds of one config of a sweep "
+         "(`lottery_nb.sweep`).")
         if not runs: raise LotteryError(f"{title}: no study has started yet, so there is nothing to show")
         g = cls.__new__(cls)
         g.root, g.runs, g.title, g.name = Path(title), dict(sorted(runs.items())), title, name
@@ -173,7 +174,8 @@ LOWER_IS_BETTER = ('stop_iteration',)   # numbers where the ticket leads by bein
 # %% ../nbs/05a_seeds.ipynb #1ac4b59e
 @patch
 def leads(self:SeedGroup, what:str='test_acc') -> dict[str, dict]:
-    "Per control, per pruned level: the ticket's lead in `what` over it, paired by seed (`paired`; positive: the ticket is better)."
+    ("Per control, per pruned level: the ticket's lead in `what` over it, paired by seed (`paired`; positive: the "
+     "ticket is better).")
     sign = -1 if what in LOWER_IS_BETTER else 1
     out = {}
     for c in list(self.table(what))[1:]:
@@ -203,7 +205,8 @@ def _leads_table(self:SeedGroup, what:str, title:str, pct:bool=True) -> list[str
 # %% ../nbs/05a_seeds.ipynb #4d89735a
 @patch
 def summary(self:SeedGroup) -> str:
-    "Per level and variant: test accuracy (and with a validation split the early-stop iteration) as mean ± sd, and which of the ticket's leads hold."
+    ("Per level and variant: test accuracy (and with a validation split the early-stop iteration) as mean ± sd, and "
+     "which of the ticket's leads hold.")
     n, acc, stop, at = len(self.seeds), self.table('test_acc'), self.table('stop_iteration'), self.table('stop_acc')
     lines = _table(self, f"{n} seeds ({', '.join(map(str, self.seeds))}) of {self.title}: test accuracy at the end (%), mean ± sd",
                    lambda c, l: _cell(acc[c][l], n))

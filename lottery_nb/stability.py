@@ -29,7 +29,8 @@ __all__ = ['PAIR_SEEDS', 'interpolate', 'reset_bn', 'barrier', 'path_errors', 'p
 # %% ../nbs/05b_stability.ipynb #2b3c4d5e
 def interpolate(a:dict, b:dict, alpha:float, # 0: `a`, 1: `b`
                ) -> dict:
-    "The state dict (1-alpha)·a + alpha·b: every float tensor on the line between two networks (counters kept from `a`)."
+    ("The state dict (1-alpha)·a + alpha·b: every float tensor on the line between two networks (counters kept from "
+     "`a`).")
     return {k: torch.lerp(a[k].float(), b[k].float(), alpha).to(a[k].dtype) if a[k].is_floating_point() else a[k]
             for k in a}
 
@@ -37,7 +38,8 @@ def interpolate(a:dict, b:dict, alpha:float, # 0: `a`, 1: `b`
 @torch.no_grad()
 def reset_bn(model:nn.Module, data:Data, batches:int=20, # training batches to average over
              bs:int=256, seed:int=0) -> nn.Module:
-    "Recompute every BatchNorm's running mean and variance on training data (an interpolated network's are not its own)."
+    ("Recompute every BatchNorm's running mean and variance on training data (an interpolated network's are not its "
+     "own).")
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns: return model
     was, moms = model.training, [m.momentum for m in bns]
@@ -80,7 +82,8 @@ PAIR_SEEDS = (1, 2)   # the first pair's data orders: the study's seed + 10,000 
 
 # %% ../nbs/05b_stability.ipynb #a8c0a756
 def pair_seeds(replicate:int=0) -> tuple[int, int]:
-    "The data-order seeds (as multiples of 10,000 over the study's) of replicate `replicate`'s two copies: distinct for every copy."
+    ("The data-order seeds (as multiples of 10,000 over the study's) of replicate `replicate`'s two copies: distinct "
+     "for every copy.")
     return tuple(s + 2 * replicate for s in PAIR_SEEDS)
 
 # %% ../nbs/05b_stability.ipynb #46eeab83
@@ -88,7 +91,8 @@ def train_pair(arch:dict, start:dict, # the weights at iteration `k` (theta_k)
                k:int, data:Data, cfg:TrainConfig, mask:dict|None=None, # train both under this mask
                cbs=(), progress:bool=False, replicate:int=0, # which pair of data orders (`pair_seeds`)
               ) -> list[dict]:
-    "Train two copies of `start` from iteration `k` to the end of `cfg`'s schedule, on different data orders; their state dicts."
+    ("Train two copies of `start` from iteration `k` to the end of `cfg`'s schedule, on different data orders; their "
+     "state dicts.")
     out = []
     for s in pair_seeds(replicate):
         model = load_state(get_model(seed=0, **arch), start, 'theta_k')
@@ -114,7 +118,8 @@ class StabilityConfig:
 
 # %% ../nbs/05b_stability.ipynb #c7dab969
 class StabilitySweep:
-    "An instability sweep over `cfg.ks`, in directory `out`: theta_k from one dense run, then a pair and a path per k; resumable per k."
+    ("An instability sweep over `cfg.ks`, in directory `out`: theta_k from one dense run, then a pair and a path per "
+     "k; resumable per k.")
     # what a sweep's folder holds: its config, the dense run's weights at each k, each k's two trained copies, and each
     # path measured from them (one per BatchNorm choice: the copies are trained once, the line is cheap to walk again)
     def __init__(self, out:str|Path, arch:dict, data:Data, train:TrainConfig, cfg:StabilityConfig|None=None,
@@ -150,7 +155,8 @@ def mask_digest(mask:dict) -> str:
 # %% ../nbs/05b_stability.ipynb #6f708192
 @patch
 def _thetas(self:StabilitySweep):
-    "Train the dense network once from theta_0 to the last k, keeping its weights at every k (skipped when they are saved)."
+    ("Train the dense network once from theta_0 to the last k, keeping its weights at every k (skipped when they are "
+     "saved).")
     need = [k for k in self.cfg.ks if not self.files.theta(k).exists()]
     if not need: return
     model = load_state(get_model(seed=0, **self.arch), self.init, 'theta_0')
@@ -163,7 +169,8 @@ def _thetas(self:StabilitySweep):
 @patch
 def run(self:StabilitySweep, on_k=None, # called with each k's result as it is written
         ) -> list[dict]:
-    "Measure every k not measured yet, holding the sweep's lock (one writer, as for a study); every k's result, in order of k."
+    ("Measure every k not measured yet, holding the sweep's lock (one writer, as for a study); every k's result, in "
+     "order of k.")
     with StudyLock(self.out/LOCK, name=str(self.out)): return self._run(on_k)
 
 # %% ../nbs/05b_stability.ipynb #557a5feb
@@ -198,7 +205,8 @@ def _covers(res:dict, cfg:StabilityConfig) -> bool:
 
 # %% ../nbs/05b_stability.ipynb #8766e45e
 def replicated(paths:list[dict]) -> dict:
-    "Several paths from one k as one result: the mean error at each point and its sd, the mean barrier and its sd, and each path."
+    ("Several paths from one k as one result: the mean error at each point and its sd, the mean barrier and its sd, "
+     "and each path.")
     errs = [p['error'] for p in paths]
     col = lambda i: [e[i] for e in errs]
     mean = lambda xs: sum(xs) / len(xs)
@@ -217,7 +225,8 @@ def results(self:StabilitySweep) -> list[dict]:
 # %% ../nbs/05b_stability.ipynb #708192a3
 def sweep_results(out:str|Path, bn:str='reset', # whose paths: BatchNorm statistics 'reset' at each point, or 'keep'
                  ) -> list[dict]:
-    "The results of the sweep in `out` measured so far, in order of k ([] if there is none); a damaged one is left out (see `sweep_damage`)."
+    ("The results of the sweep in `out` measured so far, in order of k ([] if there is none); a damaged one is left "
+     "out (see `sweep_damage`).")
     return sorted((r for r in _results(out, bn) if _sound(r)), key=lambda r: r['k'])
 
 # %% ../nbs/05b_stability.ipynb #5fbe16bb
@@ -242,7 +251,8 @@ def study_sweep(run, # an `lottery_nb.runs.ImpRun`
                 cfg:StabilityConfig|None=None, progress:bool=False,
                 masks:dict|None=None, # k -> the mask to train pairs from k under (default: the level's, for every k)
                ) -> StabilitySweep:
-    "The instability sweep of `run`, in its folder `stability/level_LL`: the study's model, data and training, under the level's mask."
+    ("The instability sweep of `run`, in its folder `stability/level_LL`: the study's model, data and training, under "
+     "the level's mask.")
     cfg = cfg or StabilityConfig()
     if cfg.level not in run.cfg.levels(): raise LotteryError(f"no level {cfg.level} in {run.out}")
     mask = run.mask(cfg.level) if cfg.level else None

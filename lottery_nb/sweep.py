@@ -50,7 +50,8 @@ def _object(x, what:str) -> dict:
 
 # %% ../nbs/05c_sweep.ipynb #m5c00006
 def expand(spec:dict) -> list[ImpConfig]:
-    "The studies of a sweep spec: `protocol` and `base`, crossed with every combination of `grid`, or each of `studies`."
+    ("The studies of a sweep spec: `protocol` and `base`, crossed with every combination of `grid`, or each of "
+     "`studies`.")
     spec = _object(spec, 'the spec')
     if bad := [k for k in spec if k not in SPEC_KEYS]:
         raise LotteryError(f"sweep spec: unknown key {bad[0]!r} (it takes {', '.join(SPEC_KEYS)})")
@@ -102,7 +103,8 @@ def _short(v) -> str:
 
 # %% ../nbs/05c_sweep.ipynb #c8952650
 def study_names(cfgs:list[ImpConfig]) -> list[str]:
-    "Each study's folder name, `<the fields that vary across cfgs>_<config_hash>`; one clear error for a study given twice."
+    ("Each study's folder name, `<the fields that vary across cfgs>_<config_hash>`; one clear error for a study given "
+     "twice.")
     flats = [_flat(c) for c in cfgs]
     keys = sorted({k for f in flats for k in f}, key=lambda k: (k == 'seed', k))   # the seed last
     varying = [k for k in keys if len({_js(f.get(k)) for f in flats}) > 1]
@@ -115,7 +117,8 @@ def study_names(cfgs:list[ImpConfig]) -> list[str]:
 
 # %% ../nbs/05c_sweep.ipynb #m5c00018
 class _Guard(Callback):
-    "Stop a study's training at its next step if its lock was taken over (its heartbeat failed longer than the sweep allows)."
+    ("Stop a study's training at its next step if its lock was taken over (its heartbeat failed longer than the sweep "
+     "allows).")
     def __init__(self, lock:StudyLock): self.lock = lock
     def after_step(self, t):
         if self.lock.lost: raise LotteryError(f"lost the lock of {self.lock.study} to another job: stopped so as not to write "
@@ -123,7 +126,8 @@ class _Guard(Callback):
 
 # %% ../nbs/05c_sweep.ipynb #1b6aa206
 def job_env() -> tuple[str, int, int, int]:
-    "This submitit job's id, this task's global rank, the number of tasks, this task's local rank (outside submitit: this process, 0, 1, 0)."
+    ("This submitit job's id, this task's global rank, the number of tasks, this task's local rank (outside submitit: "
+     "this process, 0, 1, 0).")
     try:
         import submitit
         env = submitit.JobEnvironment()
@@ -177,13 +181,15 @@ class StudyTask:
                 for name in self.names[rank::n]]
 
     def checkpoint(self, *args, **kwargs):
-        "Called by submitit on a time-out or a pre-emption: this task again, to be requeued (each study resumes from disk)."
+        ("Called by submitit on a time-out or a pre-emption: this task again, to be requeued (each study resumes from "
+         "disk).")
         from submitit.helpers import DelayedSubmission
         return DelayedSubmission(self, *args, **kwargs)
 
 # %% ../nbs/05c_sweep.ipynb #m5c00022
 class Sweep:
-    "Many IMP studies in `root`: a grid (or a list) of `ImpConfig`s, kept as sweep.json, each study in a folder of its own."
+    ("Many IMP studies in `root`: a grid (or a list) of `ImpConfig`s, kept as sweep.json, each study in a folder of "
+     "its own.")
     def __init__(self, root:str|Path, spec:dict|None=None, # a spec (see `expand`); None: the one in root/sweep.json
                 ):
         self.root, self.layout = Path(root), SweepLayout(root)
@@ -378,7 +384,8 @@ def submit(self:Sweep, cluster:str='local', # 'slurm', 'local' (this machine) or
 
 # %% ../nbs/05c_sweep.ipynb #m5c00030
 def _no_accounting(jobs:list) -> str|None:
-    "Why this Slurm cluster's job accounting (sacct, which submitit polls) cannot be read; None where it can, or for other jobs."
+    ("Why this Slurm cluster's job accounting (sacct, which submitit polls) cannot be read; None where it can, or for "
+     "other jobs.")
     slurm = [j for j in jobs if type(j).__name__ == 'SlurmJob']
     if not slurm: return None
     try: r = subprocess.run(['sacct', '-n', '-X', '-j', str(slurm[0].job_id).split('_')[0]], capture_output=True, text=True, timeout=60)
@@ -405,7 +412,8 @@ def _last_words(job) -> str:
 @patch
 def wait(self:Sweep, jobs:list, every:float=5, # seconds between looks
          say=print) -> list[dict]:
-    "Wait for `jobs`, saying how many studies are done whenever it changes; each study's outcome (a failed job's says why)."
+    ("Wait for `jobs`, saying how many studies are done whenever it changes; each study's outcome (a failed job's "
+     "says why).")
     from submitit.local.debug import DebugJob   # (a debug job runs, in this process, when asked for its result)
     out, last = [], None
     pending, blind = list(jobs), _no_accounting(jobs)

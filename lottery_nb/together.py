@@ -140,7 +140,8 @@ def _architecture_check(models:list[nn.Module]):
 
 # %% ../nbs/03a_together.ipynb #40e94870
 class Fused(nn.Module):
-    "`models` of one architecture as one fused model: outputs (K, batch, ...), each network's weights in and out by its own names."
+    ("`models` of one architecture as one fused model: outputs (K, batch, ...), each network's weights in and out by "
+     "its own names.")
     def __init__(self, models:list[nn.Module],
                  example:torch.Tensor|None=None, # a few input images: check the fused model computes what the networks do alone
                 ):
@@ -182,7 +183,8 @@ def stack_masks(self:Fused, masks:list) -> dict|None:
 @patch
 @torch.no_grad()
 def verify(self:Fused, models:list[nn.Module], x:torch.Tensor, tol:float=1e-4):
-    "Check that the fused model computes on images `x` what each of `models` computes alone (float32, eval mode); a clear error if not."
+    ("Check that the fused model computes on images `x` what each of `models` computes alone (float32, eval mode); a "
+     "clear error if not.")
     modes = [m.training for m in models] + [self.training]
     try:
         for m in [*models, self]: m.eval()
@@ -198,7 +200,8 @@ def verify(self:Fused, models:list[nn.Module], x:torch.Tensor, tol:float=1e-4):
 
 # %% ../nbs/03a_together.ipynb #c62b135d
 class TogetherTrainer(Trainer):
-    "Train `models` (one architecture) together on the same batches as one `Fused` model, each as `Trainer` would train it alone."
+    ("Train `models` (one architecture) together on the same batches as one `Fused` model, each as `Trainer` would "
+     "train it alone.")
     def __init__(self, models:list[nn.Module], data:Data, cfg:TrainConfig|None=None,
                  masks:list|None=None, # one mask (or None) per network
                  cbs=(), progress:bool=True, desc:str='together', plan:StepPlan|None=None):

@@ -160,7 +160,8 @@ class LambdaCallback(Callback):
 # %% ../nbs/03_train.ipynb #59911c9f
 @dataclass(frozen=True)
 class DeviceCaps:
-    "What a device does that decides how a training step runs there: read from it by `device_caps`, or written out in tests."
+    ("What a device does that decides how a training step runs there: read from it by `device_caps`, or written out "
+     "in tests.")
     type:str               # 'cuda', 'cpu' or 'mps'
     bf16:bool = False      # computes bf16 natively (GPUs from Ampere on; CPUs with AVX512-BF16 or AMX)
     graphs:bool = False    # captures CUDA graphs
@@ -203,7 +204,8 @@ _DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}   # autocast's precisi
 # %% ../nbs/03_train.ipynb #9fd478fb
 @dataclass(frozen=True)
 class StepPlan:
-    "How a `Trainer` computes its step: precision, memory layout, CUDA graphs, compile, and why anything asked for is off."
+    ("How a `Trainer` computes its step: precision, memory layout, CUDA graphs, compile, and why anything asked for "
+     "is off.")
     precision:str = 'fp32'       # 'bf16', 'fp16' (autocast with a grad scaler) or 'fp32'
     channels_last:bool = False   # conv weights and images channels-last
     graphs:bool = False          # the step captured as a CUDA graph and replayed
@@ -253,7 +255,8 @@ def set_threads(n:int|None, # CPU threads for every training of this process (No
 # %% ../nbs/03_train.ipynb #46c52dbd
 def cpu_threads(slots:int|None=None, # trainings sharing this machine's cores (default: those training here now)
                ) -> int:
-    "The CPU threads a training uses: `set_threads`' number, else $LOTTERY_NB_THREADS, else its share of the physical cores."
+    ("The CPU threads a training uses: `set_threads`' number, else $LOTTERY_NB_THREADS, else its share of the "
+     "physical cores.")
     if _THREADS: return _THREADS
     if (env := os.environ.get('LOTTERY_NB_THREADS', '').strip()).isdigit() and int(env) > 0: return int(env)
     return max(1, physical_cores() // max(1, slots if slots is not None else trainings_here()))
@@ -270,7 +273,8 @@ def _alive(pid:int) -> bool:
 
 # %% ../nbs/03_train.ipynb #c3fed7af
 def trainings_here() -> int:
-    "How many processes of this user are training on this machine's CPU now (each registers while it trains), at least 1."
+    ("How many processes of this user are training on this machine's CPU now (each registers while it trains), at "
+     "least 1.")
     d = _trainings_dir()
     pids = [int(p.name) for p in d.glob('[0-9]*')] if d.is_dir() else []
     return max(1, sum(_alive(p) for p in pids) + (os.getpid() not in pids))
@@ -295,7 +299,8 @@ def training_here():
 # %% ../nbs/03_train.ipynb #a3627e58
 def autocast_for(device:torch.device, precision:str='fp32', # 'bf16', 'fp16' or 'fp32' (no autocast)
                 ):
-    "Autocast to `precision` on `device`, or nothing for 'fp32'. Its cache is off: CUDA graphs need that, and nothing here reuses a cast."
+    ("Autocast to `precision` on `device`, or nothing for 'fp32'. Its cache is off: CUDA graphs need that, and "
+     "nothing here reuses a cast.")
     if precision not in _DTYPES: return nullcontext()
     return torch.autocast(device.type, dtype=_DTYPES[precision], cache_enabled=False)
 
@@ -303,7 +308,8 @@ def autocast_for(device:torch.device, precision:str='fp32', # 'bf16', 'fp16' or 
 def loss_per_net(out, yb, reduction:str='mean', # 'mean' or 'sum' over the batch
                  **kw, # passed to `F.cross_entropy`, e.g. label_smoothing
                 ):
-    "Cross-entropy of outputs (batch, classes); of K networks trained together (K, batch, classes), one value per network."
+    ("Cross-entropy of outputs (batch, classes); of K networks trained together (K, batch, classes), one value per "
+     "network.")
     if out.dim() == 2: return F.cross_entropy(out.float(), yb, reduction=reduction, **kw)
     per = F.cross_entropy(out.float().permute(1, 2, 0), yb[:, None].expand(-1, out.shape[0]), reduction='none', **kw)
     return per.mean(0) if reduction == 'mean' else per.sum(0)
@@ -332,10 +338,12 @@ def evaluate(model:nn.Module, split, # a `lottery_nb.data.Split`
 
 # %% ../nbs/03_train.ipynb #c584907a
 class CudaGraph:
-    "`fn`'s kernels recorded once as a CUDA graph on `device` and replayed. A CPU has no CUDA graphs, so no CPU test reaches the CUDA calls here."
+    ("`fn`'s kernels recorded once as a CUDA graph on `device` and replayed. A CPU has no CUDA graphs, so no CPU test "
+     "reaches the CUDA calls here.")
     def __init__(self, device=None):
         self.device = torch.device(device if device is not None else 'cuda')
-        self.stream = torch.cuda.Stream(self.device)   # warm-up and capture both run on it, as torch's make_graphed_callables does
+        # warm-up and capture both run on it, as torch's make_graphed_callables does
+        self.stream = torch.cuda.Stream(self.device)
 
     def warm(self, fn):
         "Run `fn` now, eagerly, on the capture's stream, ordered after the work before it and before the work after it."
@@ -350,7 +358,8 @@ class CudaGraph:
         with torch.cuda.device(self.device):   # on its own GPU, whichever is current (a trainer on cuda:1)
             torch.cuda.synchronize(self.device)   # the warm-up steps' work is done before the capture starts
             self.graph, was = torch.cuda.CUDAGraph(), gc.isenabled()
-            gc.disable()   # the cyclic GC must not free another graph mid-capture: CUDA forbids it, and the capture fails
+            # the cyclic GC must not free another graph mid-capture: CUDA forbids it, and the capture fails
+            gc.disable()
             try:
                 with torch.cuda.graph(self.graph, stream=self.stream): return fn()
             finally:
@@ -360,7 +369,8 @@ class CudaGraph:
 
 # %% ../nbs/03_train.ipynb #062204d2
 class EagerGraph:
-    "`CudaGraph`'s contract without CUDA: capture runs `fn` once, each later replay runs it again into the same output tensor."
+    ("`CudaGraph`'s contract without CUDA: capture runs `fn` once, each later replay runs it again into the same "
+     "output tensor.")
     def warm(self, fn): return fn()
     def capture(self, fn):
         self.fn, self.out, self.fresh = fn, fn(), True
@@ -371,20 +381,23 @@ class EagerGraph:
 
 # %% ../nbs/03_train.ipynb #8f208f78
 def _weak(fn):
-    "`fn` as a zero-argument callable that returns it: weakly for a bound method, so its object is freed by reference counting."
+    ("`fn` as a zero-argument callable that returns it: weakly for a bound method, so its object is freed by "
+     "reference counting.")
     return weakref.WeakMethod(fn) if inspect.ismethod(fn) else (lambda: fn)
 
 # %% ../nbs/03_train.ipynb #62d00dfc
 def _root(e:BaseException) -> BaseException:
-    "The first exception of a chain: after a failed capture, CUDA's own error rather than the one the capture's exit raised."
+    ("The first exception of a chain: after a failed capture, CUDA's own error rather than the one the capture's exit "
+     "raised.")
     while e.__context__ is not None and e.__context__ is not e: e = e.__context__
     return e
 
 # %% ../nbs/03_train.ipynb #d756fa81
 class GraphedStep:
-    "`step(xb, yb)` captured as a graph after `warmup` ordinary calls, then replayed with each batch copied into its inputs."
+    ("`step(xb, yb)` captured as a graph after `warmup` ordinary calls, then replayed with each batch copied into its "
+     "inputs.")
     def __init__(self, step, # the step function: (images, labels) -> loss tensor (a trainer's method is held weakly)
-                 graph=CudaGraph, # makes the object that warms up, captures and replays: `CudaGraph`, or `EagerGraph` on a CPU
+                 graph=CudaGraph, # what warms up, captures and replays: `CudaGraph`, or `EagerGraph` on a CPU
                  warmup:int=3, # calls that run `step` as it is before the capture
                 ):
         self.fn, self.make_graph, self.warmup = _weak(step), graph, warmup
@@ -392,7 +405,8 @@ class GraphedStep:
         self.reset()
 
     def reset(self):
-        "Capture again at the next calls: after the tensors the step reads (optimiser state, mask layers) were replaced."
+        ("Capture again at the next calls: after the tensors the step reads (optimiser state, mask layers) were "
+         "replaced.")
         self.graph, self.calls, self._g = None, 0, None
 
     @property
@@ -433,7 +447,8 @@ class _OpCounter(TorchDispatchMode):
 
 # %% ../nbs/03_train.ipynb #bc6983a5
 def count_ops(fn, *args, **kwargs) -> int:
-    "How many operations that compute or allocate `fn(*args, **kwargs)` dispatches (views left out): on a GPU, about the kernels it launches."
+    ("How many operations that compute or allocate `fn(*args, **kwargs)` dispatches (views left out): on a GPU, about "
+     "the kernels it launches.")
     with _OpCounter() as c: fn(*args, **kwargs)
     return c.n
 
@@ -442,7 +457,8 @@ def _per_net(x) -> list: return x if isinstance(x, list) else [x]   # `evaluate`
 
 # %% ../nbs/03_train.ipynb #473f93d6
 class _Plain:
-    "A trainer's step run as it is, holding the trainer weakly: a trainer is freed as soon as it is dropped, graph and all."
+    ("A trainer's step run as it is, holding the trainer weakly: a trainer is freed as soon as it is dropped, graph "
+     "and all.")
     def __init__(self, step): self.fn = _weak(step)
     def __call__(self, xb, yb): return self.fn()(xb, yb)
 
@@ -578,7 +594,8 @@ def _batches(self:Trainer):
 @patch
 @contextlib.contextmanager
 def running(self:Trainer):
-    "While the trainer computes: on its own GPU with cuDNN timing its kernels (every batch has one shape), or on its CPU threads; all put back after."
+    ("While the trainer computes: on its own GPU with cuDNN timing its kernels (every batch has one shape), or on its "
+     "CPU threads; all put back after.")
     if self.device.type == 'cuda':
         was = torch.backends.cudnn.benchmark
         torch.backends.cudnn.benchmark = True
@@ -652,7 +669,8 @@ def _evaluates_at(self:Trainer, it:int) -> bool:
 # %% ../nbs/03_train.ipynb #638a2aef
 @patch
 def add_history_row(self:Trainer):
-    "Evaluate now and add a row to each network's history: training loss since the last, test (and validation) loss and accuracy."
+    ("Evaluate now and add a row to each network's history: training loss since the last, test (and validation) loss "
+     "and accuracy.")
     if self.histories[0] and self.histories[0][-1]['iteration'] == self.iteration: return   # made already
     if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
     secs = time.perf_counter() - self._mark
@@ -677,7 +695,8 @@ def add_history_row(self:Trainer):
 # %% ../nbs/03_train.ipynb #12f7f099
 @patch
 def eval_split(self:Trainer, split) -> tuple:
-    "`evaluate` on `split` as this trainer computes (compiled, if it is); a compile that fails here falls back as in training."
+    ("`evaluate` on `split` as this trainer computes (compiled, if it is); a compile that fails here falls back as in "
+     "training.")
     try: return evaluate(self.fwd, split, self.cfg.eval_batch_size, self.plan)
     except Exception as e:
         if self.fwd is self.model: raise
@@ -717,7 +736,8 @@ def _fit(self:Trainer):
 
 # %% ../nbs/03_train.ipynb #e5a7c0d2
 def early_stop(history:list) -> dict|None:
-    "The record where validation loss is lowest (the LTH paper's early-stop iteration), or None without a validation split."
+    ("The record where validation loss is lowest (the LTH paper's early-stop iteration), or None without a validation "
+     "split.")
     recs = [h for h in history if 'val_loss' in h]
     return min(recs, key=lambda h: h['val_loss']) if recs else None
 
@@ -739,7 +759,8 @@ def state_dict(self:Trainer) -> dict:
 # %% ../nbs/03_train.ipynb #42bc766a
 @patch
 def load_state_dict(self:Trainer, sd:dict):
-    "Continue from a `state_dict()` saved earlier with the same config, on any device (each part is moved where it belongs)."
+    ("Continue from a `state_dict()` saved earlier with the same config, on any device (each part is moved where it "
+     "belongs).")
     load_state(self.model, sd['model'], 'trainer state')
     self.opt.load_state_dict(sd['opt'])   # momentum buffers go to the weights' device
     for p, st in self.opt.state.items():   # ... and to their memory layout (channels-last), as the fused kernel keeps them
@@ -760,7 +781,8 @@ def load_state_dict(self:Trainer, sd:dict):
 # %% ../nbs/03_train.ipynb #88c26c9c
 @patch
 def _resume_order(self:Trainer, sd:dict):
-    "Continue the data order of a state: exactly when it was written on this kind of device, else from a fresh, deterministic seed."
+    ("Continue the data order of a state: exactly when it was written on this kind of device, else from a fresh, "
+     "deterministic seed.")
     gen = sd['gen'].cpu()   # a generator's state is a CPU byte tensor, whatever device it draws on
     if gen.numel() == self.gen.get_state().numel(): return self.gen.set_state(gen)
     # a CUDA generator's state is 16 bytes (seed, offset), a CPU's 5,056: neither means anything to the other
@@ -771,7 +793,8 @@ def _resume_order(self:Trainer, sd:dict):
 
 # %% ../nbs/03_train.ipynb #b8277187
 def _histories(saved:list, n:int) -> list[list[dict]]:
-    "Each network's history from a state file: one list per network (lottery_nb 0.1 kept one list, of lists for several)."
+    ("Each network's history from a state file: one list per network (lottery_nb 0.1 kept one list, of lists for "
+     "several).")
     if not saved or isinstance(saved[0], list): return [list(h) for h in saved] if saved else [[] for _ in range(n)]
     per = [k for k, v in saved[0].items() if isinstance(v, list)]
     return [[{k: (v[i] if k in per else v) for k, v in h.items()} for h in saved] for i in range(n)]
@@ -779,7 +802,8 @@ def _histories(saved:list, n:int) -> list[list[dict]]:
 # %% ../nbs/03_train.ipynb #70313bde
 @patch
 def resume(self:Trainer, path:str|Path) -> bool:
-    "Continue from the state file at `path` if there is one (and say whether there was); one that cannot be resumed is one error saying to delete it."
+    ("Continue from the state file at `path` if there is one (and say whether there was); one that cannot be resumed "
+     "is one error saying to delete it.")
     path = Path(path)
     # written by lottery_nb 0.1
     if not path.exists() and path.suffix != '.pt' and path.with_suffix('.pt').exists(): path = path.with_suffix('.pt')
@@ -802,12 +826,14 @@ def drop_state(path:str|Path):
 
 # %% ../nbs/03_train.ipynb #f0b95282
 def save_train_state(sd:dict, path:str|Path) -> Path:
-    "Write a trainer's `state_dict()` as one safetensors file (tensors, and the rest as JSON in its header): it cannot carry code."
+    ("Write a trainer's `state_dict()` as one safetensors file (tensors, and the rest as JSON in its header): it "
+     "cannot carry code.")
     return save_tree(sd, path)
 
 # %% ../nbs/03_train.ipynb #8e9b7261
 def load_train_state(path:str|Path) -> dict:
-    "A trainer's state file, read onto the CPU whatever device wrote it; `Trainer.load_state_dict` moves each part where it belongs."
+    ("A trainer's state file, read onto the CPU whatever device wrote it; `Trainer.load_state_dict` moves each part "
+     "where it belongs.")
     path = Path(path)
     if path.suffix != '.pt': return load_tree(path)
     return torch_load(path, what='training state', trust_hint=False)   # lottery_nb 0.1's state.pt, read weights-only
@@ -831,7 +857,8 @@ def save_checkpoint(path:str|Path, model:nn.Module, arch:dict, # {'name': ..., a
 def load_checkpoint(path:str|Path,
                     trust:bool=False, # let the file import what it asks for (only for a file you trust; see `lottery_nb.files.torch_load`)
                    ) -> dict:
-    "Read a checkpoint (ours or Distiller's) without running code, with one clear error if it is missing, truncated, unsafe or not a checkpoint."
+    ("Read a checkpoint (ours or Distiller's) without running code, with one clear error if it is missing, truncated, "
+     "unsafe or not a checkpoint.")
     path = Path(path)
     ck = torch_load(path, trust=trust)
     if isinstance(ck, dict) and 'state_dict' not in ck and ck and all(isinstance(v, torch.Tensor) for v in ck.values()):

@@ -117,5 +117,6 @@ def start(v:Variant, # the variant
 
 # %% ../nbs/04a_variants.ipynb #b154810c
 def parent_of(level:int) -> str:
-    "The variant at level-1 whose trained weights are ranked to prune `level`: the dense network, then each level's ticket."
+    ("The variant at level-1 whose trained weights are ranked to prune `level`: the dense network, then each level's "
+     "ticket.")
     return 'dense' if level == 1 else 'ticket'

@@ -55,7 +55,8 @@ def quantize(x:np.ndarray, top:float) -> str:
 
 # %% ../nbs/06a_view.ipynb #b0ffa100
 def log_quantize(x:np.ndarray, lo:float, hi:float) -> str:
-    "Values >= 0 as base64 uint8 on a log scale, `lo` (and below) -> 0 .. `hi` -> 255: steps of a few percent, enough to read |w| off a hover."
+    ("Values >= 0 as base64 uint8 on a log scale, `lo` (and below) -> 0 .. `hi` -> 255: steps of a few percent, "
+     "enough to read |w| off a hover.")
     l = np.log10(np.maximum(np.asarray(x, float), lo))
     return b64(np.clip(np.round((l - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * 255), 0,
                        255).astype(np.uint8))
@@ -69,7 +70,8 @@ def _round(x, d=5): return None if x is None or (isinstance(x, float) and not ma
 
 # %% ../nbs/06a_view.ipynb #36a628bf
 def input_picture(run:Study) -> dict|None:
-    "The mean training image of the study's dataset (H x W, grey, 0..255) from `input_mean.safetensors` or the dataset's files; None if neither is here."
+    ("The mean training image of the study's dataset (H x W, grey, 0..255) from `input_mean.safetensors` or the "
+     "dataset's files; None if neither is here.")
     try: m = run.tensors(run.layout.input_mean())['mean']
     except LotteryError:
         try: x, _ = load_split(run.cfg.dataset, 'train', run.data_dir)
@@ -137,7 +139,8 @@ def level_notes(run:Study, tab:dict, level:int) -> dict:
 
 # %% ../nbs/06a_view.ipynb #e54cdf96
 def group_leads(group:SeedGroup) -> dict:
-    "Per control, per level (None at level 0): the ticket's lead in final accuracy over it, paired by seed, and whether it holds."
+    ("Per control, per level (None at level 0): the ticket's lead in final accuracy over it, paired by seed, and "
+     "whether it holds.")
     out = {}
     for c, per in group.leads('test_acc').items():
         out[c] = [None] + [dict(mean=_round(d['mean']), lo=_round(d['lo']), hi=_round(d['hi']), p=_round(d['p'], 6),
@@ -195,7 +198,8 @@ def group_bands(group:SeedGroup, tab:dict) -> tuple[dict, dict]:
 
 # %% ../nbs/06a_view.ipynb #7994d6df
 def stability_summary(run:Study) -> dict|None:
-    "The study's instability sweep (the dense level's, else the first level's that has one) as the explorer draws it; None without one."
+    ("The study's instability sweep (the dense level's, else the first level's that has one) as the explorer draws "
+     "it; None without one.")
     from lottery_nb.stability import sweep_results, sweep_damage
     for l in run.cfg.levels():
         here = run.layout.stability(l)
@@ -241,7 +245,8 @@ def _sweep_config(here:Path) -> dict:
 # %% ../nbs/06a_view.ipynb #d48b517a
 def study_summary(run:Study, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd
                  ) -> dict:
-    "Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per level; JSON-safe."
+    ("Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per "
+     "level; JSON-safe.")
     levels, tab = run.cfg.levels(), accuracy_table(run)
     tab, bands = group_bands(group, tab) if group is not None else (tab, None)
     layers, _, grid = density_heatmap(run)
@@ -249,7 +254,8 @@ def study_summary(run:Study, group:SeedGroup|None=None, # the seeds `run` is one
     curves, units = {}, {}
     found = run.verify()
     damage = {d.unit: d for d in reversed(found) if d.unit}   # the first damaged file of each unit
-    loose = [d for d in found if not d.unit]   # a level's mask, a control's own mask: damage that no unit's training mends
+    # a level's mask, a control's own mask: damage that no unit's training mends
+    loose = [d for d in found if not d.unit]
     for l in levels:
         curves[l], units[l] = {}, {}
         for v in run.variants(l):
@@ -334,7 +340,8 @@ def _scatter_corr(h:dict) -> float:
 
 # %% ../nbs/06a_view.ipynb #6289be55
 def _scatter(h:dict, seed:int) -> dict:
-    "A random sample of `MAX_POINTS` surviving weights: |w| at the start and trained (uint16), and whether each was kept."
+    ("A random sample of `MAX_POINTS` surviving weights: |w| at the start and trained (uint16), and whether each was "
+     "kept.")
     init, trained, kept = _surviving(h)
     pick = np.random.default_rng(seed).permutation(len(init))[:MAX_POINTS]
     it, tt = float(init.max()) if len(init) else 1.0, float(trained.max()) if len(trained) else 1.0
@@ -350,7 +357,8 @@ def _w(weights, lo_hi):
 
 # %% ../nbs/06a_view.ipynb #d715d302
 def picture(mask:torch.Tensor, weights:torch.Tensor|None, input_shape:tuple|None) -> dict:
-    "The mask of one layer as the browser draws it: a linear layer on the image as a map over the input pixels, a conv layer as its kernels, any other matrix as itself."
+    ("The mask of one layer as the browser draws it: a linear layer on the image as a map over the input pixels, a "
+     "conv layer as its kernels, any other matrix as itself.")
     lo_hi = None
     if weights is not None:
         a = weights.abs().float()
@@ -429,7 +437,8 @@ def layer_notes(run:Study, level:int, layer:str, mask, h, pic, img) -> dict:
 
 # %% ../nbs/06a_view.ipynb #e76eea68
 def level_detail(run:Study, level:int, img:dict|None=None) -> dict|None:
-    "Per layer of `level`: its density, histogram, scatter, picture and notes (None if the level's mask is not made yet)."
+    ("Per layer of `level`: its density, histogram, scatter, picture and notes (None if the level's mask is not made "
+     "yet).")
     try: mask = run.mask(level)
     except LotteryError: return None
     why = why_no_weights(run, level)
@@ -454,6 +463,7 @@ def study_view(run:Study, group:SeedGroup|None=None) -> dict:
 
 # %% ../nbs/06a_view.ipynb #78a15228
 def strip_weights(detail:dict) -> dict:
-    "A level's detail without the |w| of every weight that mask hovers show: a tenth of the size, for snapshots kept in notebooks."
+    ("A level's detail without the |w| of every weight that mask hovers show: a tenth of the size, for snapshots kept "
+     "in notebooks.")
     return {k: {**d, 'picture': {a: b for a, b in d['picture'].items() if a not in ('w', 'lo', 'hi')}} for k,
             d in detail.items()}

@@ -55,7 +55,8 @@ def _secs(s:float) -> str:
 
 # %% ../nbs/07_widgets.ipynb #f92daf99
 class _Live:
-    "Feeds an `Explorer`'s status line, progress bar and live curve from a study's events; stops the training when asked."
+    ("Feeds an `Explorer`'s status line, progress bar and live curve from a study's events; stops the training when "
+     "asked.")
     def __init__(self, ex): self.ex, self.last = ex, 0.0
 
     def __call__(self, e):
@@ -88,7 +89,8 @@ def _study(study) -> tuple[ImpRun, SeedGroup|None]:
 
 # %% ../nbs/07_widgets.ipynb #0df4f28b
 class Explorer(anywidget.AnyWidget):
-    "An IMP study's explorer, drawn in the browser: a level slider, a layer choice and linked views, all switched on the client."
+    ("An IMP study's explorer, drawn in the browser: a level slider, a layer choice and linked views, all switched on "
+     "the client.")
     _esm = JS
     level = T.Int(1).tag(sync=True)              # the selected level
     layer = T.Unicode('').tag(sync=True)         # the selected layer (a parameter name)
@@ -145,7 +147,8 @@ def _detail_key(self:Explorer, level:int) -> tuple:
 # %% ../nbs/07_widgets.ipynb #27faf896
 @patch
 def offers(self:Explorer) -> dict:
-    "Per level: the controls this study left out that can be trained now, each with a time estimate from the study's own epochs."
+    ("Per level: the controls this study left out that can be trained now, each with a time estimate from the study's "
+     "own epochs.")
     if self.mode != 'explore' or self.group is not None: return {}   # a control of one seed would unbalance a group
     secs = self.summary.get('unit_seconds')
     out = {}
@@ -225,7 +228,8 @@ def busy(self:Explorer) -> bool: return self.thread is not None and self.thread.
 # %% ../nbs/07_widgets.ipynb #70f0f2e9
 @patch
 def _begin(self:Explorer, what:str, work):
-    "Run `work(on_event)` in a background thread, on a copy of the study if it cannot be written (a bundled or read-only one)."
+    ("Run `work(on_event)` in a background thread, on a copy of the study if it cannot be written (a bundled or "
+     "read-only one).")
     if self.busy: raise LotteryError("this explorer is already training: wait for it, or Cancel")
     other = _TRAINING.get(Path(self.run.out).resolve())
     if other is not None and other is not self and other.busy:
@@ -283,7 +287,8 @@ def train(self:Explorer) -> Explorer:
 @patch
 def measure_stability(self:Explorer, cfg=None, # a `lottery_nb.stability.StabilityConfig` (default: k = 0 alone)
                      ) -> Explorer:
-    "Run the study's instability sweep in the background: the stability view appears with the first k and fills in with each."
+    ("Run the study's instability sweep in the background: the stability view appears with the first k and fills in "
+     "with each.")
     from lottery_nb.stability import study_sweep
     if self.group is not None: raise LotteryError("measure stability in one seed's study (explore its seed_N folder)")
     return self._begin('the instability sweep', lambda live: study_sweep(self.run, cfg).run(on_k=lambda r: self.refresh()))
@@ -340,7 +345,8 @@ def close(self:Explorer,
 # %% ../nbs/07_widgets.ipynb #0894f4c7
 def explore(run:ImpRun|SeedGroup|str|Path, # a study's directory (or a group of seeds'), or the study
             level:int|None=None, layer:str|None=None) -> W.Widget:
-    "The explorer of an IMP study (or of several seeds of one), finished or still running (a message if there is no study there yet)."
+    ("The explorer of an IMP study (or of several seeds of one), finished or still running (a message if there is no "
+     "study there yet).")
     if isinstance(run, (str, Path)):
         try: run = open_study(run, progress=False)
         except LotteryError as e:
@@ -350,7 +356,8 @@ def explore(run:ImpRun|SeedGroup|str|Path, # a study's directory (or a group of 
 # %% ../nbs/07_widgets.ipynb #b656e066
 def watch(run:ImpRun # the study to train and watch
          ) -> Explorer:
-    "The explorer in live mode: Train runs the study in the background and every view fills in as it goes; Stop ends it after the epoch in progress."
+    ("The explorer in live mode: Train runs the study in the background and every view fills in as it goes; Stop ends "
+     "it after the epoch in progress.")
     return Explorer(run, mode='watch')
 
 # %% ../nbs/07_widgets.ipynb #f3152dbb
@@ -371,7 +378,8 @@ def _json_script(obj) -> str:
 
 # %% ../nbs/07_widgets.ipynb #489155d0
 def embed(state:dict) -> str:
-    "The HTML of one explorer drawn from `state`; the page must load plotly.js and `explorer_js(classic=True)`, and call `LotteryExplorer.boot()`."
+    ("The HTML of one explorer drawn from `state`; the page must load plotly.js and `explorer_js(classic=True)`, and "
+     "call `LotteryExplorer.boot()`.")
     i = f"lnb-{uuid.uuid4().hex[:12]}"
     return (f'<div class="lnb-static" data-state="{i}"><noscript>The explorer needs JavaScript.</noscript></div>'
             f'<script type="application/json" id="{i}">{_json_script(state)}</script>')
@@ -407,7 +415,8 @@ def static_state(run:ImpRun|SeedGroup, level:int|None=None, layer:str|None=None,
 def export_html(run:ImpRun|str|Path, # the study, or its directory
                 out:str|Path, # the .html file to write
                 level:int|None=None, layer:str|None=None) -> Path:
-    "One HTML file that explores `run` in any browser, with no Python and no network: slider, views and hovers as in JupyterLab."
+    ("One HTML file that explores `run` in any browser, with no Python and no network: slider, views and hovers as in "
+     "JupyterLab.")
     run = open_study(run, progress=False) if isinstance(run, (str, Path)) else run
     state = static_state(run, level, layer)
     s = state['summary']
@@ -421,7 +430,8 @@ _STATE_COLOURS = dict(done='#2a7', running='#27c', stale='#c70', failed='#c33', 
 
 # %% ../nbs/07_widgets.ipynb #1f04ff9f
 class SweepWatcher(W.VBox):
-    "A sweep's studies, one row each (state, units done, level, job, heartbeat), read again every `every` seconds while `live`."
+    ("A sweep's studies, one row each (state, units done, level, job, heartbeat), read again every `every` seconds "
+     "while `live`.")
     def __init__(self, root:str|Path, every:float=3, live:bool=True):
         self.sweep, self.every, self.shown = Sweep(root), every, None
         self.head = W.HTML()

@@ -48,7 +48,7 @@ def test_a_sweep_writes_each_k_and_resumes_without_training_again(tmp_path, fm):
         assert r['pairs'] == 3 and len(r['errors']) == 3 and r['barrier'] == pytest.approx(sum(r['barriers']) / 3)
         for rep, errors in enumerate(r['errors']):
             for i, end in ((0, errors[0]), (1, errors[-1])):
-                m = get_model(seed=0, **ARCH); m.load_state_dict(load_tensors(sweep.copy(r['k'], i, rep)))
+                m = get_model(seed=0, **ARCH); m.load_state_dict(load_tensors(sweep.files.copy(r['k'], i, rep)))
                 assert end == pytest.approx(1 - evaluate(m, fm.test)[1])
     assert all((tmp_path/'sw'/f).stat().st_mtime_ns == stamps[f] for f in stamps)   # nothing trained again
 
