@@ -712,7 +712,7 @@ class App {
       const eta = h('span', { class: 'lnb-msg' }, est());
       sel.addEventListener('change', () => { eta.textContent = est(); });
       kids.unshift(h('span', { title: `controls this study did not train; trained now at level ${level} with the study's own schedule` }, 'Not in this study:'), sel,
-        h('button', { class: 'lnb-go', onclick: () => this.send({ do: 'train', level, variant: sel.value }) }, 'Train it now'), eta);
+        h('button', { class: 'lnb-go', onclick: () => this.send({ do: 'train_control', level, variant: sel.value }) }, 'Train it now'), eta);
     }
     this.train.replaceChildren(...kids);
   }

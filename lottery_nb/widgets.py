@@ -317,7 +317,7 @@ def wait(self:Explorer, timeout:float|None=None) -> Explorer:
 def _on_msg(self:Explorer, _, msg, buffers):
     do = msg.get('do')
     try:
-        if do == 'train': self.train_control(msg['variant'], int(msg['level']))
+        if do == 'train_control': self.train_control(msg['variant'], int(msg['level']))
         elif do == 'train': self.train()
         elif do == 'stop': self.stop()
         elif do == 'cancel': self.cancel()

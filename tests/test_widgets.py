@@ -56,7 +56,7 @@ def test_watch_trains_in_the_background_stops_resumably_and_follows(tmp_path, fm
     run = ImpRun(tmp_path/'live', ImpConfig(rounds=1, fraction=0.5, train=dict(epochs=3, n_train=2000, n_test=500)), data_dir=fmnist_dir, device='cpu', progress=False)
     w = watch(run)
     assert w.mode == 'watch' and w.summary['dense_acc'] is None
-    w._on_msg(None, {'do': 'start'}, [])
+    w._on_msg(None, {'do': 'train'}, [])
     seen = []
     while run.metrics(0, 'dense') is None and w.busy:
         if w.status.get('live'): seen.append(w.status['live'])
@@ -77,7 +77,7 @@ def test_training_a_control_into_a_bundled_study_copies_it_first(tmp_path, monke
     offer = app.offer['5']
     assert [o['variant'] for o in offer] == ['shuffled'] and 15 < offer[0]['seconds'] < 60, 'estimated from the study: 10 epochs of ~2 s'
     assert 'reinit' not in [o['variant'] for l in app.offer.values() for o in l], 'only controls the study left out'
-    app._on_msg(None, {'do': 'train', 'level': 5, 'variant': 'shuffled'}, [])
+    app._on_msg(None, {'do': 'train_control', 'level': 5, 'variant': 'shuffled'}, [])
     while app.status.get('progress', [0])[0] < 50 and app.busy: time.sleep(0.02)
     app._on_msg(None, {'do': 'cancel'}, []); app.wait(60)
     assert 'cancelled' in app.status['text'] and str(tmp_path/'home') in app.status['text']
