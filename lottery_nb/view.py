@@ -239,7 +239,8 @@ def _barrier(r:dict) -> dict:
 # %% ../nbs/06a_view.ipynb #121a99b5
 def _sweep_config(here:Path) -> dict:
     "The config of the instability sweep in `here` ({} without one)."
-    try: return load_json(StabilityLayout(here).saved_config() or here/'none').get('config', {})
+    if not (saved := StabilityLayout(here).saved_config()): return {}
+    try: return load_json(saved).get('config', {})
     except (LotteryError, AttributeError): return {}
 
 # %% ../nbs/06a_view.ipynb #d48b517a
