@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #8eba332a
 from __future__ import annotations
-import dataclasses, errno, hashlib, inspect, math, os, re, shutil, sys, json, tempfile
+import dataclasses, errno, hashlib, inspect, math, os, re, shutil, sys, json, tempfile, types, typing
 from pathlib import Path
 import torch
 from safetensors import SafetensorError
@@ -46,14 +46,17 @@ def device_name(device:torch.device) -> str:
 
 # %% ../nbs/00_core.ipynb #512c323b
 def patch(f):
-    "Add `f` to the class its first argument is annotated with, under its own name (fastcore's `@patch`, for methods)."
+    ("Add `f` to the class its first argument is annotated with (each of `A|B`), under its own name (fastcore's "
+     "`@patch`, for methods).")
     # through decorators such as torch.no_grad, to the annotation and the module it was written in
     fn = inspect.unwrap(f)
     ann = next(iter(fn.__annotations__.values()), None) if fn.__code__.co_argcount else None
     cls = eval(ann, fn.__globals__) if isinstance(ann, str) else ann   # `from __future__ import annotations`: a string
-    if not isinstance(cls, type): raise TypeError(f"@patch: the first argument of {fn.__name__} must be annotated with a class")
-    f.__qualname__ = f"{cls.__name__}.{fn.__name__}"
-    setattr(cls, fn.__name__, f)
+    classes = typing.get_args(cls) if isinstance(cls, types.UnionType) else (cls,)
+    if not all(isinstance(c, type) for c in classes):
+        raise TypeError(f"@patch: the first argument of {fn.__name__} must be annotated with a class")
+    f.__qualname__ = f"{classes[0].__name__}.{fn.__name__}"
+    for c in classes: setattr(c, fn.__name__, f)
     return f
 
 # %% ../nbs/00_core.ipynb #b3b400a7

@@ -23,7 +23,7 @@ from .together import TogetherTrainer
 from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
                               save_mask, Snapshot)
 from .variants import VARIANTS, SEED_RULES, get_variant, control_names, check_controls, start, parent_of
-from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON
+from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON, seed_of
 from .lock import StudyLock, Locked, held_here, holder
 
 # %% auto #0
@@ -1071,7 +1071,8 @@ def writable_copy(run:ImpRun) -> ImpRun:
     ("`run` itself if training may write into it; else its copy under `studies_home()`, made the first time (and "
      "reused after).")
     if not read_only(run.out): return run
-    dest = studies_home()/Path(run.out).resolve().name
+    src = Path(run.out).resolve()
+    dest = studies_home()/(Path(src.parent.name, src.name) if seed_of(src) is not None else src.name)   # a seed keeps its group
     if not Layout(dest).run_json().exists():
         tmp = dest.with_name(f'.{dest.name}.copying')
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1086,6 +1087,12 @@ def writable_copy(run:ImpRun) -> ImpRun:
             raise LotteryError(f"cannot copy {run.out} to {dest} for training: {e.strerror or e}; "
                                "set $LOTTERY_NB_HOME to a writable directory") from e
     return ImpRun(dest, data_dir=run.data_dir, device=run.device, progress=run.progress, together=run.together)
+
+# %% ../nbs/05_runs.ipynb #a11c0b1e
+@patch
+def writable(self:ImpRun) -> ImpRun:
+    "This study, or its copy if it cannot be written (`writable_copy`): what training it writes into."
+    return writable_copy(self)
 
 # %% ../nbs/05_runs.ipynb #d20c1b98
 def ship(src:str|Path, # a finished (or partly finished) study that is sound

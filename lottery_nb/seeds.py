@@ -164,7 +164,7 @@ def holds(c:dict) -> bool|None:
 
 # %% ../nbs/05a_seeds.ipynb #5a887cda
 @patch
-def values(self:SeedGroup, level:int, variant:str, what:str='test_acc') -> dict:
+def values(self:Study|SeedGroup, level:int, variant:str, what:str='test_acc') -> dict:
     "Seed -> `what` of the finished unit (level, variant) of each seed (see `stats`)."
     return {s: x for s, r in self.runs.items() if (m := r.metrics(level, variant)) and (x := _pick(m, what)) is not None}
 
@@ -173,7 +173,7 @@ LOWER_IS_BETTER = ('stop_iteration',)   # numbers where the ticket leads by bein
 
 # %% ../nbs/05a_seeds.ipynb #1ac4b59e
 @patch
-def leads(self:SeedGroup, what:str='test_acc') -> dict[str, dict]:
+def leads(self:Study|SeedGroup, what:str='test_acc') -> dict[str, dict]:
     ("Per control, per pruned level: the ticket's lead in `what` over it, paired by seed (`paired`; positive: the "
      "ticket is better).")
     sign = -1 if what in LOWER_IS_BETTER else 1
@@ -235,6 +235,16 @@ def stop(self:SeedGroup):
     "Ask a running `run()` to stop after the current epoch."
     self.stopping = True
     for r in self.runs.values(): r.stop()
+
+# %% ../nbs/05a_seeds.ipynb #9a1b2c3d
+@patch
+def writable(self:SeedGroup) -> SeedGroup:
+    ("This group, or the group of its seeds' copies where they cannot be written (`lottery_nb.runs.writable_copy`: "
+     "`<group>/seed_N`).")
+    runs = {s: r.writable() for s, r in self.runs.items()}
+    if all(runs[s] is r for s, r in self.runs.items()): return self
+    root = Path(next(iter(runs.values())).out).parent
+    return SeedGroup.of(runs, title=str(root), name=self.name)
 
 # %% ../nbs/05a_seeds.ipynb #ba40a3a1
 def open_study(path:str|Path, **kw) -> ImpRun|SeedGroup:

@@ -19,8 +19,8 @@ from .seeds import SeedGroup
 from .train import Callback, set_threads, cpu_threads
 
 # %% auto #0
-__all__ = ['SPEC_KEYS', 'CLUSTERS', 'expand', 'config_hash', 'study_names', 'job_env', 'train_study', 'StudyTask', 'Sweep',
-           'executor', 'local_slots']
+__all__ = ['SPEC_KEYS', 'CLUSTERS', 'SLURM_OVER', 'expand', 'config_hash', 'study_names', 'job_env', 'train_study', 'StudyTask',
+           'Sweep', 'executor', 'local_slots']
 
 # %% ../nbs/05c_sweep.ipynb #m5c00005
 SPEC_KEYS = ('protocol', 'base', 'grid', 'studies')   # what a sweep spec may hold
@@ -392,14 +392,26 @@ def _no_accounting(jobs:list) -> str|None:
     except (OSError, subprocess.TimeoutExpired) as e: return f"sacct: {e}"
     return None if r.returncode == 0 else (first_line(r.stderr.strip()) or f"sacct exited {r.returncode}")
 
+# %% ../nbs/05c_sweep.ipynb #51a7e0c1
+# the states of a Slurm job that is over (not PREEMPTED: a preempted job may be requeued)
+SLURM_OVER = ('BOOT_FAIL', 'CANCELLED', 'COMPLETED', 'DEADLINE', 'FAILED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'TIMEOUT')
+
+# %% ../nbs/05c_sweep.ipynb #51a7e0c2
+def _slurm_state(job) -> str|None:
+    "The state Slurm gives `job` now ('' once the controller has forgotten it; None where squeue cannot say)."
+    r = subprocess.run(['squeue', '-t', 'all', '-h', '-o', '%T', '-j', str(job.job_id)], capture_output=True, text=True)
+    if r.returncode: return '' if 'Invalid job id' in r.stderr else None
+    return (r.stdout.split() or [''])[0]
+
 # %% ../nbs/05c_sweep.ipynb #91c49823
-def _ended(job) -> bool:
-    "Whether a Slurm job is over, without sacct: its result is written, or the queue no longer holds it."
+def _ended(job, again:float=5, # seconds before a second look at a job that seems over with no result
+          ) -> bool:
+    "Whether a Slurm job is over, without sacct: its result is written, or Slurm says twice that it ended."
+    over = lambda: job.paths.result_pickle.exists() or _slurm_state(job) in ('', *SLURM_OVER)
     if job.paths.result_pickle.exists(): return True
-    r = subprocess.run(['squeue', '-h', '-o', '%i', '-j', str(job.job_id).split('_')[0]], capture_output=True, text=True)
-    ids = r.stdout.split()
-    return r.returncode == 0 and str(job.job_id) not in ids and str(job.job_id).split('_')[0] not in ids and not any(
-        i.startswith(str(job.job_id).split('_')[0] + '_[') for i in ids)
+    if not over(): return False
+    time.sleep(again)   # a job between two runs (requeued at its time limit) may look over for a moment
+    return over()
 
 # %% ../nbs/05c_sweep.ipynb #8ad867f2
 def _last_words(job) -> str:

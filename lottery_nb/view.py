@@ -20,7 +20,7 @@ from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ti
 
 # %% auto #0
 __all__ = ['VIEW_VERSION', 'MAX_POINTS', 'FULL_PICTURE', 'jsonable', 'b64', 'bits', 'quantize', 'log_quantize', 'study_name',
-           'input_picture', 'level_notes', 'group_leads', 'lead_note', 'group_curves', 'group_bands',
+           'input_picture', 'level_notes', 'ticket_leads', 'lead_note', 'seeds_note', 'mean_curve', 'accuracy_bands',
            'stability_summary', 'study_summary', 'why_no_weights', 'picture', 'layer_notes', 'level_detail',
            'study_view', 'strip_weights']
 
@@ -138,22 +138,23 @@ def level_notes(run:Study, tab:dict, level:int) -> dict:
     return dict(acc=acc, curves=curves, layers=layers)
 
 # %% ../nbs/06a_view.ipynb #e54cdf96
-def group_leads(group:SeedGroup) -> dict:
+def ticket_leads(study:Study|SeedGroup) -> dict:
     ("Per control, per level (None at level 0): the ticket's lead in final accuracy over it, paired by seed, and "
-     "whether it holds.")
+     "whether it holds (p is None for one seed).")
     out = {}
-    for c, per in group.leads('test_acc').items():
+    for c, per in study.leads('test_acc').items():
         out[c] = [None] + [dict(mean=_round(d['mean']), lo=_round(d['lo']), hi=_round(d['hi']), p=_round(d['p'], 6),
                                 n=d['n'], holds=holds(d)) for d in per.values()]
     return out
 
 # %% ../nbs/06a_view.ipynb #bfd9d8a4
-def lead_note(group:SeedGroup|None, leads:dict|None, level:int) -> str:
-    "One sentence per control on whether the ticket's lead at `level` is beyond seed noise (a single study cannot say)."
+def lead_note(study:Study|SeedGroup, leads:dict, # `ticket_leads(study)`
+              level:int) -> str:
+    "One sentence per control on whether the ticket's lead at `level` is beyond seed noise (one seed cannot say)."
     if level == 0: return ''
-    if group is None: return (" One seed cannot tell these gaps from seed-to-seed noise: a group of seeds "
-                              "(`--seeds 0,1,2,3,4`) says which hold.")
-    i, said = group.cfg.levels().index(level), []
+    if len(study.seeds) < 2: return (" One seed cannot tell these gaps from seed-to-seed noise: a group of seeds "
+                                     "(`--seeds 0,1,2,3,4`) says which hold.")
+    i, said = study.cfg.levels().index(level), []
     for c, per in leads.items():
         d = per[i]
         if not d or d['p'] is None: continue
@@ -161,7 +162,14 @@ def lead_note(group:SeedGroup|None, leads:dict|None, level:int) -> str:
                    if d['p'] < 0.05 else "within seed noise")
         said.append(f"{VARIANT_STYLE[c]['label']} {100 * d['mean']:+.2f} points (95% CI {100 * d['lo']:+.2f} to "
                     f"{100 * d['hi']:+.2f}, p = {d['p']:.3g}): {verdict}")
-    return (f" The ticket's lead, paired by seed over {len(group.seeds)} seeds: " + '; '.join(said) + '.') if said else ''
+    return (f" The ticket's lead, paired by seed over {len(study.seeds)} seeds: " + '; '.join(said) + '.') if said else ''
+
+# %% ../nbs/06a_view.ipynb #5eed5n0t
+def seeds_note(study:Study|SeedGroup) -> str:
+    "What a group's points are and whose weights are drawn; '' for one seed, whose points are its own."
+    if len(study.seeds) < 2: return ''
+    return (f"Each point is the mean of {len(study.seeds)} seeds ({', '.join(map(str, study.seeds))}), the band "
+            f"± 1 sd; the weights and masks shown below are seed {study.first.cfg.seed}'s. ")
 
 # %% ../nbs/06a_view.ipynb #5533802f
 def _damage_notes(notes:dict, damage:list, run:Study) -> dict:
@@ -178,23 +186,19 @@ def _band(xs:list) -> tuple:
     return _round(m), (None if sd is None else [_round(m - sd), _round(m + sd)])
 
 # %% ../nbs/06a_view.ipynb #9955269e
-def group_curves(group:SeedGroup, level:int, variant:str) -> dict|None:
+def mean_curve(study:Study|SeedGroup, level:int, variant:str) -> dict|None:
     "A unit's test-accuracy curve as the mean over the seeds that finished it, with ± 1 sd (None if none has)."
-    hs = [m['history'] for r in group.runs.values() if (m := r.metrics(level, variant))]
+    hs = [m['history'] for r in study.runs.values() if (m := r.metrics(level, variant))]
     if not hs: return None
     n = min(map(len, hs))
     pts = [_band([h[i]['test_acc'] for h in hs]) for i in range(n)]
     return dict(x=[h['epoch'] for h in hs[0][:n]], y=[p[0] for p in pts], band=[p[1] for p in pts], n=len(hs))
 
 # %% ../nbs/06a_view.ipynb #38efc4e5
-def group_bands(group:SeedGroup, tab:dict) -> tuple[dict, dict]:
-    "`tab`'s test accuracy replaced by the mean over the group's seeds, and each variant's ± 1 sd band per level."
-    acc, bands = group.accuracy(), {}
-    for v, d in tab.items():
-        a = acc[v]
-        d['test_acc'] = np.array(a['mean'], dtype=float)
-        bands[v] = [None if sd is None else [_round(m - sd), _round(m + sd)] for m, sd in zip(a['mean'], a['sd'])]
-    return tab, bands
+def accuracy_bands(study:Study|SeedGroup) -> dict[str, list]:
+    "Per variant, per level: the ± 1 sd band of test accuracy over the study's seeds (None where fewer than two have it)."
+    return {v: [None if sd is None else [_round(m - sd), _round(m + sd)] for m, sd in zip(a['mean'], a['sd'])]
+            for v, a in study.accuracy().items()}
 
 # %% ../nbs/06a_view.ipynb #7994d6df
 def stability_summary(run:Study) -> dict|None:
@@ -244,12 +248,12 @@ def _sweep_config(here:Path) -> dict:
     except (LotteryError, AttributeError): return {}
 
 # %% ../nbs/06a_view.ipynb #d48b517a
-def study_summary(run:Study, group:SeedGroup|None=None, # the seeds `run` is one of: accuracies as their mean ± sd
+def study_summary(study:Study|SeedGroup, # a study, or a group of seeds of one: accuracies as their mean ± sd
                  ) -> dict:
     ("Everything the explorer shows that is small: accuracies, densities, training curves, what is trained, per "
      "level; JSON-safe.")
-    levels, tab = run.cfg.levels(), accuracy_table(run)
-    tab, bands = group_bands(group, tab) if group is not None else (tab, None)
+    run = study.first   # the seed whose masks, weights and files are drawn
+    levels, tab, bands = run.cfg.levels(), accuracy_table(study), accuracy_bands(study)
     layers, _, grid = density_heatmap(run)
     variants = ['ticket', *run.controls()]
     curves, units = {}, {}
@@ -262,33 +266,22 @@ def study_summary(run:Study, group:SeedGroup|None=None, # the seeds `run` is one
         for v in run.variants(l):
             m = run.metrics(l, v)
             units[l][v] = 'damaged' if (l, v) in damage else 'done' if m else 'missing'
-            if m and group is not None: curves[l][v] = group_curves(group, l, v)
-            elif m:
-                curves[l][v] = dict(x=[h['epoch'] for h in m['history']],
-                                    y=[_round(h['test_acc']) for h in m['history']])
-    dense = run.metrics(0, 'dense')
-    dense_acc = dense['test_acc'] if dense else None
-    if group is not None and dense: dense_acc = _band([m['test_acc'] for r in group.runs.values()
-                                                       if (m := r.metrics(0, 'dense'))])[0]
+            if m: curves[l][v] = mean_curve(study, l, v)
     at = lambda l, d: d.path.startswith(Layout(run.out).rel(Layout(run.out).level(l)) + '/')
     notes = {l: _damage_notes(level_notes(run, tab, l), [d for u, d in damage.items() if u[0] == l] + [d for d in loose if at(l, d)], run)
              for l in levels}
-    leads = group_leads(group) if group is not None else None
-    notes = {l: {**n, 'acc': n['acc'] + lead_note(group, leads, l)} for l, n in notes.items()}
-    if group is not None:
-        said = (f"Each point is the mean of {len(group.seeds)} seeds ({', '.join(map(str, group.seeds))}), the band "
-                f"± 1 sd; the weights and masks shown below are seed {run.cfg.seed}'s. ")
-        notes = {l: {**n, 'acc': said + n['acc']} for l, n in notes.items()}
+    leads = ticket_leads(study)
+    notes = {l: {**n, 'acc': seeds_note(study) + n['acc'] + lead_note(study, leads, l)} for l, n in notes.items()}
     shapes = {k: list(v.shape) for k, v in run.mask(0).items()}
     return jsonable(dict(
-        version=VIEW_VERSION, study=group.name if group is not None else study_name(run), model=run.cfg.model, dataset=get_spec(run.cfg.dataset).title,
+        version=VIEW_VERSION, study=study.name, model=run.cfg.model, dataset=get_spec(run.cfg.dataset).title,
         method=run.cfg.method, levels=levels, variants=variants, layers=layers, shapes=shapes,
         style={v: VARIANT_STYLE[v] for v in ['dense', *variants]},
         remaining=[_round(x) for x in tab['ticket']['density']],
         remaining_ticks=percent_ticks(float(np.nanmin(tab['ticket']['density'])) * 100),
         acc={v: [_round(a) for a in tab[v]['test_acc']] for v in variants},
-        band=bands, seeds=group.seeds if group is not None else None, leads=leads, stability=stability_summary(run),
-        dense_acc=_round(dense_acc),
+        band=bands, seeds=study.seeds, leads=leads, stability=stability_summary(run),
+        dense_acc=_round(tab['ticket']['test_acc'][0]),
         heat=[[_round(x, 4) for x in row] for row in grid], curves=curves, units=units, notes=notes,
         epochs=_epochs(run), unit_seconds=_round(_unit_seconds(run), 2)))
 
@@ -456,10 +449,11 @@ def level_detail(run:Study, level:int, img:dict|None=None) -> dict|None:
     return jsonable(out)
 
 # %% ../nbs/06a_view.ipynb #8a90aec5
-def study_view(run:Study, group:SeedGroup|None=None) -> dict:
+def study_view(study:Study|SeedGroup) -> dict:
     "A study's whole view: `summary`, the mean `input` image, and `detail` of every level whose mask exists."
+    run = study.first
     img = input_picture(run)
-    return dict(summary=study_summary(run, group), input=img,
+    return dict(summary=study_summary(study), input=img,
                 detail={str(l): d for l in run.cfg.levels() if (d := level_detail(run, l, img)) is not None})
 
 # %% ../nbs/06a_view.ipynb #78a15228

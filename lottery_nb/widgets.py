@@ -14,15 +14,15 @@ import ipywidgets as W
 from fastcore.basics import patch
 import lottery_nb
 from .core import LotteryError, atomic_write
-from .runs import ImpRun, open_run, writable_copy, Started, Stepped, EpochDone
+from .runs import ImpRun, open_run, Started, Stepped, EpochDone
 from .seeds import SeedGroup, open_study
 from .sweep import Sweep
 from .variants import control_names, parent_of
-from .view import study_view, study_summary, level_detail, input_picture, study_name, strip_weights
+from .view import study_view, study_summary, level_detail, input_picture, strip_weights
 
 # %% auto #0
-__all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'explore', 'watch', 'explorer_js', 'embed', 'page',
-           'inline_scripts', 'static_state', 'export_html', 'SweepWatcher', 'watch_sweep']
+__all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'train_in_each', 'explore', 'watch', 'explorer_js',
+           'embed', 'page', 'inline_scripts', 'static_state', 'export_html', 'SweepWatcher', 'watch_sweep']
 
 # %% ../nbs/07_widgets.ipynb #a32c7906
 JS = Path(lottery_nb.__file__).parent/'explorer.js'   # the explorer's browser code (an ES module)
@@ -82,10 +82,9 @@ class _Live:
 _TRAINING:dict = {}    # study directory -> the explorer training it, so two never write one study at once
 
 # %% ../nbs/07_widgets.ipynb #b1a2deb3
-def _study(study) -> tuple[ImpRun, SeedGroup|None]:
-    "The study to show and, for a group of seeds, the group: its first seed is drawn, its accuracies averaged."
-    if isinstance(study, (str, Path)): study = open_study(study, progress=False)
-    return (study.first, study) if isinstance(study, SeedGroup) else (study, None)
+def _study(study:ImpRun|SeedGroup|str|Path) -> ImpRun|SeedGroup:
+    "The study (or group of seeds) `study` is, or names: a group's accuracies are averaged, its first seed drawn."
+    return open_study(study, progress=False) if isinstance(study, (str, Path)) else study
 
 # %% ../nbs/07_widgets.ipynb #0df4f28b
 class Explorer(anywidget.AnyWidget):
@@ -108,9 +107,9 @@ class Explorer(anywidget.AnyWidget):
                  level:int|None=None, # the level shown first (default: 1)
                  layer:str|None=None, # the layer shown first (default: the first)
                  mode:str='explore'):
-        self.run, self.group = _study(run)
+        self.study = _study(run)
         self.thread, self._cancel, self._lock, self._keys, self._displays, self._views = None, False, threading.RLock(), {}, [], 0
-        summary = study_summary(self.run, self.group)
+        summary = study_summary(self.study)
         super().__init__(summary=summary, input=input_picture(self.run), mode=mode, _plotly=plotly_js(),
                          level=min(1, summary['levels'][-1]) if level is None else level,
                          layer=layer or summary['layers'][0],
@@ -136,7 +135,9 @@ class Explorer(anywidget.AnyWidget):
         "Move the level by `d`, within the study's levels."
         self.level = self.level + d
 
-    def __repr__(self): return f"Explorer({study_name(self.run)!r}, level={self.level}, layer={self.layer!r})"
+    run = property(lambda self: self.study.first)   # the seed whose masks and weights are drawn
+
+    def __repr__(self): return f"Explorer({self.study.name!r}, level={self.level}, layer={self.layer!r})"
 
 # %% ../nbs/07_widgets.ipynb #9c942471
 @patch
@@ -147,15 +148,15 @@ def _detail_key(self:Explorer, level:int) -> tuple:
 # %% ../nbs/07_widgets.ipynb #27faf896
 @patch
 def offers(self:Explorer) -> dict:
-    ("Per level: the controls this study left out that can be trained now, each with a time estimate from the study's "
-     "own epochs.")
-    if self.mode != 'explore' or self.group is not None: return {}   # a control of one seed would unbalance a group
-    secs = self.summary.get('unit_seconds')
-    out = {}
+    ("Per level: the controls this study left out that can be trained now (in every seed of a group), each with a "
+     "time estimate from the study's own epochs.")
+    if self.mode != 'explore': return {}
+    secs, runs, out = self.summary.get('unit_seconds'), list(self.study.runs.values()), {}
     for l in self.run.cfg.levels()[1:]:
-        if not self.run.is_done(l - 1, parent_of(l)): continue
-        left = [c for c in control_names() if c not in self.run.cfg.controls and not self.run.is_done(l, c)]
-        if left: out[str(l)] = [dict(variant=c, seconds=secs) for c in left]
+        if not all(r.is_done(l - 1, parent_of(l)) for r in runs): continue
+        left = {c: sum(not r.is_done(l, c) for r in runs) for c in control_names() if c not in self.run.cfg.controls}
+        if todo := {c: n for c, n in left.items() if n}:
+            out[str(l)] = [dict(variant=c, seconds=secs and secs * n) for c, n in todo.items()]
     return out
 
 # %% ../nbs/07_widgets.ipynb #11d0475d
@@ -163,7 +164,7 @@ def offers(self:Explorer) -> dict:
 def refresh(self:Explorer):
     "Re-read the study from disk: new results, masks and weights appear in the views (called as training goes)."
     with self._lock:
-        summary, changed = study_summary(self.run, self.group), {}
+        summary, changed = study_summary(self.study), {}
         for l in self.run.cfg.levels():
             key = self._detail_key(l)
             if self._keys.get(l) != key:
@@ -234,16 +235,16 @@ def _begin(self:Explorer, what:str, work):
     other = _TRAINING.get(Path(self.run.out).resolve())
     if other is not None and other is not self and other.busy:
         raise LotteryError(f"{self.run.out} is being trained by another explorer in this kernel: stop that one first")
-    copy = writable_copy(self.run)
-    if copy is not self.run:   # a bundled or read-only study: the copy takes the training, and the explorer follows it
-        self.run, what = copy, f"{what} (in a copy of this read-only study: `{copy.out}`)"
+    copy = self.study.writable()
+    if copy is not self.study:   # a bundled or read-only study: the copy takes the training, and the explorer follows it
+        self.study, what = copy, f"{what} (in a copy of this read-only study: `{copy.title}`)"
     self._cancel = False
     _TRAINING[Path(self.run.out).resolve()] = self
     def main():
         try:
             work(_Live(self))
             if self._cancel: raise Cancelled()
-            done = all(self.run.is_done(l, v) for l, v in self.run.units())
+            done = all(r.is_done(l, v) for r in self.study.runs.values() for l, v in r.units())
             self._set_status(state='idle', live=None, error=False,
                              text=f"{what}: finished" if self.mode == 'explore' or done else 'stopped: press Train to '
                                                                                              'continue')
@@ -262,48 +263,55 @@ def _begin(self:Explorer, what:str, work):
     self.thread.start()
     return self
 
+# %% ../nbs/07_widgets.ipynb #7e1c4a2b
+def train_in_each(study:ImpRun|SeedGroup, level:int, variant:str, on_event=None):
+    "Train (level, variant) in each seed of `study` that lacks it, in turn, until one is stopped."
+    for r in study.runs.values():
+        if not r.is_done(level, variant): r.train_unit(level, variant, on_event=on_event)
+        if r.stopping: break
+
 # %% ../nbs/07_widgets.ipynb #e0e472ff
 @patch
 def train_control(self:Explorer, variant:str, # a control this study left out: 'reinit', 'random' or 'shuffled'
                   level:int|None=None, # the level (default: the selected one)
                  ) -> Explorer:
-    "Train `variant` at `level` in the background, as the study would have (same schedule, data order and seeds)."
+    ("Train `variant` at `level` in the background (in each seed of a group), as the study would have: same "
+     "schedule, data order and seeds.")
     level = self.level if level is None else level
     if variant not in control_names():
         raise LotteryError(f"no control {variant!r}: choose one of {', '.join(control_names())}")
     if level < 1 or level not in self.run.cfg.levels():
         raise LotteryError(f"controls are trained at levels 1..{self.run.cfg.levels()[-1]}, not {level}")
-    if not self.run.is_done(level - 1, parent_of(level)):
+    if not all(r.is_done(level - 1, parent_of(level)) for r in self.study.runs.values()):
         raise LotteryError(f"level {level - 1}'s {parent_of(level)} must be trained before level {level}")
-    return self._begin(f"{variant} at level {level}", lambda live: self.run.train_unit(level, variant, on_event=live))
+    return self._begin(f"{variant} at level {level}", lambda live: train_in_each(self.study, level, variant, live))
 
 # %% ../nbs/07_widgets.ipynb #80dc2cd1
 @patch
 def train(self:Explorer) -> Explorer:
     "Train every unit of the study not trained yet, in the background (watch mode's Train)."
-    return self._begin('the study', lambda live: self.run.run(on_unit=lambda m: self.refresh(), on_event=live))
+    return self._begin('the study', lambda live: self.study.run(on_unit=lambda m: self.refresh(), on_event=live))
 
 # %% ../nbs/07_widgets.ipynb #85f926d5
 @patch
 def measure_stability(self:Explorer, cfg=None, # a `lottery_nb.stability.StabilityConfig` (default: k = 0 alone)
                      ) -> Explorer:
-    ("Run the study's instability sweep in the background: the stability view appears with the first k and fills in "
-     "with each.")
+    ("Run the instability sweep of the study (of a group's drawn seed) in the background: the stability view appears "
+     "with the first k and fills in with each.")
     from lottery_nb.stability import study_sweep
-    if self.group is not None: raise LotteryError("measure stability in one seed's study (explore its seed_N folder)")
     return self._begin('the instability sweep', lambda live: study_sweep(self.run, cfg).run(on_k=lambda r: self.refresh()))
 
 # %% ../nbs/07_widgets.ipynb #95e3ba99
 @patch
 def stop(self:Explorer):
-    "Stop after the epoch in progress; everything finished stays on disk and `start` continues it."
-    if self.busy: self.run.stop(); self._set_status(state='stopping', text='stopping after this epoch…')
+    "Stop after the epoch in progress; everything finished stays on disk and `train` continues it."
+    if self.busy: self.study.stop(); self._set_status(state='stopping', text='stopping after this epoch…')
 
 # %% ../nbs/07_widgets.ipynb #33764f8b
 @patch
 def cancel(self:Explorer):
     "Stop training now; the epochs already finished stay on disk."
-    if self.busy: self._cancel = True; self.run.stop()
+    if self.busy: self._cancel = True; self.study.stop()
 
 # %% ../nbs/07_widgets.ipynb #fcbbbd9a
 @patch
@@ -403,7 +411,7 @@ def inline_scripts() -> str:
 # %% ../nbs/07_widgets.ipynb #cebdb6e8
 def static_state(run:ImpRun|SeedGroup, level:int|None=None, layer:str|None=None, weights:bool=True) -> dict:
     "What `Explorer(run, level, layer).state(weights)` holds, computed without a widget."
-    v = study_view(*_study(run))
+    v = study_view(_study(run))
     levels, layers = v['summary']['levels'], v['summary']['layers']
     level = min(1, levels[-1]) if level is None else level
     if level not in levels: raise LotteryError(f"no level {level} in this study: levels {levels[0]}..{levels[-1]}")

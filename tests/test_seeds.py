@@ -35,12 +35,26 @@ def test_another_config_cannot_join_and_a_study_is_not_a_group(group):
 def test_the_explorer_and_plots_draw_bands(group):
     from lottery_nb.view import study_summary
     from lottery_nb.plots import plot_accuracy
-    s = study_summary(group.first, group)
+    s = study_summary(group)   # a group is read as one study is
     lo, hi = s['band']['ticket'][1]
     assert lo < s['acc']['ticket'][1] < hi and s['seeds'] == [0, 1, 2]
     assert s['curves']['1']['ticket']['band'][0] is not None and 'mean of 3 seeds' in s['notes']['1']['acc']
     ax = plot_accuracy(group)
     assert len(ax.collections) >= 2   # a filled band per variant
+
+def test_a_control_trained_from_a_groups_explorer_is_trained_in_every_seed(group, tmp_path):
+    import shutil
+    from lottery_nb.widgets import explore
+    g = SeedGroup(shutil.copytree(group.root, tmp_path/'group'), data_dir=group.first.data_dir, device='cpu', progress=False)
+    app = explore(g)
+    secs = app.summary['unit_seconds']
+    assert {o['variant']: o['seconds'] for o in app.offer['1']} == {'random': 3 * secs, 'shuffled': 3 * secs}, 'one per seed'
+    app._on_msg(None, {'do': 'train_control', 'level': 1, 'variant': 'shuffled'}, []); app.wait(300)
+    assert app.status['text'] == 'shuffled at level 1: finished', app.status
+    assert [r.is_done(1, 'shuffled') for r in SeedGroup(tmp_path/'group').runs.values()] == [True] * 3
+    assert [o['variant'] for o in app.offer['1']] == ['random'], 'offered while a seed lacks it, and no longer'
+    lo, hi = app.summary['band']['shuffled'][1]
+    assert lo < app.summary['acc']['shuffled'][1] < hi, 'the control drawn as the mean of the three seeds'
 
 def test_the_command_line_makes_summarises_and_resumes_a_group(tmp_path, fmnist_dir, capsys):
     args = ['imp', '--model', 'lenet300_100', '--rounds', '1', '--controls', 'reinit', '--epochs', '1', '--n-train', '1200',
