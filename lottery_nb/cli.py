@@ -25,12 +25,12 @@ from .runs import ImpConfig, ImpRun, PROTOCOLS
 from .layout import Layout, TrainLayout, LOCK, RUN_JSON
 from .lock import Locked, holder
 from .seeds import SeedGroup, check_seeds, is_group, open_study
-from .sweep import Sweep, CLUSTERS
+from .sweep import add_sweep_args, cmd_sweep
 
 # %% auto #0
 __all__ = ['COMMANDS', 'add_fields', 'given_fields', 'model_options', 'parser', 'train_overrides', 'arch_of_checkpoint',
-           'run_config', 'cmd_train', 'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp',
-           'cmd_sweep', 'describe', 'cmd_summary', 'cmd_check', 'cmd_export_html', 'main']
+           'run_config', 'cmd_train', 'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'describe',
+           'cmd_summary', 'cmd_check', 'cmd_export_html', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
 def _default(f) -> object:
@@ -219,46 +219,11 @@ def parser() -> argparse.ArgumentParser:
     eh.add_argument('out', help="the .html file to write")
     eh.add_argument('--level', type=int, default=None, help="the level shown first (default 1)")
     eh.add_argument('--layer', default=None, help="the layer shown first (default: the first)")
-    _sweep_args(sub.add_parser('sweep', help="many studies as submitit jobs: on a Slurm cluster, on this machine, or in this process",
+    add_sweep_args(sub.add_parser('sweep', help="many studies as submitit jobs: on a Slurm cluster, on this machine, or in this process",
                                description="A sweep is a grid (or a list) of IMP studies in a JSON spec (see lottery_nb.sweep), "
                                            "each study in a folder of its own under its root, trained by submitit jobs: "
                                            "resumable, one job at a time per study (a lock), watched with `sweep status`."))
     return p
-
-# %% ../nbs/09_cli.ipynb #a68e9f7a
-def _sweep_args(sw):
-    ss = sw.add_subparsers(dest='sweep_command', metavar='ACTION')
-    sb = ss.add_parser('submit', help="submit every unfinished study of a sweep",
-                       description="Write the sweep's root (sweep.json) and submit each study not yet done as a submitit job. "
-                                   "local and debug wait for their jobs (Ctrl-C stops them; submitting again resumes); "
-                                   "slurm returns once they are queued.")
-    sb.add_argument('spec', help="the sweep's JSON spec, or the root of a sweep to submit again")
-    sb.add_argument('--root', default=None, help="where the sweep lives (default: the spec's path without .json)")
-    sb.add_argument('--cluster', choices=CLUSTERS, default='local',
-                    help="slurm (a job array), local (subprocesses: one study per GPU, or one at a time on a CPU) or "
-                         "debug (in this process) (default local)")
-    g = sb.add_argument_group("submitit's parameters (each passed through; see its docs)")
-    g.add_argument('--timeout-min', type=int, default=None,
-                   help="a job's time limit in minutes: at the limit it is requeued and resumes (default: 240 on slurm)")
-    g.add_argument('--slurm-partition', default=None, help="the Slurm partition")
-    g.add_argument('--slurm-account', default=None, help="the Slurm account to charge")
-    g.add_argument('--gpus-per-node', type=int, default=None, help="GPUs of each job")
-    g.add_argument('--tasks-per-node', type=int, default=1,
-                   help="studies per Slurm job, one per task: small studies sharing a node's GPUs (default 1)")
-    g.add_argument('--cpus-per-task', type=int, default=None, help="CPU cores of each task")
-    g.add_argument('--mem-gb', type=float, default=None, help="memory of each job in GB")
-    sb.add_argument('--slots', type=int, default=None, help="local: studies at once (default: one per GPU, else one)")
-    sb.add_argument('--device', default=None, help="cuda or cpu (default: each task's GPU, else the CPU)")
-    sb.add_argument('--data-dir', default=None, help="the dataset's directory as the jobs see it (default: as for imp)")
-    sb.add_argument('--stale-after', type=float, default=600,
-                    help="seconds without a heartbeat after which a study's lock is taken over (default 600)")
-    sb.add_argument('--wait', action='store_true', help="slurm: wait for the jobs, saying how many studies are done")
-    st = ss.add_parser('status', help="a table of the sweep's studies: state, units, level reached, job, heartbeat",
-                       description="Read each study's files and lock: done, running, stale, failed, stopped, submitted or "
-                                   "not started. Exit 0 when all are done, 1 otherwise.")
-    st.add_argument('root', help="the sweep's root")
-    sm = ss.add_parser('summary', help="each config's test accuracy per level and variant, mean ± sd over its seeds")
-    sm.add_argument('root', help="the sweep's root")
 
 # %% ../nbs/09_cli.ipynb #e56e761f
 def train_overrides(a:argparse.Namespace) -> dict:
@@ -515,47 +480,6 @@ def cmd_imp(a:argparse.Namespace) -> int:
     print(run.summary())
     return 0
 
-# %% ../nbs/09_cli.ipynb #d1e5a701
-def _submit(a:argparse.Namespace) -> int:
-    "Submit a sweep's unfinished studies; wait for them unless they went to Slurm (without --wait)."
-    spec_path = Path(a.spec)
-    if spec_path.is_dir(): root, spec = Path(a.root or spec_path), None   # a sweep's root: submit it again
-    elif spec_path.suffix != '.json' and a.root is None:
-        raise LotteryError(f"{spec_path} is not a .json spec: name the spec file (or a sweep's root), or give --root")
-    else: root, spec = Path(a.root) if a.root else spec_path.with_suffix(''), load_json(spec_path)
-    params = {k: v for k in ('timeout_min', 'slurm_partition', 'slurm_account', 'gpus_per_node', 'cpus_per_task', 'mem_gb')
-              if (v := getattr(a, k)) is not None}
-    sw = Sweep(root, spec)
-    jobs = sw.submit(a.cluster, slots=a.slots, tasks_per_node=a.tasks_per_node, device=a.device, data_dir=a.data_dir,
-                     stale_after=a.stale_after, **params)
-    if not jobs: print(f"every study of {root} is done"); print(sw.summary()); return 0
-    todo = sum(r['state'] != 'done' for r in sw.status())
-    print(f"submitted {todo} of {len(sw.names)} studies of {root} as {len(jobs)} {a.cluster} job{'s' * (len(jobs) > 1)} "
-          f"({', '.join(str(j.job_id) for j in jobs[:4])}{', ...' if len(jobs) > 4 else ''}); their logs: {sw.layout.jobs()}",
-          file=sys.stderr)
-    if a.cluster == 'slurm' and not a.wait:
-        print(f"watch them: lottery-nb sweep status {root}", file=sys.stderr); return 0
-    try: results = sw.wait(jobs, say=lambda s: print(s, file=sys.stderr))
-    except KeyboardInterrupt:
-        for j in jobs: j.cancel(check=False)
-        print(f"\ninterrupted; every finished unit and epoch is saved. Submit {root} again to resume.", file=sys.stderr)
-        return 130
-    print(sw.status_table())
-    for r in results:
-        if r['state'] == 'failed': print(f"job {r['job']} failed: {r['error']}", file=sys.stderr)
-    return 1 if any(r['state'] == 'failed' for r in results) else 0
-
-# %% ../nbs/09_cli.ipynb #12a7690f
-def cmd_sweep(a:argparse.Namespace) -> int:
-    "Submit a sweep (see `lottery_nb.sweep`), or print its status or its summary."
-    if a.sweep_command == 'submit': return _submit(a)
-    if a.sweep_command == 'status':
-        sw = Sweep(a.root); print(sw.status_table())
-        return 0 if all(r['state'] == 'done' for r in sw.status()) else 1
-    if a.sweep_command == 'summary': print(Sweep(a.root).summary()); return 0
-    parser().parse_args(['sweep', '--help'])   # no action: its usage, and exit 0 as --help does
-    return 2
-
 # %% ../nbs/09_cli.ipynb #6f8c7642
 def describe(run:ImpRun) -> str:
     "One line saying what a study is: model, data, pruning and, when it rewinds, what its rewound units do."
@@ -585,27 +509,7 @@ def cmd_summary(a:argparse.Namespace) -> int:
 def cmd_check(a:argparse.Namespace) -> int:
     "Check every file of a study (or of each seed of a group) against its checksums; exit 1 if anything is damaged."
     study = open_study(a.study, progress=False)
-    return max(_check_one(r, a.record) for r in study.runs.values())   # a study is a group of one
-
-# %% ../nbs/09_cli.ipynb #8eea8bd6
-def _check_one(run:ImpRun, record:bool) -> int:
-    damage, n = run.verify(), len(run.files())
-    recorded = run.record_missing() if record else []
-    for d in damage: print(d)
-    if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
-    if not damage:
-        unsure = run.unrecorded()
-        print(f"{run.out}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and "
-                                                       "checked against the model; "
-                                                        "--record records theirs)" if unsure else ''))
-        return 0
-    if any(d.path == RUN_JSON for d in damage):
-        print(f"{len(damage)} of {n} files are damaged, run.json among them: it holds the study's config, so nothing can "
-              f"mend it; restore it from a copy, then `lottery-nb imp --out {run.out} --resume` mends the rest", file=sys.stderr)
-    else:
-        print(f"{len(damage)} of {n} files are damaged: `lottery-nb imp --out {run.out} --resume` trains exactly the "
-              "damaged units again (bitwise as they were) and rebuilds the rest", file=sys.stderr)
-    return 1
+    return max(r.check(a.record) for r in study.runs.values())   # a study is a group of one
 
 # %% ../nbs/09_cli.ipynb #ad2d59d8
 def cmd_export_html(a:argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
-import contextlib, fnmatch, functools, json, math, os, shutil
+import contextlib, fnmatch, functools, json, math, os, shutil, sys
 import torch
 from .core import patch
 import lottery_nb
@@ -1007,6 +1007,29 @@ def record_missing(self:ImpRun) -> list[str]:
         sums[st.rel(p)] = file_digest(p); done.append(st.rel(p))
     if done or st.manifest_damaged: st.manifest_damaged = False; st.save_manifest()
     return done
+
+# %% ../nbs/05_runs.ipynb #8eea8bd6
+@patch
+def check(self:ImpRun, record:bool=False, # also record checksums for sound files that have none
+         ) -> int:
+    "Print what `verify` finds and what mends it (`lottery-nb check`): 0 when every file is sound, 1 otherwise."
+    damage, n = self.verify(), len(self.files())
+    recorded = self.record_missing() if record else []
+    for d in damage: print(d)
+    if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
+    if not damage:
+        unsure = self.unrecorded()
+        print(f"{self.out}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and "
+                                                       "checked against the model; "
+                                                        "--record records theirs)" if unsure else ''))
+        return 0
+    if any(d.path == RUN_JSON for d in damage):
+        print(f"{len(damage)} of {n} files are damaged, run.json among them: it holds the study's config, so nothing can "
+              f"mend it; restore it from a copy, then `lottery-nb imp --out {self.out} --resume` mends the rest", file=sys.stderr)
+    else:
+        print(f"{len(damage)} of {n} files are damaged: `lottery-nb imp --out {self.out} --resume` trains exactly the "
+              "damaged units again (bitwise as they were) and rebuilds the rest", file=sys.stderr)
+    return 1
 
 # %% ../nbs/05_runs.ipynb #d1f1035a
 @patch

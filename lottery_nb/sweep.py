@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/sweep.html.md"""
 
 # %% ../nbs/05c_sweep.ipynb #m5c00003
 from __future__ import annotations
-import hashlib, itertools, json, os, re, socket, subprocess, time
+import argparse, hashlib, itertools, json, os, re, socket, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -20,7 +20,7 @@ from .train import Callback, set_threads, cpu_threads
 
 # %% auto #0
 __all__ = ['SPEC_KEYS', 'CLUSTERS', 'SLURM_OVER', 'expand', 'config_hash', 'study_names', 'job_env', 'train_study', 'StudyTask',
-           'Sweep', 'executor', 'local_slots']
+           'Sweep', 'executor', 'local_slots', 'add_sweep_args', 'submit_command', 'cmd_sweep']
 
 # %% ../nbs/05c_sweep.ipynb #m5c00005
 SPEC_KEYS = ('protocol', 'base', 'grid', 'studies')   # what a sweep spec may hold
@@ -442,3 +442,82 @@ def wait(self:Sweep, jobs:list, every:float=5, # seconds between looks
         if done != last: say(f"{done}/{len(self.names)} studies done"); last = done
         if pending: time.sleep(every)
     return out
+
+# %% ../nbs/05c_sweep.ipynb #a68e9f7a
+def add_sweep_args(sw:argparse.ArgumentParser, # the `sweep` command's parser
+                  ):
+    "Add the `sweep` command's actions, submit, status and summary, with their flags."
+    sw.set_defaults(sweep_usage=sw.print_help)
+    ss = sw.add_subparsers(dest='sweep_command', metavar='ACTION')
+    sb = ss.add_parser('submit', help="submit every unfinished study of a sweep",
+                       description="Write the sweep's root (sweep.json) and submit each study not yet done as a submitit job. "
+                                   "local and debug wait for their jobs (Ctrl-C stops them; submitting again resumes); "
+                                   "slurm returns once they are queued.")
+    sb.add_argument('spec', help="the sweep's JSON spec, or the root of a sweep to submit again")
+    sb.add_argument('--root', default=None, help="where the sweep lives (default: the spec's path without .json)")
+    sb.add_argument('--cluster', choices=CLUSTERS, default='local',
+                    help="slurm (a job array), local (subprocesses: one study per GPU, or one at a time on a CPU) or "
+                         "debug (in this process) (default local)")
+    g = sb.add_argument_group("submitit's parameters (each passed through; see its docs)")
+    g.add_argument('--timeout-min', type=int, default=None,
+                   help="a job's time limit in minutes: at the limit it is requeued and resumes (default: 240 on slurm)")
+    g.add_argument('--slurm-partition', default=None, help="the Slurm partition")
+    g.add_argument('--slurm-account', default=None, help="the Slurm account to charge")
+    g.add_argument('--gpus-per-node', type=int, default=None, help="GPUs of each job")
+    g.add_argument('--tasks-per-node', type=int, default=1,
+                   help="studies per Slurm job, one per task: small studies sharing a node's GPUs (default 1)")
+    g.add_argument('--cpus-per-task', type=int, default=None, help="CPU cores of each task")
+    g.add_argument('--mem-gb', type=float, default=None, help="memory of each job in GB")
+    sb.add_argument('--slots', type=int, default=None, help="local: studies at once (default: one per GPU, else one)")
+    sb.add_argument('--device', default=None, help="cuda or cpu (default: each task's GPU, else the CPU)")
+    sb.add_argument('--data-dir', default=None, help="the dataset's directory as the jobs see it (default: as for imp)")
+    sb.add_argument('--stale-after', type=float, default=600,
+                    help="seconds without a heartbeat after which a study's lock is taken over (default 600)")
+    sb.add_argument('--wait', action='store_true', help="slurm: wait for the jobs, saying how many studies are done")
+    st = ss.add_parser('status', help="a table of the sweep's studies: state, units, level reached, job, heartbeat",
+                       description="Read each study's files and lock: done, running, stale, failed, stopped, submitted or "
+                                   "not started. Exit 0 when all are done, 1 otherwise.")
+    st.add_argument('root', help="the sweep's root")
+    sm = ss.add_parser('summary', help="each config's test accuracy per level and variant, mean ± sd over its seeds")
+    sm.add_argument('root', help="the sweep's root")
+
+# %% ../nbs/05c_sweep.ipynb #d1e5a701
+def submit_command(a:argparse.Namespace) -> int:
+    "Submit a sweep's unfinished studies; wait for them unless they went to Slurm (without --wait)."
+    spec_path = Path(a.spec)
+    if spec_path.is_dir(): root, spec = Path(a.root or spec_path), None   # a sweep's root: submit it again
+    elif spec_path.suffix != '.json' and a.root is None:
+        raise LotteryError(f"{spec_path} is not a .json spec: name the spec file (or a sweep's root), or give --root")
+    else: root, spec = Path(a.root) if a.root else spec_path.with_suffix(''), load_json(spec_path)
+    params = {k: v for k in ('timeout_min', 'slurm_partition', 'slurm_account', 'gpus_per_node', 'cpus_per_task', 'mem_gb')
+              if (v := getattr(a, k)) is not None}
+    sw = Sweep(root, spec)
+    jobs = sw.submit(a.cluster, slots=a.slots, tasks_per_node=a.tasks_per_node, device=a.device, data_dir=a.data_dir,
+                     stale_after=a.stale_after, **params)
+    if not jobs: print(f"every study of {root} is done"); print(sw.summary()); return 0
+    todo = sum(r['state'] != 'done' for r in sw.status())
+    print(f"submitted {todo} of {len(sw.names)} studies of {root} as {len(jobs)} {a.cluster} job{'s' * (len(jobs) > 1)} "
+          f"({', '.join(str(j.job_id) for j in jobs[:4])}{', ...' if len(jobs) > 4 else ''}); their logs: {sw.layout.jobs()}",
+          file=sys.stderr)
+    if a.cluster == 'slurm' and not a.wait:
+        print(f"watch them: lottery-nb sweep status {root}", file=sys.stderr); return 0
+    try: results = sw.wait(jobs, say=lambda s: print(s, file=sys.stderr))
+    except KeyboardInterrupt:
+        for j in jobs: j.cancel(check=False)
+        print(f"\ninterrupted; every finished unit and epoch is saved. Submit {root} again to resume.", file=sys.stderr)
+        return 130
+    print(sw.status_table())
+    for r in results:
+        if r['state'] == 'failed': print(f"job {r['job']} failed: {r['error']}", file=sys.stderr)
+    return 1 if any(r['state'] == 'failed' for r in results) else 0
+
+# %% ../nbs/05c_sweep.ipynb #12a7690f
+def cmd_sweep(a:argparse.Namespace) -> int:
+    "Submit a sweep (see `lottery_nb.sweep`), or print its status or its summary."
+    if a.sweep_command == 'submit': return submit_command(a)
+    if a.sweep_command == 'status':
+        sw = Sweep(a.root); print(sw.status_table())
+        return 0 if all(r['state'] == 'done' for r in sw.status()) else 1
+    if a.sweep_command == 'summary': print(Sweep(a.root).summary()); return 0
+    a.sweep_usage()   # no action: its usage, as --help gives it
+    return 0
