@@ -18,7 +18,8 @@ from tools.lab import jupyterlab, browser, write_notebook, open_notebook, run_ce
 
 def resnet_study(out:Path) -> Path:
     "An 11-level ResNet-20 IMP study with ticket, re-init and random variants (tiny training: the views' size is what counts)."
-    from lottery_nb.runs import ImpConfig, ImpRun
+    from lottery_nb.config import ImpConfig
+    from lottery_nb.runs import ImpRun
     if not (out/'level_10'/'random'/'metrics.json').exists():
         cfg = ImpConfig(dataset='fashion_mnist', model='resnet20', rounds=10, fraction=0.2, controls=('reinit', 'random'),
                         train=dict(epochs=1, n_train=256, n_test=128, batch_size=128))

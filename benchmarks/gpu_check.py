@@ -296,7 +296,8 @@ def _():
 @part('study', need=S(70, 0))
 def _():
     "A 10-round ResNet-20 IMP study (ticket, re-init, random) at 3 epochs a unit, timed; 30 epochs extrapolated from it."
-    from lottery_nb.runs import ImpConfig, ImpRun
+    from lottery_nb.config import ImpConfig
+    from lottery_nb.runs import ImpRun
     epochs = S(3, 1)
     cfg = ImpConfig(dataset='fashion_mnist', model=NET, preset='fast', rounds=S(10, 2), fraction=0.2,
                     train=dict(epochs=epochs, warmup_epochs=0, **S({}, dict(n_train=512, n_test=200))))

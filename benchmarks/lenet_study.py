@@ -13,7 +13,8 @@ import argparse
 from pathlib import Path
 import torch
 from lottery_nb.core import save_json, default_device, device_name
-from lottery_nb.runs import ImpConfig, ImpRun
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import ImpRun
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])

@@ -18,7 +18,8 @@ line: `lottery-nb imp --protocol lth_lenet --rounds 15 --seeds 0,1,2,3,4,5 --out
 import argparse, time
 import torch
 from lottery_nb.layout import seed_study
-from lottery_nb.runs import protocol, ImpRun, Finished, ship
+from lottery_nb.config import protocol
+from lottery_nb.runs import ImpRun, Finished, ship
 
 def line(s, level, run, t0):
     "One line per finished level: each variant's density, final accuracy and early stop."

@@ -7,7 +7,8 @@ training is stable (Frankle et al. 2020, figure 1's question at CPU scale).
 """
 import argparse
 import torch
-from lottery_nb.runs import ImpConfig, ImpRun
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import ImpRun
 
 def config(k:int) -> ImpConfig:
     "The study rewound to iteration `k`: the sweep's network and training."

@@ -181,7 +181,8 @@ def print_accuracy(r:dict):
 
 def study(dev, data_dir, out:Path, rounds:int, **train) -> dict:
     "A whole ResNet-20 IMP study at the fast preset: `rounds` levels of 20%, ticket and re-init (resumable)."
-    from lottery_nb.runs import ImpRun, ImpConfig
+    from lottery_nb.runs import ImpRun
+    from lottery_nb.config import ImpConfig
     cfg = ImpConfig(dataset='fashion_mnist', model='resnet20', preset='fast', rounds=rounds, fraction=0.2, controls=('reinit',), train=train)
     run = ImpRun(out, cfg, data_dir=data_dir, device=dev)
     t0 = time.perf_counter(); run.run(); wall = time.perf_counter() - t0

@@ -21,7 +21,8 @@ from .train import (OPTIMIZERS, preset, PRESETS, Trainer, EpochCheckpoint, Lambd
 from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP, STRATEGIES,
                     as_mask)
 from .variants import control_names
-from .runs import ImpConfig, ImpRun, PROTOCOLS
+from .config import ImpConfig, PROTOCOLS
+from .runs import ImpRun
 from .layout import Layout, TrainLayout, LOCK, RUN_JSON
 from .lock import Locked, holder
 from .seeds import SeedGroup, check_seeds, is_group, open_study

@@ -98,7 +98,7 @@ def why_stale(self:StudyLock, held:dict) -> str|None:
     here = held.get('host') == socket.gethostname() and isinstance(held.get('pid'), int)
     gone = here and not _alive(held['pid'])
     if held.get('job') == self.job and (gone or not here or held['pid'] == os.getpid()):
-        return f"it is this job's own, from before it was requeued"   # (or this process's, left by a failed release)
+        return "it is this job's own, from before it was requeued"   # (or this process's, left by a failed release)
     if gone: return f"its process {held['pid']} on this host is gone"
     if held['age'] > self.stale_after: return f"no heartbeat for {held['age'] / 60:.1f} minutes"
     return None

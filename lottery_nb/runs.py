@@ -6,219 +6,29 @@ Docs: https://lottery-nb.github.io/lottery_nb/runs.html.md"""
 
 # %% ../nbs/05_runs.ipynb #f423b0d3
 from __future__ import annotations
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
-import contextlib, fnmatch, functools, json, math, os, shutil, sys
+import contextlib, functools, json, math, os, shutil, sys
 import torch
 from .core import patch
 import lottery_nb
-from .core import (LotteryError, save_json, load_json, diff_configs, check_fraction, check_fields, first_line, note,
-                             seed_for)
-from .files import save_tensors, tensors_from_bytes, digest, file_digest
+from .core import LotteryError, save_json, load_json, diff_configs, first_line, note
+from .files import save_tensors, tensors_from_bytes, file_digest
 from .data import get_data
-from .models import get_model, load_state, arch_for, output_layer
-from .train import (Trainer, TrainConfig, preset, EpochCheckpoint, Callback, has_state, drop_state, train_length,
+from .models import get_model, load_state, output_layer
+from .train import (Trainer, TrainConfig, EpochCheckpoint, Callback, has_state, drop_state, train_length,
                     early_stop, acc_at)
 from .together import TogetherTrainer
-from .masks import (prune, dense_mask, density, layer_stats, fraction_for, check_strategy, as_mask,
-                              save_mask, Snapshot)
-from .variants import VARIANTS, SEED_RULES, get_variant, control_names, check_controls, start, parent_of
+from .masks import prune, dense_mask, density, layer_stats, Snapshot
+from .variants import VARIANTS, get_variant, control_names, start
 from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON, seed_of
-from .lock import StudyLock, Locked, held_here, holder
+from .lock import StudyLock, held_here, holder
+from .config import SCHEMA_VERSION, REWIND_SEMANTICS, LEGACY_RULES, prunable_sizes, ImpConfig
+from .store import DamagedFile, StudyFiles, _parse_json, _parse_metrics
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'REWIND_SEMANTICS', 'LEGACY_RULES', 'DATA_ORDERS', 'PROTOCOLS', 'WEIGHT_DTYPES', 'ONE_SEED',
-           'BUNDLED', 'prunable_sizes', 'ImpConfig', 'protocol', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished',
-           'DamagedFile', 'StudyFiles', 'Study', 'mean_sd', 'stats', 'ImpRun', 'open_run', 'Damage', 'studies_home',
-           'read_only', 'writable_copy', 'ship']
-
-# %% ../nbs/05_runs.ipynb #890658a3
-SCHEMA_VERSION = 3   # 3: run.json records the resolved training config and the rules below (2: rewinding continues)
-REWIND_SEMANTICS = {1: 'restart', 2: 'continue', 3: 'continue'}   # what each schema's rewound units do
-# the rules of a study made before they were recorded (schema 1 and 2, lottery_nb 0.1): how run.json is read
-LEGACY_RULES = dict(seed_rule='offset', data_order='same', split_seed=0)
-DATA_ORDERS = ('same', 'fresh')
-
-# %% ../nbs/05_runs.ipynb #a0f0e58c
-@functools.cache
-def prunable_sizes(arch_json:str) -> dict:
-    ("The prunable weights of the model `arch_json` (the `get_model` arguments, as JSON) and their sizes, the output "
-     "layer last.")
-    model = get_model(seed=0, **json.loads(arch_json))
-    out, m = output_layer(model), dense_mask(model)
-    return {**{n: v.numel() for n, v in m.items() if n != out}, out: m[out].numel()}
-
-# %% ../nbs/05_runs.ipynb #0a056313
-@dataclass
-class ImpConfig:
-    "What an IMP study is: data, model, training, and how to prune and rewind. Saved as run.json."
-    dataset:str = 'fashion_mnist'   # a name of `lottery_nb.data.DATASETS`: 'cifar10', 'fashion_mnist', 'mnist'
-    model:str = 'lenet300_100'      # any `get_model` name
-    model_kwargs:dict = field(default_factory=dict)  # width, shortcut, ...
-    preset:str = 'workshop'         # training preset
-    train:dict = field(default_factory=dict)  # overrides of the preset's fields
-    rounds:int = 5                  # pruning levels after the dense one
-    fraction:float = 0.2            # fraction of surviving weights removed per level
-    output_rate:float|str|None = None  # fraction for the output layer (None: half of `fraction`, as the LTH paper; 'shared': pruned with the others, as OpenLTH)
-    layer_rates:dict = field(default_factory=dict)  # fractions for chosen layers: {'conv*': 0.1} (names or patterns)
-    method:str = 'global'           # a pruning strategy of `lottery_nb.masks.STRATEGIES`: 'global', 'layerwise', ...
-    rewind_iter:int = 0             # rewind to the weights at this iteration (0: theta_0, the original LTH)
-    rewind_epochs:float = 0         # or at this many epochs (converted to iterations when the data is known)
-    one_shot:bool = False           # one prune straight to the sparsity of `rounds` levels
-    controls:tuple = ('reinit', 'random')  # control variants trained at every level (see `lottery_nb.variants`)
-    seed:int = 0                    # initial weights and data order
-    seed_rule:str = 'hashed'        # how the controls' seeds come from `seed`: a name of `lottery_nb.variants.SEED_RULES`
-    data_order:str = 'same'         # 'same': every unit trains on the data in `seed`'s order; 'fresh': each pruned unit draws its own
-    split_seed:int|None = None      # which training images are held out for validation and which subsets are drawn (None: `seed`)
-
-    def __post_init__(self):
-        check_fields(self)   # each field of its type, numbers finite: ImpConfig(rewind_iter='xyz') is one clear error
-        reserved = ('name', 'num_classes', 'in_channels', 'img_size', 'seed', 'check', 'dataset')
-        if bad := [k for k in self.model_kwargs if k in reserved]:
-            raise LotteryError(f"model_kwargs cannot set {', '.join(bad)}: the dataset and the seed decide them")
-        if self.seed < 0: raise LotteryError(f"seed must be >= 0, not {self.seed}")
-        arch_for(self.model, self.dataset, **self.model_kwargs)   # a bad dataset, model or option fails here
-        if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
-        check_fraction(self.fraction)
-        if self.fraction == 0: raise LotteryError("fraction must be more than 0: a level that prunes nothing is the level before it")
-        if self.output_rate not in (None, 'shared'): check_fraction(self.output_rate, 'output_rate')
-        if self.seed_rule not in SEED_RULES:
-            raise LotteryError(f"seed_rule must be one of {', '.join(SEED_RULES)}, not {self.seed_rule!r}")
-        if self.data_order not in DATA_ORDERS:
-            raise LotteryError(f"data_order must be one of {', '.join(DATA_ORDERS)}, not {self.data_order!r}")
-        if self.split_seed is not None and self.split_seed < 0:
-            raise LotteryError(f"split_seed must be >= 0, or None for the study's seed (got {self.split_seed})")
-        for k, v in self.layer_rates.items(): check_fraction(v, f"layer_rates[{k!r}]")
-        check_strategy(self.method)
-        if self.rewind_iter < 0 or self.rewind_epochs < 0: raise LotteryError("the rewind point must be >= 0")
-        if self.rewind_iter and self.rewind_epochs:
-            raise LotteryError("give the rewind point in iterations or in epochs, not both")
-        check_controls(self.controls)
-        tc = self.train_config()
-        self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
-        self.check_prunable()
-        if tc.iterations is None and self.rewind_epochs > tc.epochs:
-            raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the "
-                               f"{tc.epochs} epochs of training")
-
-    def train_config(self) -> TrainConfig:
-        ("The training config: as run.json recorded it for a study reopened (presets may have changed since), else "
-         "resolved now.")
-        return getattr(self, 'recorded', None) or preset(self.preset, **{'seed': self.seed, **self.train})
-
-    def unit_train_config(self, level:int, variant:str) -> TrainConfig:
-        "The training config of one unit: the study's, with a data order of its own under `data_order='fresh'`."
-        tc = self.train_config()
-        if self.data_order == 'same' or level == 0: return tc
-        return replace(tc, seed=seed_for(tc.seed, 'order', level, variant))
-
-    @property
-    def subset_seed(self) -> int: return self.seed if self.split_seed is None else self.split_seed
-
-    def rules(self) -> str:
-        "The rules it draws by, in words (a study from before they were recorded says so)."
-        seeds = ("controls drawn from their own seed for every seed, level and variant" if self.seed_rule == 'hashed' else
-                 "controls' seeds shared by neighbouring seeds a level apart ('offset', before lottery_nb 0.2)")
-        order = "each pruned unit on a data order of its own" if self.data_order == 'fresh' else "one data order for every unit"
-        split = ("validation split and subsets drawn for its seed" if self.split_seed is None else
-                 f"validation split and subsets of seed {self.split_seed}" + (" (the same for every seed)" if self.split_seed == 0 else ''))
-        return f"{seeds}; {order}; {split}"
-
-    def arch(self) -> dict:
-        "The `get_model` arguments for this study's dataset."
-        return arch_for(self.model, self.dataset, check=False, **self.model_kwargs)
-
-    @property
-    def rewinds(self) -> bool: return bool(self.rewind_iter or self.rewind_epochs)
-
-    def rewind_at(self, iters_per_epoch:int) -> int:
-        "The rewind point in iterations."
-        return self.rewind_iter or round(self.rewind_epochs * iters_per_epoch)
-
-    def check_prunable(self):
-        ("One clear error, before anything is trained, for `layer_rates` that name no layer or more rounds than the "
-         "model has weights for.")
-        sizes = prunable_sizes(json.dumps(self.arch(), sort_keys=True))
-        names = list(sizes)
-        rates = self.layer_fractions(names, 1)   # a pattern that names no layer fails here
-        if self.one_shot: return
-        pools = ({n: sizes[n] for n in names} if self.method != 'global' else
-                 {'the layers ranked together': sum(v for n, v in sizes.items() if n not in rates), **{n: sizes[n] for n in rates}})
-        rate = {n: rates.get(n, self.fraction) for n in pools}
-        for level in range(1, self.rounds + 1):   # each pool as `prune` counts it: round(rate x what survives) goes
-            cut = {n: round(rate[n] * kept) for n, kept in pools.items()}
-            if gone := [n for n in pools if pools[n] - cut[n] < 1 <= pools[n]]:
-                raise LotteryError(f"{self.rounds} rounds prune more than {self.model} has: {gone[0]} keeps nothing from level "
-                                   f"{level} on; {level - 1} rounds at most")
-            if not any(cut.values()):
-                raise LotteryError(f"{self.rounds} rounds are more than can prune anything: from level {level} on, "
-                                   f"{self.fraction:g} of what survives rounds to no weight; {level - 1} rounds at most")
-            pools = {n: kept - cut[n] for n, kept in pools.items()}
-
-    def level_fraction(self, level:int) -> float:
-        "The fraction of survivors removed to reach `level`."
-        return fraction_for(1 - (1 - self.fraction) ** self.rounds) if self.one_shot else self.fraction
-
-    def layer_fractions(self, names:list, # the model's prunable weights, output layer last
-                        level:int) -> dict:
-        "The layers pruned at their own fraction to reach `level`: the output layer, then `layer_rates`' patterns."
-        frac = self.level_fraction(level)
-        one = lambda r: fraction_for(1 - (1 - r) ** self.rounds) if self.one_shot else r
-        out = ({} if self.output_rate == 'shared' else   # ranked with the others
-               {names[-1]: self.output_rate if self.output_rate is not None else frac / 2})   # as lottery_nb 0.1 did
-        for pat, r in self.layer_rates.items():
-            hits = [n for n in names if fnmatch.fnmatchcase(n, pat)]
-            if not hits: raise LotteryError(f"layer_rates: {pat!r} names no prunable layer of {self.model} "
-                                            f"({', '.join(names)})")
-            out.update({n: one(r) for n in hits})
-        return out
-
-# %% ../nbs/05_runs.ipynb #b7e1f2a9
-PROTOCOLS = {   # whole studies as the papers ran them: ImpConfig fields
-    # Frankle & Carbin 2019, LeNet-300-100: Gaussian Glorot init, 20% of each layer a level, the output layer at 10%;
-    # each unit its own data order (OpenLTH's default: a ticket does not replay the order its mask was found with)
-    'lth_lenet': dict(model='lenet300_100', model_kwargs=dict(init='glorot_normal'), preset='lth_lenet',
-                      method='layerwise', fraction=0.2, output_rate=0.1, controls=('reinit', 'random'),
-                      data_order='fresh'),
-    # OpenLTH's cifar_resnet_20 (Frankle et al. 2020): kaiming-normal weights, uniform BatchNorm scales, SGD 0.1 for
-    # 160 epochs, 20% of all weights a level with one global threshold, the output layer ranked with the others
-    'openlth_resnet20': dict(dataset='cifar10', model='resnet20',
-                             model_kwargs=dict(init='kaiming_normal', bn_init='uniform'), preset='paper',
-                             method='global', fraction=0.2, output_rate='shared', controls=('reinit', 'random'),
-                             data_order='fresh'),
-}
-
-# %% ../nbs/05_runs.ipynb #89e1cd03
-def protocol(name:str, # a name of `PROTOCOLS`
-             **overrides, # any `ImpConfig` field, e.g. rounds=12, seed=1, rewind_epochs=1
-            ) -> ImpConfig:
-    "The `ImpConfig` of the paper's protocol `name`, with `overrides` applied."
-    if name not in PROTOCOLS: raise LotteryError(f"unknown protocol {name!r}: choose one of {', '.join(PROTOCOLS)}")
-    return ImpConfig(**{**PROTOCOLS[name], **overrides})
-
-# %% ../nbs/05_runs.ipynb #6d6d1ae3
-@patch
-def levels(self:ImpConfig) -> list[int]:
-    "The study's levels: 0 (dense), then one per round (or 1 alone, pruned in one shot)."
-    return [0, 1] if self.one_shot else list(range(self.rounds + 1))
-
-# %% ../nbs/05_runs.ipynb #4ca32597
-@patch
-def variants(self:ImpConfig, level:int) -> list[str]:
-    "What trains at `level`: the dense network at 0, then the ticket and the study's controls."
-    return ['dense'] if level == 0 else ['ticket', *self.controls]
-
-# %% ../nbs/05_runs.ipynb #6aa9fb97
-@patch
-def units(self:ImpConfig) -> list[tuple[int, str]]:
-    "Every (level, variant) of the study, in the order `run()` trains them."
-    return [(l, v) for l in self.levels() for v in self.variants(l)]
-
-# %% ../nbs/05_runs.ipynb #9c7242dd
-@patch
-def needs(self:ImpConfig, level:int) -> tuple[int, str]|None:
-    "The unit whose trained weights `level`'s mask is ranked from (None for the dense level)."
-    return None if level == 0 else (level - 1, parent_of(level))
+__all__ = ['ONE_SEED', 'BUNDLED', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'Study', 'mean_sd', 'stats', 'ImpRun',
+           'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy', 'ship']
 
 # %% ../nbs/05_runs.ipynb #c1424e6a
 @dataclass(frozen=True)
@@ -274,133 +84,6 @@ class _Report(Callback):
             hs = {v: list(t.histories[i]) for i, v in enumerate(self.variants)}
             self.emit(EpochDone(self.level, self.variants, t.epoch, t.iteration, self._total(t), hs))
         if self.run.stopping: t.stop = True
-
-# %% ../nbs/05_runs.ipynb #50333cc9
-def _parse_json(data:bytes, path:Path):
-    try: return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise LotteryError(f"{path} is not valid JSON (truncated or corrupt?): {e}") from e
-
-# %% ../nbs/05_runs.ipynb #5348c76f
-_METRICS = dict(level=int, variant=str, density=(int, float), layers=dict, history=list, test_acc=(int, float))
-WEIGHT_DTYPES = (torch.float32, torch.float16)   # a study's weights: as trained, or halved for shipping
-
-# %% ../nbs/05_runs.ipynb #e67e25ab
-def _parse_metrics(data:bytes, path:Path, level:int, variant:str) -> dict:
-    "A unit's metrics.json, checked for what every reader of it uses."
-    m = _parse_json(data, path)
-    if not isinstance(m, dict): raise LotteryError(f"{path} holds no metrics")
-    if bad := [k for k, t in _METRICS.items() if not isinstance(m.get(k), t)]:
-        raise LotteryError(f"{path} lacks {', '.join(bad)}")
-    if (m['level'], m['variant']) != (level, variant):
-        raise LotteryError(f"{path} holds the metrics of level {m['level']} {m['variant']}")
-    if not m['history'] or not all(isinstance(h, dict) and 'test_acc' in h and 'epoch' in h for h in m['history']):
-        raise LotteryError(f"{path} has no per-epoch history")
-    nums = [v for h in m['history'] for v in h.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if not all(math.isfinite(v) for v in [*nums, m['density'], m['test_acc']]):
-        raise LotteryError(f"{path} holds numbers that are not finite")
-    if not (0 < m['density'] <= 1 and 0 <= m['test_acc'] <= 1) or m['test_acc'] != m['history'][-1]['test_acc']:
-        raise LotteryError(f"{path} contradicts itself (density {m['density']}, test accuracy {m['test_acc']} against "
-                           f"its last record's {m['history'][-1]['test_acc']})")
-    return m
-
-# %% ../nbs/05_runs.ipynb #31e0e2f7
-class DamagedFile(LotteryError):
-    "A file of a study that is missing, cut short or changed since it was written."
-    def __init__(self, path:Path, why:str):
-        self.path, self.why = Path(path), why
-        super().__init__(f"{path} is damaged: {why}")
-
-# %% ../nbs/05_runs.ipynb #8df117fa
-class StudyFiles:
-    "The files of the study laid out by `layout`: each written atomically with its checksum, read once and checked."
-    def __init__(self, layout:Layout, arch:dict):
-        self.layout, self.arch, self.cache = layout, arch, {}
-
-    def rel(self, path:Path) -> str: return self.layout.rel(path)
-
-    def read(self, path:Path, parse):
-        ("`parse(bytes, path)` of the file at `path`, read once, checked against its checksum: a study's files never "
-         "change.")
-        if path not in self.cache: self.cache[path] = self.load(path, parse)
-        return self.cache[path]
-
-    def load(self, path:Path, parse):
-        "Parse the file at `path` after comparing it with its recorded checksum; a `DamagedFile` if it fails either."
-        want = self.sums().get(self.rel(path))
-        try: data = path.read_bytes()
-        except FileNotFoundError:
-            if want: raise DamagedFile(path, "it is missing") from None
-            raise LotteryError(f"{path} does not exist") from None
-        if want and digest(data) != want:
-            raise DamagedFile(path, "its checksum differs from the one recorded when it was written")
-        try: return parse(data, path)
-        except DamagedFile: raise
-        except LotteryError as e: raise DamagedFile(path, first_line(e).replace(f'{path} ', '')) from e
-
-    def sums(self) -> dict:
-        "The recorded checksums, by path in the study ({} for a study from before them, or with a damaged manifest)."
-        if not hasattr(self, '_sums'):
-            p, self.manifest_damaged = self.layout.manifest(), False
-            try: self._sums = dict(load_json(p)['files']) if p.exists() else {}
-            except (LotteryError, KeyError, TypeError, ValueError): self._sums, self.manifest_damaged = {}, True
-        return self._sums
-
-    def record(self, path:Path):
-        "Record the checksum of the finished file at `path`."
-        self.sums()[self.rel(path)] = file_digest(path)
-        self.save_manifest()
-
-    def save_manifest(self):
-        save_json(dict(schema_version=1, files=dict(sorted(self.sums().items()))), self.layout.manifest())
-
-    def write_tensors(self, tensors:dict, path:Path): save_tensors(tensors, path); self.record(path)
-    def write_json(self, obj, path:Path): save_json(obj, path); self.record(path)
-    def write_mask(self, mask:dict, path:Path): save_mask(mask, path); self.record(path)
-
-    def forget(self, path:Path):
-        "Remove a study file, its checksum and what was read of it."
-        Path(path).unlink(missing_ok=True)
-        self.cache.pop(Path(path), None)
-        if self.sums().pop(self.rel(path), None) is not None: self.save_manifest()
-
-# %% ../nbs/05_runs.ipynb #7ec08883
-@patch
-def shapes(self:StudyFiles) -> dict:
-    "The shape of every tensor of the study's model, by name, in the model's order."
-    if not hasattr(self, '_shapes'):
-        self._shapes = {k: tuple(v.shape) for k, v in get_model(seed=0, **self.arch).state_dict().items()}
-    return self._shapes
-
-# %% ../nbs/05_runs.ipynb #3b034fbf
-@patch
-def ordered(self:StudyFiles, tensors:dict) -> dict:
-    "`tensors` in the model's own order (safetensors files keep their names sorted)."
-    return {k: tensors[k] for k in self.shapes() if k in tensors}
-
-# %% ../nbs/05_runs.ipynb #cdf4cb09
-@patch
-def parse_state(self:StudyFiles, data:bytes, path:Path) -> dict:
-    "A state dict of the study's model (weights at some point), checked name by name and shape by shape."
-    sd, shapes = tensors_from_bytes(data, path), self.shapes()
-    if bad := [k for k in shapes if k not in sd or tuple(sd[k].shape) != shapes[k]][:3]:
-        raise LotteryError(f"does not hold this model's weights ({', '.join(bad)})")
-    # float32 as trained (float16 in a shipped study, to keep it small); never float64, whose weights no trainer wrote
-    if bad := [f"{k} {sd[k].dtype}" for k in shapes if sd[k].is_floating_point() and sd[k].dtype not in WEIGHT_DTYPES][:3]:
-        raise LotteryError(f"holds weights of a type no study writes ({', '.join(bad)})")
-    if bad := [k for k in shapes if sd[k].is_floating_point() and not torch.isfinite(sd[k]).all()][:3]:
-        raise LotteryError(f"holds NaN or inf in {', '.join(bad)}")
-    return self.ordered(sd)
-
-# %% ../nbs/05_runs.ipynb #fca3ef5e
-@patch
-def parse_mask(self:StudyFiles, data:bytes, path:Path) -> dict:
-    "A mask of the study's model: bool tensors of prunable weights, by name, in the model's order."
-    m, shapes = tensors_from_bytes(data, path), self.shapes()
-    bad = [k for k in m if tuple(m[k].shape) != shapes.get(k) or m[k].dtype not in (torch.bool, torch.uint8)
-           or (m[k].dtype == torch.uint8 and m[k].numel() and int(m[k].max()) > 1)][:3]
-    if not m or bad: raise LotteryError(f"is not a mask of this model{' (' + ', '.join(bad) + ')' if m else ''}")
-    return self.ordered(as_mask(m))
 
 # %% ../nbs/05_runs.ipynb #79b151a1
 class Study:

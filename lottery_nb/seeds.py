@@ -12,7 +12,8 @@ from pathlib import Path
 from .core import patch
 from .core import LotteryError, diff_configs
 from .layout import Layout, seed_study, seed_of
-from .runs import ImpConfig, ImpRun, Study, open_run, ONE_SEED, mean_sd, stats, _pick
+from .config import ImpConfig
+from .runs import ImpRun, Study, open_run, ONE_SEED, mean_sd, _pick
 
 # %% auto #0
 __all__ = ['LOWER_IS_BETTER', 'NOISE', 'seed_dirs', 'is_group', 'check_seeds', 'SeedGroup', 'betainc', 't_pvalue', 't_quantile',

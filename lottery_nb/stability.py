@@ -7,13 +7,13 @@ Docs: https://lottery-nb.github.io/lottery_nb/stability.html.md"""
 # %% ../nbs/05b_stability.ipynb #1a2b3c4d
 from __future__ import annotations
 import hashlib, json
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
 import torch.nn as nn
 from .core import patch
-from .core import LotteryError, save_json, load_json, note
-from .data import Data, get_data
+from .core import LotteryError, save_json, load_json
+from .data import Data
 from .models import get_model, load_state
 from .train import Trainer, TrainConfig, LambdaCallback, evaluate, train_length
 from .masks import Snapshot

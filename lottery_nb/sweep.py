@@ -11,10 +11,11 @@ from dataclasses import asdict
 from pathlib import Path
 import torch
 from .core import patch
-from .core import LotteryError, file_mode, load_json, save_json, note, first_line
+from .core import LotteryError, load_json, save_json, first_line
 from .layout import Layout, SweepLayout
 from .lock import Locked, StudyLock, read_lock, read_history, _alive
-from .runs import ImpConfig, ImpRun, PROTOCOLS, open_run
+from .config import ImpConfig, PROTOCOLS
+from .runs import ImpRun, open_run
 from .seeds import SeedGroup
 from .train import Callback, set_threads, cpu_threads
 

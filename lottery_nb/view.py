@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from .core import LotteryError, load_json
 from .data import get_spec, load_split
-from .runs import Study, DamagedFile
+from .runs import Study
+from .store import DamagedFile
 from .layout import Layout, StabilityLayout
 from .seeds import SeedGroup, mean_sd, holds
 from .variants import parent_of

@@ -14,7 +14,7 @@ import ipywidgets as W
 from fastcore.basics import patch
 import lottery_nb
 from .core import LotteryError, atomic_write
-from .runs import ImpRun, open_run, Started, Stepped, EpochDone
+from .runs import ImpRun, Started, Stepped, EpochDone
 from .seeds import SeedGroup, open_study
 from .sweep import Sweep
 from .variants import control_names, parent_of
@@ -494,6 +494,7 @@ def stop(self:SweepWatcher):
 # %% ../nbs/07_widgets.ipynb #a2785df1
 @patch
 def _show(self:SweepWatcher, ex):
+    from IPython.display import display
     self.shown = ex
     self.out.clear_output()
     with self.out: display(ex)

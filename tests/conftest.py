@@ -36,7 +36,8 @@ def cifar_dir(tmp_path):
 def small_study(tmp_path_factory, fmnist_dir):
     "A factory: a finished LeNet-300-100 IMP study on a Fashion-MNIST subset, trained for one epoch per unit."
     def make(rounds, fraction, n_train=1500, controls=('reinit', 'random')):
-        from lottery_nb.runs import ImpConfig, ImpRun
+        from lottery_nb.config import ImpConfig
+        from lottery_nb.runs import ImpRun
         cfg = ImpConfig(rounds=rounds, fraction=fraction, controls=controls, train=dict(epochs=1, n_train=n_train, n_test=500, augment=False))
         return ImpRun(tmp_path_factory.mktemp('study')/'run', cfg, data_dir=fmnist_dir, device='cpu', progress=False).run()
     return make

@@ -181,6 +181,6 @@ def test_every_config_flag_has_the_help_fastcore_docments_would_give():
     from fastcore.docments import docments
     from lottery_nb.core import field_docs
     from lottery_nb.train import TrainConfig
-    from lottery_nb.runs import ImpConfig
+    from lottery_nb.config import ImpConfig
     for cls in (TrainConfig, ImpConfig):
         assert field_docs(cls) == {k: v for k, v in docments(cls).items() if v and k != 'return'}

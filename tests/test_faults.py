@@ -13,7 +13,8 @@ from lottery_nb.core import LotteryError
 from lottery_nb.files import load_tree, torch_load
 from lottery_nb.masks import prune_global, fraction_for
 from lottery_nb.models import get_model
-from lottery_nb.runs import ImpConfig, ImpRun, open_run, MANIFEST, EpochDone
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import ImpRun, open_run, MANIFEST, EpochDone
 from lottery_nb.train import Callback, Trainer, preset, load_checkpoint, save_checkpoint, save_train_state, load_train_state
 from lottery_nb.cli import parser, imp_config
 from conftest import write_cifar

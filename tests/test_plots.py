@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
-from lottery_nb.runs import ImpConfig, ImpRun
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import ImpRun
 from lottery_nb.plots import (accuracy_table, layer_densities, density_heatmap, weight_histogram, mask_image, percent_ticks,
                               plot_accuracy, VARIANT_STYLE)
 

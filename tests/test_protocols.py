@@ -5,7 +5,8 @@ from lottery_nb.core import LotteryError
 from lottery_nb.data import get_data
 from lottery_nb.models import get_model
 from lottery_nb.train import Trainer, preset, LambdaCallback, early_stop, train_length
-from lottery_nb.runs import ImpRun, protocol
+from lottery_nb.runs import ImpRun
+from lottery_nb.config import protocol
 
 @pytest.fixture(scope='module')
 def fm(fmnist_dir): return get_data('fashion_mnist', fmnist_dir, 'cpu', n_train=1200, n_test=500, n_val=600)

@@ -5,7 +5,8 @@ import pytest
 import torch
 from lottery_nb.core import LotteryError
 from lottery_nb.files import load_tensors
-from lottery_nb.runs import ImpConfig, ImpRun, open_run, SCHEMA_VERSION, EpochDone
+from lottery_nb.config import ImpConfig, SCHEMA_VERSION
+from lottery_nb.runs import ImpRun, open_run, EpochDone
 from lottery_nb.train import Callback, load_train_state, save_train_state
 
 TRAIN = dict(epochs=2, n_train=1500, n_test=500, batch_size=100, augment=False)

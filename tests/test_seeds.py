@@ -2,7 +2,8 @@
 import json, statistics, sys
 import pytest
 from lottery_nb.core import LotteryError
-from lottery_nb.runs import ImpConfig, open_run
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import open_run
 from lottery_nb.seeds import SeedGroup, open_study, is_group
 from lottery_nb.cli import main
 

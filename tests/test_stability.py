@@ -53,7 +53,8 @@ def test_a_sweep_writes_each_k_and_resumes_without_training_again(tmp_path, fm):
     assert all((tmp_path/'sw'/f).stat().st_mtime_ns == stamps[f] for f in stamps)   # nothing trained again
 
 def test_a_studys_sweep_is_shown_by_the_explorer(tmp_path, fmnist_dir):
-    from lottery_nb.runs import ImpConfig, ImpRun
+    from lottery_nb.config import ImpConfig
+    from lottery_nb.runs import ImpRun
     from lottery_nb.view import study_summary
     cfg = ImpConfig(model='resnet20', model_kwargs=dict(width=0.25), rounds=1, controls=(),
                     train=dict(epochs=1, n_train=600, n_test=300, lr=0.1))

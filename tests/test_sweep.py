@@ -5,7 +5,7 @@ import pytest
 import torch
 from lottery_nb.core import LotteryError
 from lottery_nb.runs import open_run
-from lottery_nb.seeds import stats
+from lottery_nb.runs import stats
 from lottery_nb.sweep import Sweep, StudyLock, Locked, read_lock, read_history
 
 ROOT = Path(__file__).parent.parent

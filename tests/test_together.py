@@ -9,7 +9,8 @@ from lottery_nb.models import get_model
 from lottery_nb.train import Trainer, preset, LambdaCallback, StepPlan, count_ops
 from lottery_nb.masks import prune, random_mask
 from lottery_nb.together import Fused, TogetherTrainer, train_together
-from lottery_nb.runs import ImpRun, ImpConfig, EpochDone
+from lottery_nb.runs import ImpRun, EpochDone
+from lottery_nb.config import ImpConfig
 
 def lenet(seed=0): return get_model('lenet300_100', in_channels=1, img_size=28, seed=seed)
 

@@ -2,7 +2,8 @@
 import torch, pytest
 from lottery_nb.core import LotteryError
 from lottery_nb.variants import VARIANTS, Variant, register, control_names, check_controls
-from lottery_nb.runs import ImpConfig, ImpRun
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import ImpRun
 from lottery_nb.plots import VARIANT_STYLE, accuracy_table
 from lottery_nb.view import study_summary
 from lottery_nb.cli import parser

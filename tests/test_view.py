@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from lottery_nb.runs import ImpConfig, ImpRun, open_run
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import ImpRun, open_run
 from lottery_nb.plots import accuracy_table, layer_densities
 from lottery_nb.view import study_view, study_summary, level_detail, strip_weights, bits, log_quantize, picture
 

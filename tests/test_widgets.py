@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import ipywidgets as W
 from lottery_nb.core import LotteryError
-from lottery_nb.runs import ImpConfig, ImpRun, open_run
+from lottery_nb.config import ImpConfig
+from lottery_nb.runs import ImpRun, open_run
 from lottery_nb.view import study_view
 from lottery_nb.widgets import explore, watch, Explorer, export_html, static_state, MIME, plotly_js
 
