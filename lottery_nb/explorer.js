@@ -5,53 +5,73 @@
 
 const STYLE_ID = 'lottery-nb-explorer-style';
 const CSS = `
-.lnb { font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; max-width: 1500px;
-       container-type: inline-size; --lnb-h: 180px; }
+.lnb { font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1500px;
+       container-type: inline-size; --lnb-h: 180px;
+       /* its colours: JupyterLab's theme where there is one, else the reader's light or dark preference */
+       --lnb-d-fg: #222; --lnb-d-soft: #555; --lnb-d-bg: #fff; --lnb-d-bg1: #f5f5f5; --lnb-d-bg2: #e6e6e6;
+       --lnb-d-line: #e0e0e0; --lnb-d-border: #b0b0b0; --lnb-d-grid: #ececec; --lnb-d-axis: #999; --lnb-d-err: #b00020;
+       --lnb-fg: var(--jp-ui-font-color1, var(--lnb-d-fg)); --lnb-soft: var(--jp-ui-font-color2, var(--lnb-d-soft));
+       --lnb-bg: var(--jp-layout-color0, var(--lnb-d-bg)); --lnb-bg1: var(--jp-layout-color1, var(--lnb-d-bg1));
+       --lnb-bg2: var(--jp-layout-color2, var(--lnb-d-bg2)); --lnb-line: var(--jp-border-color2, var(--lnb-d-line));
+       --lnb-border: var(--jp-border-color1, var(--lnb-d-border)); --lnb-grid: var(--jp-border-color3, var(--lnb-d-grid));
+       --lnb-axis: var(--jp-border-color1, var(--lnb-d-axis)); --lnb-err: var(--jp-error-color1, var(--lnb-d-err));
+       --lnb-kept: #0072B2; color: var(--lnb-fg); background: var(--lnb-bg); }
+@media (prefers-color-scheme: dark) {
+  .lnb { --lnb-d-fg: #e8e8e8; --lnb-d-soft: #b5b5b5; --lnb-d-bg: #161616; --lnb-d-bg1: #242424; --lnb-d-bg2: #333;
+         --lnb-d-line: #3a3a3a; --lnb-d-border: #666; --lnb-d-grid: #2c2c2c; --lnb-d-axis: #777; --lnb-d-err: #ff7a7a;
+         --lnb-kept: #56B4E9; }
+  body[data-jp-theme-light="true"] .lnb { --lnb-kept: #0072B2; }
+}
+body[data-jp-theme-light="false"] .lnb { --lnb-kept: #56B4E9; }
+.lnb-kept { color: var(--lnb-kept); }
 .lnb * { box-sizing: border-box; }
-.lnb button { font: inherit; padding: 2px 9px; border: 1px solid #bbb; border-radius: 4px; background: #f7f7f7; cursor: pointer; }
-.lnb button:hover:not(:disabled) { background: #ececec; }
+.lnb button { font: inherit; color: inherit; padding: 2px 9px; border: 1px solid var(--lnb-border); border-radius: 4px;
+              background: var(--lnb-bg1); cursor: pointer; }
+.lnb button:hover:not(:disabled) { background: var(--lnb-bg2); }
 .lnb button:disabled { opacity: .45; cursor: default; }
 .lnb button.lnb-go { background: #0072B2; border-color: #0072B2; color: #fff; }
-.lnb select { font: inherit; max-width: 240px; }
+.lnb select { font: inherit; color: inherit; background: var(--lnb-bg1); border: 1px solid var(--lnb-border); max-width: 240px; }
 .lnb-bar { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; padding: 4px 0 6px; }
 .lnb-bar input[type=range] { flex: 1 1 160px; min-width: 120px; max-width: 360px; accent-color: #D55E00; }
 .lnb-level { font-size: 15px; white-space: nowrap; }
 .lnb-chips { display: flex; gap: 10px; flex-wrap: wrap; font-size: 13px; }
 .lnb-chip { white-space: nowrap; }
-.lnb-chip i { color: #777; }
-.lnb-lead { font-size: 11px; color: #555; }
+.lnb-chip i { color: var(--lnb-soft); }
+.lnb-lead { font-size: 11px; color: var(--lnb-soft); }
+.lnb-damaged, .lnb-msg.lnb-err { color: var(--lnb-err); }
 .lnb-sw { display: inline-block; width: 18px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 4px; }
 .lnb-row2 { display: flex; align-items: center; gap: 8px 18px; flex-wrap: wrap; padding: 0 0 6px; min-height: 30px; }
 .lnb-train { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; margin-left: auto; }
 .lnb-train:empty { display: none; }
 .lnb-train progress { width: 160px; }
-.lnb-msg { color: #555; }
-.lnb-msg.lnb-err { color: #b00; }
+.lnb-msg { color: var(--lnb-soft); }
 .lnb-grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) minmax(0, 1.05fr); gap: 8px 12px; }
-.lnb-panel { min-width: 0; border-top: 1px solid #e4e4e4; padding-top: 4px; }
+.lnb-panel { min-width: 0; border-top: 1px solid var(--lnb-line); padding-top: 4px; }
 .lnb-panel.lnb-tall { grid-column: 3; grid-row: 1 / span 3; display: flex; flex-direction: column; }
 .lnb-head { display: flex; align-items: center; gap: 8px; height: 22px; }
-.lnb-key { font-size: 11px; color: #444; white-space: nowrap; display: flex; gap: 8px; align-items: center; }
+.lnb-key { font-size: 11px; color: var(--lnb-soft); white-space: nowrap; display: flex; gap: 8px; align-items: center; }
 .lnb-key i { display: inline-block; width: 10px; height: 10px; margin-right: 3px; vertical-align: -1px; }
 .lnb-title { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .lnb-tabs { margin-left: auto; display: flex; gap: 2px; }
 .lnb-tabs button { padding: 0 7px; font-size: 12px; }
-.lnb-tabs button[aria-pressed=true] { background: #222; color: #fff; border-color: #222; }
+.lnb-tabs button[aria-pressed=true] { background: var(--lnb-fg); color: var(--lnb-bg); border-color: var(--lnb-fg); }
 .lnb-fig { height: var(--lnb-h); position: relative; }
 .lnb-plot { position: absolute; inset: 0; visibility: hidden; }
 .lnb-plot.lnb-parked { content-visibility: hidden; }   /* drawn and kept: the browser skips it until shown, and shows it at once */
 .lnb-plot.lnb-on { visibility: visible; }
 .lnb-tall .lnb-fig { flex: 1 1 auto; height: auto; min-height: var(--lnb-h); }
-.lnb-note { font-size: 12px; color: #444; line-height: 1.3; height: 3.9em; overflow: hidden; }
-.lnb-note:hover { max-height: none; overflow: visible; background: #fff; position: relative; z-index: 2; }
+.lnb-note { font-size: 12px; color: var(--lnb-soft); line-height: 1.3; height: 3.9em; overflow: hidden; }
+.lnb-note:hover { max-height: none; overflow: visible; background: var(--lnb-bg); position: relative; z-index: 2; }
+.lnb-pruned { color: var(--lnb-soft); }
 .lnb-layerbar { grid-column: 1 / span 2; display: flex; align-items: center; gap: 10px; padding-top: 2px; flex-wrap: wrap; }
 .lnb-layerbar label { white-space: nowrap; }
 .lnb-why { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; text-align: center;
-           padding: 12px 18px; color: #555; background: #fafafa; border: 1px dashed #ccc; font-size: 13px; }
-.lnb-why code { background: #eee; padding: 0 3px; }
-.lnb-tip { position: absolute; pointer-events: none; background: rgba(255,255,255,.96); border: 1px solid #999; border-radius: 3px;
+           padding: 12px 18px; color: var(--lnb-soft); background: var(--lnb-bg1); border: 1px dashed var(--lnb-border);
+           font-size: 13px; }
+.lnb-why code { background: var(--lnb-bg2); padding: 0 3px; }
+.lnb-tip { position: absolute; pointer-events: none; background: var(--lnb-bg); border: 1px solid var(--lnb-border); border-radius: 3px;
            padding: 3px 6px; font-size: 12px; white-space: nowrap; z-index: 5; display: none; }
-.lnb-loading { padding: 20px; color: #555; }
+.lnb-loading { padding: 20px; color: var(--lnb-soft); }
 @container (max-width: 760px) {
   .lnb-grid { grid-template-columns: minmax(0, 1fr); }
   .lnb-panel.lnb-tall { grid-column: 1; grid-row: auto; }
@@ -59,7 +79,13 @@ const CSS = `
   .lnb-layerbar { grid-column: 1; }
 }`;
 
-const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 11, color: '#222' };
+const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 11 };
+// The plots' colours, read from the explorer's CSS variables (JupyterLab's theme, or the reader's preference)
+const THEME = { fg: '#222', soft: '#555', bg: '#fff', grid: '#ececec', axis: '#999' };
+function readTheme(root) {
+  const cs = getComputedStyle(root), v = n => cs.getPropertyValue(n).trim();
+  for (const k of Object.keys(THEME)) THEME[k] = v(`--lnb-${k}`) || THEME[k];
+}
 const CONFIG = { displaylogo: false, responsive: false, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'], toImageButtonOptions: { scale: 2 } };
 const KEPT = '#0072B2', PRUNED = '#A8A8A8';
 
@@ -113,11 +139,11 @@ function fmtSecs(s) {
 
 // ---------------------------------------------------------------- the figures: (state) -> {data, layout}
 function baseLayout(extra = {}) {
-  return Object.assign({ font: FONT, margin: { l: 48, r: 10, t: 8, b: 36 }, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
-    showlegend: false, hovermode: 'closest', hoverlabel: { font: { size: 11 } }, uirevision: 'keep' }, extra);
+  return Object.assign({ font: { ...FONT, color: THEME.fg }, margin: { l: 48, r: 10, t: 8, b: 36 }, paper_bgcolor: THEME.bg,
+    plot_bgcolor: THEME.bg, showlegend: false, hovermode: 'closest', hoverlabel: { font: { size: 11 } }, uirevision: 'keep' }, extra);
 }
-const axis = (title, extra = {}) => Object.assign({ title: { text: title, standoff: 4, font: { size: 11 } }, gridcolor: '#eee', zeroline: false,
-  automargin: false, linecolor: '#999', ticks: 'outside', ticklen: 3 }, extra);
+const axis = (title, extra = {}) => Object.assign({ title: { text: title, standoff: 4, font: { size: 11 } }, gridcolor: THEME.grid,
+  zeroline: false, automargin: false, linecolor: THEME.axis, ticks: 'outside', ticklen: 3 }, extra);
 
 // Whether the ticket's lead over a control holds beyond seed noise at this level (a group's paired t-test), as a mark
 function leadMark(d) {
@@ -164,14 +190,15 @@ function accuracyMarks(v, level) {
   const S = v.summary, i = S.levels.indexOf(level), x = S.remaining[i] == null ? null : 100 * S.remaining[i];
   const shapes = [], annotations = [];
   if (S.dense_acc != null) {
-    shapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 100 * S.dense_acc, y1: 100 * S.dense_acc, line: { color: '#000', dash: 'dot', width: 1 } });
-    annotations.push({ xref: 'paper', x: 1, xanchor: 'right', y: 100 * S.dense_acc, yanchor: 'top', text: 'dense', showarrow: false, font: { size: 10, color: '#444' } });
+    shapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 100 * S.dense_acc, y1: 100 * S.dense_acc, line: { color: THEME.fg, dash: 'dot', width: 1 } });
+    annotations.push({ xref: 'paper', x: 1, xanchor: 'right', y: 100 * S.dense_acc, yanchor: 'top', text: 'dense', showarrow: false,
+      font: { size: 10, color: THEME.soft } });
   }
   if (x != null) {
     shapes.push({ type: 'line', yref: 'paper', x0: x, x1: x, y0: 0, y1: 1, line: { color: '#D55E00', width: 2 }, opacity: .35 });
     const t = level === 0 ? S.dense_acc : S.acc.ticket[i];
     if (t != null) annotations.push({ x: Math.log10(x), y: 100 * t, text: `level ${level}`, showarrow: true, arrowhead: 2, arrowsize: 1, arrowwidth: 1.5,
-      ax: 0, ay: -24, font: { size: 11, color: '#000' }, bgcolor: 'rgba(255,255,255,.85)' });   // annotations on a log axis take log10(x)
+      ax: 0, ay: -24, font: { size: 11, color: THEME.fg }, bgcolor: THEME.bg });   // annotations on a log axis take log10(x)
   }
   return { shapes, annotations };
 }
@@ -230,7 +257,7 @@ function figHistogram(v, d, log, atStart) {
     hovertemplate: `${name}: %{y} weights with |w| near %{x:.3g}<extra></extra>` });
   const data = [bar('trained_pruned', 'trained, pruned', PRUNED, 0.75, true), bar('trained_kept', 'trained, kept', KEPT, 0.75, true)];
   if (atStart) data.push(bar('init_pruned', 'at the start, pruned', '#CFCFCF', 0.55, true), bar('init_kept', 'at the start, kept', '#56B4E9', 0.55, true));
-  const shapes = H.threshold == null ? [] : [{ type: 'line', yref: 'paper', x0: H.threshold, x1: H.threshold, y0: 0, y1: 1, line: { dash: 'dash', color: '#000', width: 1.5 } }];
+  const shapes = H.threshold == null ? [] : [{ type: 'line', yref: 'paper', x0: H.threshold, x1: H.threshold, y0: 0, y1: 1, line: { dash: 'dash', color: THEME.fg, width: 1.5 } }];
   return { data, layout: baseLayout({ barmode: 'overlay', shapes, margin: { l: 48, r: 10, t: 8, b: 36 },
     xaxis: axis(atStart ? '|w| (trained; paler: the same weights at the start)' : '|w| after training', { range: [0, H.top] }), yaxis: axis('weights', log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }),
     annotations: H.threshold == null ? [] : [{ x: H.threshold, yref: 'paper', y: 1, text: 'threshold', showarrow: false, xanchor: 'left', yanchor: 'top', font: { size: 10 } }] }) };
@@ -247,7 +274,7 @@ function figScatter(v, d, log) {
   const K = pick(1), D = pick(0);
   const pts = (p, name, color) => ({ type: 'scatter', mode: 'markers', name, x: p.x, y: p.y,
     marker: { size: 4, color, opacity: 0.7 }, hovertemplate: `${name}<br>|w| at start %{x:.3g}, trained %{y:.3g}<extra></extra>` });
-  const shapes = P.threshold == null ? [] : [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: P.threshold, y1: P.threshold, line: { dash: 'dash', color: '#000', width: 1.5 } }];
+  const shapes = P.threshold == null ? [] : [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: P.threshold, y1: P.threshold, line: { dash: 'dash', color: THEME.fg, width: 1.5 } }];
   return { data: [pts(D, 'pruned', PRUNED), pts(K, 'kept', KEPT)], layout: baseLayout({ shapes, margin: { l: 48, r: 10, t: 8, b: 36 },
     xaxis: axis(`|w| at the start (${P.n} of ${P.of.toLocaleString()} weights)`, log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }),
     yaxis: axis('|w| trained', log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }) }) };
@@ -392,7 +419,7 @@ const VIEWS = [
     click: (app, ev) => app.layerClicked(ev) },
   { key: 'weights', title: '', tabs: true, perLayer: true, state: c => `${c.level}:${c.layer}:${c.tab}:${c.log}:${c.atStart}`,
     build: c => !c.d ? c.notYet : c.tab === 'hist' ? figHistogram(c.v, c.d, c.log, c.atStart) : figScatter(c.v, c.d, c.log),
-    heading: c => `<span style="color:${KEPT}">kept</span> and <span style="color:#777">pruned</span>: ${esc(short(c.layer))}`,
+    heading: c => `<span class="lnb-kept">kept</span> and <span class="lnb-pruned">pruned</span>: ${esc(short(c.layer))}`,
     note: c => c.d ? c.d.notes[c.tab] : '' },
   { key: 'mask', title: 'The mask', perLayer: true, state: c => `${c.level}:${c.layer}`,
     build: c => !c.d ? c.notYet : figMask(c.v, c.d, c.level, c.layer),
@@ -417,6 +444,7 @@ class App {
     if (!document.getElementById(STYLE_ID)) document.head.append(h('style', { id: STYLE_ID }, CSS));
     this.root = h('div', { class: 'lnb lottery-explorer', 'data-lm-suppress-shortcuts': 'true' }, h('div', { class: 'lnb-loading' }, 'Loading the explorer…'));
     this.el.replaceChildren(this.root);
+    readTheme(this.root);
     try { this.Plotly = await plotly(this.model); }
     catch (e) { this.root.replaceChildren(h('div', { class: 'lnb-msg lnb-err' }, 'The explorer could not load plotly.js: ' + e.message)); return; }
     this.build();
@@ -438,7 +466,21 @@ class App {
       if (now !== size) { size = now; this.version++; this.changed(); }
     });
     this.ro.observe(this.root);
+    this.followTheme();
     this.changed();
+  }
+
+  // JupyterLab's theme switched, or the reader's preference: the plots are drawn again in the new colours
+  followTheme() {
+    const check = () => {
+      const was = JSON.stringify(THEME); readTheme(this.root);
+      if (JSON.stringify(THEME) !== was) { this.version++; this.changed(); }
+    };
+    const again = () => [150, 1000].forEach(ms => setTimeout(check, ms));   // (once the new theme's styles apply)
+    const mo = new MutationObserver(again), mq = globalThis.matchMedia && matchMedia('(prefers-color-scheme: dark)');
+    mo.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light'] });
+    if (mq) mq.addEventListener('change', again);
+    this.offs.push(() => mo.disconnect(), () => mq && mq.removeEventListener('change', again));
   }
 
   destroy() {
@@ -580,7 +622,7 @@ class App {
       const st = S.style[name], a = level === 0 ? S.dense_acc : S.acc[name][i];
       const line = st.dash === 'solid' ? 'solid' : st.dash === 'dot' ? 'dotted' : 'dashed';
       return h('span', { class: 'lnb-chip', title: st.about }, h('span', { class: 'lnb-sw', style: `border-color:${st.color};border-top-style:${line}` }),
-        st.label + ' ', (S.units[level] || {})[name] === 'damaged' ? h('b', { class: 'lnb-damaged', style: 'color:#c0392b' }, 'damaged')
+        st.label + ' ', (S.units[level] || {})[name] === 'damaged' ? h('b', { class: 'lnb-damaged' }, 'damaged')
           : a == null ? h('i', {}, S.units[level] && S.units[level][name] ? 'not trained yet' : 'not in this study') : h('b', {}, pct(a, 2)),
         leadMark(S.leads && S.leads[name] && S.leads[name][i]));
     }));

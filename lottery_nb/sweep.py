@@ -205,7 +205,8 @@ class Sweep:
             if spec is not None and set(study_names(expand(spec))) != set(study_names(expand(old))):
                 raise LotteryError(f"{self.root} holds another sweep (its sweep.json has other studies): choose another root")
             spec = old
-        elif spec is None: raise LotteryError(f"{self.root} holds no sweep (no sweep.json)")
+        elif spec is None: raise LotteryError(f"{self.root} holds no sweep (no sweep.json): `Sweep(root, spec)` makes "
+                                              "one, and writes it there when it is first submitted")
         self.spec, self.configs = spec, expand(spec)
         self.names = study_names(self.configs)
         self.by_name = dict(zip(self.names, self.configs))

@@ -21,9 +21,9 @@ from .plots import accuracy_table, density_heatmap, weight_histogram, percent_ti
 
 # %% auto #0
 __all__ = ['VIEW_VERSION', 'MAX_POINTS', 'FULL_PICTURE', 'jsonable', 'b64', 'bits', 'quantize', 'log_quantize', 'study_name',
-           'input_picture', 'level_notes', 'ticket_leads', 'lead_note', 'seeds_note', 'mean_curve', 'accuracy_bands',
-           'stability_summary', 'study_summary', 'why_no_weights', 'picture', 'layer_notes', 'level_detail',
-           'study_view', 'strip_weights']
+           'input_picture', 'keeps_least_and_most', 'level_notes', 'ticket_leads', 'lead_note', 'seeds_note',
+           'mean_curve', 'accuracy_bands', 'stability_summary', 'study_summary', 'why_no_weights', 'picture',
+           'layer_notes', 'level_detail', 'study_view', 'strip_weights']
 
 # %% ../nbs/06a_view.ipynb #196babbf
 VIEW_VERSION = 1
@@ -93,6 +93,15 @@ def _epochs(run:Study) -> float:
     ends = [m['history'][-1]['epoch'] for m in run.results()]
     return max(ends) if ends else run.cfg.train_config().epochs
 
+# %% ../nbs/06a_view.ipynb #1ea57m05
+def keeps_least_and_most(dens:dict) -> str:
+    "Which layers keep the least and the most of their weights, as said (layers tied at the shown precision named together)."
+    pct = {k: f"{d:.1%}" for k, d in dens.items()}
+    lo, hi = pct[min(dens, key=dens.get)], pct[max(dens, key=dens.get)]
+    if lo == hi: return f"Every layer keeps {lo}"
+    who = lambda p: ' and '.join(k for k in dens if pct[k] == p)
+    return f"{who(lo)} {'keep' if ' and ' in who(lo) else 'keeps'} the least ({lo}), {who(hi)} the most ({hi})"
+
 # %% ../nbs/06a_view.ipynb #fb101aff
 def level_notes(run:Study, tab:dict, level:int) -> dict:
     "One line per level view saying what to notice there."
@@ -124,15 +133,13 @@ def level_notes(run:Study, tab:dict, level:int) -> dict:
             ends.append(f"{VARIANT_STYLE[v]['label']} {m['history'][0]['test_acc']:.1%} → "
                         f"{m['history'][-1]['test_acc']:.1%}")
     last = next((m['history'][-1]['epoch'] for v in run.variants(level) if (m := run.metrics(level, v))), None)
-    curves = (f"Test accuracy from the first evaluation to epoch {last:g}: " + ', '.join(ends) + '.'
+    curves = (f"Test accuracy from the first evaluation to epoch {round(last, 1):g}: " + ', '.join(ends) + '.'
               if ends else "No network of this level has finished training yet.")
     try:
         mask = run.mask(level)
         dens = {k: float(m.float().mean()) for k, m in mask.items()}
         big = max(mask, key=lambda k: mask[k].numel())
-        lo, hi = min(dens, key=dens.get), max(dens, key=dens.get)
-        layers = (f"{lo} keeps the least ({dens[lo]:.1%}), {hi} the most ({dens[hi]:.1%}); the largest layer, {big}, "
-                  f"keeps {dens[big]:.1%}."
+        layers = (f"{keeps_least_and_most(dens)}; the largest layer, {big}, keeps {dens[big]:.1%}."
                   + (" Global pruning ranks all layers together, so big layers with many small weights lose most." if run.cfg.method == 'global' else
                      " Layer-wise pruning takes the same fraction from every layer (the output layer at its own rate)."))
     except LotteryError: layers = f"Level {level}'s mask is made when level {level - 1}'s ticket has trained."

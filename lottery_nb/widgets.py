@@ -396,7 +396,7 @@ def embed(state:dict) -> str:
 def page(body:str, title:str, scripts:str) -> str:
     "A whole HTML page around `body`."
     return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            'content="width=device-width, initial-scale=1">'
+            'content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark">'
             f'<title>{html.escape(title)}</title></head>\n<body style="margin:16px">{body}\n{scripts}\n</body></html>\n')
 
 # %% ../nbs/07_widgets.ipynb #ede490d3
@@ -436,17 +436,22 @@ def export_html(run:ImpRun|str|Path, # the study, or its directory
 # %% ../nbs/07_widgets.ipynb #e7a5c101
 _STATE_COLOURS = dict(done='#2a7', running='#27c', stale='#c70', failed='#c33', stopped='#888', submitted='#888')
 
+# %% ../nbs/07_widgets.ipynb #c0lumn5h
+_COLUMNS = ('study', 'state', 'units done', 'level', 'job', 'heartbeat', '', '')   # the table's header
+
 # %% ../nbs/07_widgets.ipynb #1f04ff9f
 class SweepWatcher(W.VBox):
     ("A sweep's studies, one row each (state, units done, level, job, heartbeat), read again every `every` seconds "
      "while `live`.")
-    def __init__(self, root:str|Path, every:float=3, live:bool=True):
-        self.sweep, self.every, self.shown = Sweep(root), every, None
-        self.head = W.HTML()
+    def __init__(self, sweep:Sweep|str|Path, # the sweep (submitted or not yet), or its root
+                 every:float=3, live:bool=True):
+        self.sweep = sweep if isinstance(sweep, Sweep) else Sweep(sweep)
+        self.every, self.shown, self.head, self.out = every, None, W.HTML(), W.Output()
         self.rows = {n: self._row(n) for n in self.sweep.names}
-        self.out = W.Output()
-        grid = W.GridBox([w for r in self.rows.values() for w in r.values()],
-                         layout=W.Layout(grid_template_columns='auto 7em 10em 4em auto auto 4em 4em', grid_gap='2px 10px'))
+        heads = [W.HTML(f"<b>{h}</b>") for h in _COLUMNS]
+        grid = W.GridBox(heads + [w for r in self.rows.values() for w in r.values()],
+                         layout=W.Layout(grid_template_columns='auto 7em 10em 5em auto 6em auto auto', grid_gap='2px 10px',
+                                         align_items='center'))
         super().__init__([self.head, grid, self.out])
         self._stop = threading.Event()
         self.refresh()
@@ -455,8 +460,8 @@ class SweepWatcher(W.VBox):
     def _row(self, name:str) -> dict:
         r = dict(name=W.Label(name), state=W.HTML(), bar=W.IntProgress(min=0, max=1, layout=W.Layout(width='10em')),
                  level=W.Label(), job=W.Label(), beat=W.Label(),
-                 open=W.Button(description='open', layout=W.Layout(width='4em'), tooltip='this study in the explorer'),
-                 seeds=W.Button(description='seeds', layout=W.Layout(width='4em'), tooltip="its config's seeds, as bands"))
+                 open=W.Button(description='open', layout=W.Layout(width='auto'), tooltip='this study in the explorer'),
+                 seeds=W.Button(description='seeds', layout=W.Layout(width='auto'), tooltip="its config's seeds, as bands"))
         r['open'].on_click(lambda _: self.show_study(name)); r['seeds'].on_click(lambda _: self.show_seeds(name))
         return r
 
@@ -467,7 +472,9 @@ def refresh(self:SweepWatcher) -> list[dict]:
     rows = self.sweep.status()
     for s in rows:
         r = self.rows[s['study']]
-        r['state'].value = f"<b style='color:{_STATE_COLOURS.get(s['state'], '#444')}'>{html.escape(s['state'])}</b>"
+        dot = _STATE_COLOURS.get(s['state'], '#888')   # a coloured mark beside words in the theme's own text colour
+        r['state'].value = (f"<span style='display:inline-block;width:.7em;height:.7em;border-radius:50%;background:{dot};"
+                            f"margin-right:5px'></span><b>{html.escape(s['state'])}</b>")
         r['bar'].max, r['bar'].value = s['units'], s['done']
         r['level'].value = '-' if s['level'] is None else f"level {s['level']}"
         r['job'].value, r['beat'].value = str(s['job'] or '-'), '-' if s['heartbeat'] is None else f"{s['heartbeat']:.0f} s ago"
@@ -514,6 +521,7 @@ def show_seeds(self:SweepWatcher, name:str) -> Explorer:
     return self._show(explore(self.sweep.group(key)))
 
 # %% ../nbs/07_widgets.ipynb #a3f3daf7
-def watch_sweep(root:str|Path, every:float=3) -> SweepWatcher:
-    "A live table of the sweep in `root`: each study's state and progress; a click opens it in the explorer."
-    return SweepWatcher(root, every)
+def watch_sweep(sweep:Sweep|str|Path, # the sweep (made by `Sweep(root, spec)`, submitted or not yet), or its root
+                every:float=3) -> SweepWatcher:
+    "A live table of a sweep: each study's state and progress; a click opens it in the explorer."
+    return SweepWatcher(sweep, every)

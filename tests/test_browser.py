@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 ROOT = Path(__file__).parent.parent
 from tools.lab import (jupyterlab, browser, training_load, write_notebook, open_notebook, wait_idle, run_cell, views, wait_views,
-                 wait_synced, serialization_warnings, watch_console)
+                 wait_synced, serialization_warnings, watch_console, contrasts)
 
 REPEAT = int(os.environ.get('LOTTERY_NB_BROWSER_REPEAT', 30))
 SHIPPED = ROOT/'data'/'lenet300-fmnist-imp'
@@ -202,4 +202,47 @@ def test_pages_without_a_kernel_draw_and_follow_the_keyboard(chrome, pages, load
                   return f.dataset.state === 'why' ? 'why' : (p && p.data && p.querySelectorAll('.cartesianlayer .trace, .hm').length ? 'drawn' : 'EMPTY'); }); }""")
             assert 'EMPTY' not in check, check
         assert not page.console_seen, page.console_seen[:5]
+    finally: page.close()
+
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_every_text_of_an_exported_page_is_readable_in_the_readers_light_or_dark(chrome, pages, scheme):
+    page = chrome.new_page(viewport={'width': 1366, 'height': 768}, color_scheme=scheme)
+    page.console_seen = watch_console(page)
+    try:
+        page.goto((pages/'lenet.html').as_uri())
+        page.wait_for_function("() => { const r = document.querySelector('.lnb'); const f = r && r.querySelectorAll('[data-view]');"
+                               " return f && f.length && [...f].every(x => x.dataset.state); }", timeout=60_000)
+        bg = page.evaluate("getComputedStyle(document.querySelector('.lnb')).backgroundColor")
+        assert (bg == 'rgb(255, 255, 255)') == (scheme == 'light'), f'{scheme}: the explorer is drawn on {bg}'
+        found = contrasts(page)
+        assert len(found) > 40, 'the texts of every view were found'
+        low = sorted((round(f['ratio'], 2), f['where'], f['text']) for f in found if f['ratio'] < 4.5)
+        assert not low, f'{len(low)} of {len(found)} texts under 4.5:1 in {scheme}: {low[:8]}'
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS/f'exported-{scheme}.png'))
+        assert not page.console_seen, page.console_seen[:5]
+    finally: page.close()
+
+def test_every_text_of_the_explorer_is_readable_in_jupyterlabs_dark_and_light_themes(lab, chrome):
+    write_notebook(lab.root/'themes.ipynb', f"from lottery_nb.widgets import explore\nexplore({str(SHIPPED)!r})")
+    page = open_notebook(chrome, lab, 'themes.ipynb')
+    try:
+        run_cell(page)
+        wait_views(page, 1, 'fc1.weight', timeout=120)
+        for theme, light in (('JupyterLab Dark', 'false'), ('JupyterLab Light', 'true')):   # switched as a reader would
+            page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: {theme!r}}})")
+            page.wait_for_function("l => document.body.dataset.jpThemeLight === l", arg=light, timeout=60_000)
+            # the plots are drawn again in the theme's colours: their axis labels take its text colour
+            page.wait_for_function("""() => { const r = document.querySelector('.lnb'), t = r && r.querySelector('.lnb-plot.lnb-on .xtick text');
+                const rgb = s => (s.match(/[\\d.]+/g) || []).slice(0, 3).join();
+                return t && rgb(getComputedStyle(t).fill) === rgb(getComputedStyle(r).color); }""", timeout=60_000)
+            wait_views(page, 1, 'fc1.weight', timeout=60)
+            found = contrasts(page)
+            assert len(found) > 40, 'the texts of every view were found'
+            low = sorted((round(f['ratio'], 2), f['where'], f['text']) for f in found if f['ratio'] < 4.5)
+            assert not low, f'{len(low)} of {len(found)} texts under 4.5:1 in {theme}: {low[:8]}'
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator('.lnb').first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS/f"jupyterlab-{theme.split()[-1].lower()}.png"))
+        clean(page)
     finally: page.close()

@@ -1,5 +1,5 @@
 "The HTML docs: one documented command turns every notebook into a page, and the pages link to each other."
-import re, subprocess, sys
+import json, re, subprocess, sys
 from pathlib import Path
 import pytest
 ROOT = Path(__file__).parent.parent
@@ -31,6 +31,19 @@ def test_pages_keep_the_tutorials_outputs(site):
 def test_the_command_is_documented():
     assert 'python tools/build_docs.py' in (ROOT/'README.md').read_text()
     assert 'python tools/build_docs.py' in (ROOT/'nbs'/'tutorials'/'00_facilitators_guide.ipynb').read_text()
+
+def test_no_notebook_or_page_shows_an_empty_output(site):
+    for p in [*(ROOT/'nbs').glob('*.ipynb'), *(ROOT/'nbs'/'tutorials').glob('*.ipynb')]:
+        for c in json.loads(p.read_text())['cells']:
+            empty = [o for o in c.get('outputs', []) if o['output_type'] in ('execute_result', 'display_data') and not o.get('data')]
+            assert not empty, f"{p.name} keeps an empty output under {''.join(c['source'])[:60]!r}"
+    import nbformat
+    sys.path.insert(0, str(ROOT/'tools'))
+    from build_docs import drop_empty_outputs
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('explore(s)', outputs=[
+        nbformat.v4.new_output('display_data', data={'text/plain': 'Explorer'}), nbformat.v4.new_output('execute_result', data={})])])
+    drop_empty_outputs(nb)   # what an object that displays itself leaves behind when a notebook is saved by execnb
+    assert [o.output_type for o in nb.cells[0].outputs] == ['display_data']
 
 def test_explorers_are_drawn_from_the_page_with_nothing_from_the_network(site):
     page = (site/'07_widgets.html').read_text()

@@ -61,6 +61,12 @@ def embed_explorers(nb) -> bool:
                 found = True
     return found
 
+def drop_empty_outputs(nb):
+    "Leave out outputs that carry nothing to show (an object that displayed itself leaves an empty result), so no page shows a bare Out[ ]."
+    for c in nb.cells:
+        if c.cell_type == 'code':
+            c.outputs = [o for o in c.outputs if not (o.output_type in ('execute_result', 'display_data') and not o.get('data'))]
+
 def write_assets(out:Path):
     "plotly.js and the explorer's code, once for the whole site."
     from plotly.offline import get_plotlyjs
@@ -89,6 +95,7 @@ def build(nbs:Path=ROOT/'nbs', out:Path=ROOT/'_docs') -> list[Path]:
     for p, nb in notebooks.items():
         for c in nb.cells:
             if c.cell_type == 'markdown': c.source = relink(copy_images(c.source, p.parent, targets[p], tmp))
+        drop_empty_outputs(nb)
         explorers = embed_explorers(nb)
         body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title(nb)}})
         body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + nav(targets[p], names, tmp), body, count=1)

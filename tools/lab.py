@@ -38,10 +38,13 @@ def jupyterlab(root:Path):
     "A JupyterLab server for `root`, its kernels importing this checkout's lottery_nb; stopped (by its process id) on exit."
     root = Path(root); (root/'cfg'/'labconfig').mkdir(parents=True, exist_ok=True)
     # no "get notified about news" pop-up over the page
-    (root/'cfg'/'labconfig'/'page_config.json').write_text(json.dumps({'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True}}))
+    # and the app reachable from the page (window.jupyterapp), so a test can switch the theme as a reader would
+    (root/'cfg'/'labconfig'/'page_config.json').write_text(json.dumps({'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True},
+                                                                       'exposeAppInBrowser': True}))
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]),
-           'JUPYTER_CONFIG_DIR': str(root/'cfg'), 'JUPYTER_RUNTIME_DIR': str(root/'rt')}
+           'JUPYTER_CONFIG_DIR': str(root/'cfg'), 'JUPYTER_RUNTIME_DIR': str(root/'rt'),
+           'JUPYTERLAB_SETTINGS_DIR': str(root/'settings'), 'JUPYTERLAB_WORKSPACES_DIR': str(root/'workspaces')}   # its own, not the user's
     log = root/'lab.log'
     proc = subprocess.Popen([sys.executable, '-m', 'jupyter', 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
                              f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--allow-root', '--LabApp.news_url=',
@@ -188,3 +191,38 @@ def training_load():
         proc.terminate()
         try: proc.wait(20)
         except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+# Every text the reader sees in the explorers of a page, with its colour against what is behind it (WCAG 2 contrast):
+# HTML text, and the plots' SVG text on the plot's background. Disabled controls are left out (WCAG exempts them).
+CONTRAST_JS = """() => {
+  const rgba = s => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const over = (top, bottom) => { const a = top[3]; return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat(1); };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const behind = el => { const layers = [];
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+    return layers.reverse().reduce((acc, c) => over(c, acc), [255, 255, 255, 1]); };
+  const out = [];
+  for (const root of document.querySelectorAll('.lnb')) {
+    const plotBg = behind(root);   // the explorer's own background, which its plots are drawn on
+    for (const el of root.querySelectorAll('*')) {
+      const svg = el instanceof SVGElement, cs = getComputedStyle(el);
+      const own = svg ? (el.tagName === 'text' || el.tagName === 'tspan') && !el.querySelector('tspan') && el.textContent.trim()
+                      : [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+      if (!own || cs.visibility !== 'visible' || cs.display === 'none' || el.closest('.lnb-parked, :disabled')) continue;
+      const r = el.getBoundingClientRect(); if (!r.width || !r.height) continue;
+      let fg = rgba(svg ? cs.fill : cs.color); if (!fg) continue;
+      const fo = parseFloat(cs.fillOpacity || 1); if (svg && fo < 1) fg = [fg[0], fg[1], fg[2], fg[3] * fo];
+      const bg = svg ? plotBg : behind(el), L1 = lum(over(fg, bg)), L2 = lum(bg);
+      out.push({ text: el.textContent.trim().slice(0, 40), ratio: (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05),
+                 where: (el.closest('[data-panel]') || {}).dataset?.panel || el.className?.baseVal || el.className || el.tagName });
+    }
+  }
+  return out;
+}"""
+
+def contrasts(page) -> list[dict]:
+    "Each text of the page's explorers: its words, its contrast ratio against what is behind it, and where it is."
+    return page.evaluate(CONTRAST_JS)
