@@ -48,10 +48,10 @@ body[data-jp-theme-light="false"] .lnb { --lnb-kept: #56B4E9; }
 .lnb-grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr) minmax(0, 1.05fr); gap: 8px 12px; }
 .lnb-panel { min-width: 0; border-top: 1px solid var(--lnb-line); padding-top: 4px; }
 .lnb-panel.lnb-tall { grid-column: 3; grid-row: 1 / span 3; display: flex; flex-direction: column; }
-.lnb-head { display: flex; align-items: center; gap: 8px; height: 22px; }
+.lnb-head { display: flex; align-items: center; gap: 2px 8px; min-height: 22px; flex-wrap: wrap; }
 .lnb-key { font-size: 11px; color: var(--lnb-soft); white-space: nowrap; display: flex; gap: 8px; align-items: center; }
 .lnb-key i { display: inline-block; width: 10px; height: 10px; margin-right: 3px; vertical-align: -1px; }
-.lnb-title { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.lnb-title { font-weight: 600; min-width: 0; overflow-wrap: anywhere; }   /* a long layer name wraps, never cut */
 .lnb-tabs { margin-left: auto; display: flex; gap: 2px; }
 .lnb-tabs button { padding: 0 7px; font-size: 12px; }
 .lnb-tabs button[aria-pressed=true] { background: var(--lnb-fg); color: var(--lnb-bg); border-color: var(--lnb-fg); }
@@ -60,8 +60,9 @@ body[data-jp-theme-light="false"] .lnb { --lnb-kept: #56B4E9; }
 .lnb-plot.lnb-parked { content-visibility: hidden; }   /* drawn and kept: the browser skips it until shown, and shows it at once */
 .lnb-plot.lnb-on { visibility: visible; }
 .lnb-tall .lnb-fig { flex: 1 1 auto; height: auto; min-height: var(--lnb-h); }
-.lnb-note { font-size: 12px; color: var(--lnb-soft); line-height: 1.3; height: 3.9em; overflow: hidden; }
-.lnb-note:hover { max-height: none; overflow: visible; background: var(--lnb-bg); position: relative; z-index: 2; }
+.lnb-panel[data-panel=stability] { grid-column: 1 / -1; }   /* its own row: two plots and their legend side by side */
+.lnb-panel[data-panel=stability] .lnb-fig { height: calc(1.5 * var(--lnb-h)); }
+.lnb-note { font-size: 12px; color: var(--lnb-soft); line-height: 1.3; min-height: 3.9em; }   /* the whole note: the teaching */
 .lnb-pruned { color: var(--lnb-soft); }
 .lnb-layerbar { grid-column: 1 / span 2; display: flex; align-items: center; gap: 10px; padding-top: 2px; flex-wrap: wrap; }
 .lnb-layerbar label { white-space: nowrap; }
@@ -312,10 +313,9 @@ function figMask(v, d, level, layer) {
   if (P.kind === 'pixels') {
     const [H, W] = P.shape, rows = [], f = P.kept.map(x => 100 * x / P.units);
     for (let r = 0; r < H; r++) rows.push(f.slice(r * W, (r + 1) * W));
-    // the colours span this level's own range (to the nearest 10%), so the pattern shows at every level; the colour bar says where
-    const lo = Math.floor(Math.min(...f) / 10) * 10, hi = Math.max(lo + 10, Math.ceil(Math.max(...f) / 10) * 10);
-    const data = [{ type: 'heatmap', z: rows, zmin: lo, zmax: hi, colorscale: 'Viridis', xaxis: 'x', yaxis: 'y',
-      colorbar: { thickness: 8, len: 0.9, x: 0.43, xanchor: 'left', ticksuffix: '%', tickvals: [lo, (lo + hi) / 2, hi], tickfont: { size: 10 } },
+    // one colour scale for every level (0 to 100% of the units), so a colour means the same as Play moves through the levels
+    const data = [{ type: 'heatmap', z: rows, zmin: 0, zmax: 100, colorscale: 'Viridis', xaxis: 'x', yaxis: 'y',
+      colorbar: { thickness: 8, len: 0.9, x: 0.43, xanchor: 'left', ticksuffix: '%', tickvals: [0, 50, 100], tickfont: { size: 10 } },
       customdata: P.mean_w ? rows.map((row, r) => row.map((_, c) => P.mean_w[r * W + c])) : null,
       hovertemplate: `pixel (row %{y}, col %{x}): kept by %{z:.0f}% of the ${P.units} units` + (P.mean_w ? '<br>mean trained |w| of those kept: %{customdata:.3g}' : '') + '<extra></extra>' }];
     if (v.input) {
@@ -326,8 +326,8 @@ function figMask(v, d, level, layer) {
     }
     const ax = (dom, title) => ({ domain: dom, showticklabels: false, ticks: '', showgrid: false, zeroline: false, constrain: 'domain',
       title: { text: title, font: { size: 11 }, standoff: 2 } });
-    return { data, layout: baseLayout({ margin: { l: 4, r: 4, t: 4, b: 22 },
-      xaxis: ax([0, 0.41], `units keeping each pixel`), yaxis: Object.assign(ax([0, 1], ''), { autorange: 'reversed', scaleanchor: 'x' }),
+    return { data, layout: baseLayout({ margin: { l: 4, r: 4, t: 4, b: 32 },
+      xaxis: ax([0, 0.41], 'units keeping<br>each pixel'), yaxis: Object.assign(ax([0, 1], ''), { autorange: 'reversed', scaleanchor: 'x' }),
       xaxis2: ax([0.58, 1], v.input ? 'mean image' : ''), yaxis2: Object.assign(ax([0, 1], ''), { autorange: 'reversed', scaleanchor: 'x2', anchor: 'x2' }) }) };
   }
   if (P.kind === 'blocks') {
@@ -390,7 +390,8 @@ function figStability(v) {
     data.push({ type: 'scatter', mode: 'lines+markers', name: `k = ${p.k}`, x: p.alpha, y: p.error.map(e => 100 * e),
       line: { color: c, width: 2 }, marker: { size: 5, color: c }, hovertemplate: `k = ${p.k}, α = %{x:.2f}: test error %{y:.2f}%<extra></extra>` });
   });
-  data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier', x: T.paths.map(p => p.k), y: T.paths.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2',
+  const bn = T.keep && T.keep.length ? ' (BatchNorm recomputed)' : '';
+  data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier' + bn, x: T.paths.map(p => p.k), y: T.paths.map(p => 100 * p.barrier), xaxis: 'x2', yaxis: 'y2',
     error_y: sdBars(T.paths, '#D55E00'), customdata: sdText2(T.paths),
     line: { color: '#D55E00', width: 3 }, marker: { size: 8, color: '#D55E00' }, hovertemplate: 'k = %{x}: barrier %{y:.2f}%{customdata} points<extra></extra>' });
   if (T.keep && T.keep.length) data.push({ type: 'scatter', mode: 'lines+markers', name: 'barrier, BatchNorm interpolated', x: T.keep.map(p => p.k),
@@ -404,8 +405,11 @@ function figStability(v) {
       error_y: sdBars(pts, '#0072B2'), customdata: sdText2(pts),
       hovertemplate: `level ${lv}'s mask, k = %{x}: barrier %{y:.2f}%{customdata} points<extra></extra>` });
   }
-  return { data, layout: baseLayout({ xaxis: axis('α: copy 1 → copy 2', { domain: [0, 0.46], range: [-0.03, 1.03] }),
-    yaxis: axis('test error (%)'), xaxis2: axis('k (iterations)', { domain: [0.58, 1], anchor: 'y2' }),
+  // each k's path on the left, the barriers over k on the right, and a legend that names every line and mark
+  return { data, layout: baseLayout({ showlegend: true, margin: { l: 52, r: 8, t: 8, b: 40 },
+    legend: { x: 0.79, xanchor: 'left', y: 1, yanchor: 'top', font: { size: 10 }, bgcolor: 'rgba(0,0,0,0)', tracegroupgap: 2 },
+    xaxis: axis('α: copy 1 → copy 2', { domain: [0, 0.33], range: [-0.03, 1.03] }),
+    yaxis: axis('test error (%)'), xaxis2: axis('k (iterations)', { domain: [0.44, 0.77], anchor: 'y2' }),
     yaxis2: axis('error barrier (points)', { anchor: 'x2', rangemode: 'tozero' }) }) };
 }
 
@@ -633,7 +637,7 @@ class App {
     for (const V of this.views) {
       const p = this.panels[V.key], note = V.note(c) || '';
       if (V.heading) p.title.innerHTML = V.heading(c);
-      p.note.innerHTML = md(note); p.note.title = note;
+      p.note.innerHTML = md(note);
     }
     this.root.dataset.drawMs = (performance.now() - t0).toFixed(1);
     this.drawTrainOffer(level);

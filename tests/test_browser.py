@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 ROOT = Path(__file__).parent.parent
 from tools.lab import (jupyterlab, browser, training_load, write_notebook, open_notebook, wait_idle, run_cell, views, wait_views,
-                 wait_synced, serialization_warnings, watch_console, contrasts)
+                 wait_synced, serialization_warnings, watch_console, contrasts, clipped)
 
 REPEAT = int(os.environ.get('LOTTERY_NB_BROWSER_REPEAT', 30))
 SHIPPED = ROOT/'data'/'lenet300-fmnist-imp'
@@ -175,6 +175,8 @@ def pages(tmp_path_factory):
     out = tmp_path_factory.mktemp('site')
     subprocess.run([sys.executable, str(ROOT/'tools'/'build_docs.py'), '--out', str(out/'_docs')], check=True, capture_output=True)
     subprocess.run(['lottery-nb', 'export-html', str(SHIPPED), str(out/'lenet.html')], check=True, capture_output=True)
+    for name, study in STUDIES.items():
+        subprocess.run(['lottery-nb', 'export-html', str(study), str(out/f'{name}.html')], check=True, capture_output=True)
     return out
 
 @pytest.mark.parametrize('name', ['_docs/07_widgets.html', 'lenet.html'])
@@ -204,22 +206,38 @@ def test_pages_without_a_kernel_draw_and_follow_the_keyboard(chrome, pages, load
         assert not page.console_seen, page.console_seen[:5]
     finally: page.close()
 
+# a study of each kind the explorer draws: LeNet with its controls, a group of seeds, a ResNet-20, a swept study's stability
+STUDIES = {'lth-group': ROOT/'data'/'lenet300-fmnist-lth', 'resnet20': ROOT/'data'/'resnet20-fmnist-rewind1ep',
+           'k-sweep': ROOT/'data'/'resnet20w05-fmnist-rewind-k'/'k0000'}
+DRAWN = ("() => { const r = document.querySelector('.lnb'); const f = r && r.querySelectorAll('[data-view]');"
+         " return f && f.length && [...f].every(x => x.dataset.state); }")
+
 @pytest.mark.parametrize('scheme', ['light', 'dark'])
-def test_every_text_of_an_exported_page_is_readable_in_the_readers_light_or_dark(chrome, pages, scheme):
+@pytest.mark.parametrize('name', ['lenet', *STUDIES])
+def test_every_text_of_an_exported_page_is_readable_and_whole_in_the_readers_light_or_dark(chrome, pages, name, scheme):
     page = chrome.new_page(viewport={'width': 1366, 'height': 768}, color_scheme=scheme)
     page.console_seen = watch_console(page)
     try:
-        page.goto((pages/'lenet.html').as_uri())
-        page.wait_for_function("() => { const r = document.querySelector('.lnb'); const f = r && r.querySelectorAll('[data-view]');"
-                               " return f && f.length && [...f].every(x => x.dataset.state); }", timeout=60_000)
+        page.goto((pages/f'{name}.html').as_uri())
+        page.wait_for_function(DRAWN, timeout=60_000)
         bg = page.evaluate("getComputedStyle(document.querySelector('.lnb')).backgroundColor")
         assert (bg == 'rgb(255, 255, 255)') == (scheme == 'light'), f'{scheme}: the explorer is drawn on {bg}'
         found = contrasts(page)
         assert len(found) > 40, 'the texts of every view were found'
         low = sorted((round(f['ratio'], 2), f['where'], f['text']) for f in found if f['ratio'] < 4.5)
         assert not low, f'{len(low)} of {len(found)} texts under 4.5:1 in {scheme}: {low[:8]}'
+        if name == 'k-sweep':   # its stability view: a row of its own, each line and mark named in a legend
+            legend = page.evaluate("[...document.querySelectorAll('[data-panel=stability] .lnb-on .legend .traces text')].map(t => t.textContent)")
+            assert legend[0] == 'k = 0' and 'barrier, BatchNorm interpolated' in legend and 'level 3 mask' in legend, legend
+            widths = page.evaluate("['stability', 'accuracy'].map(k => document.querySelector(`[data-panel=${k}]`).offsetWidth)")
+            assert widths[0] > 2.5 * widths[1], widths
+        for width in (1366, 800):   # a wide window, and a narrow notebook beside a file browser
+            page.set_viewport_size({'width': width, 'height': 768})
+            page.wait_for_function(DRAWN, timeout=60_000)
+            page.wait_for_timeout(300)   # (the views redrawn at their new size)
+            assert not (cut := clipped(page)), f'{width} px: {cut[:8]}'
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS/f'exported-{scheme}.png'))
+        page.screenshot(path=str(SHOTS/f'exported-{name}-{scheme}.png'), full_page=True)
         assert not page.console_seen, page.console_seen[:5]
     finally: page.close()
 
@@ -241,6 +259,7 @@ def test_every_text_of_the_explorer_is_readable_in_jupyterlabs_dark_and_light_th
             assert len(found) > 40, 'the texts of every view were found'
             low = sorted((round(f['ratio'], 2), f['where'], f['text']) for f in found if f['ratio'] < 4.5)
             assert not low, f'{len(low)} of {len(found)} texts under 4.5:1 in {theme}: {low[:8]}'
+            assert not (cut := clipped(page)), cut[:8]   # every note and heading whole, in the notebook's width
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.locator('.lnb').first.scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS/f"jupyterlab-{theme.split()[-1].lower()}.png"))

@@ -226,3 +226,31 @@ CONTRAST_JS = """() => {
 def contrasts(page) -> list[dict]:
     "Each text of the page's explorers: its words, its contrast ratio against what is behind it, and where it is."
     return page.evaluate(CONTRAST_JS)
+
+# Every text of the page's explorers that is cut: by its own box (scrolled, ellipsis), by a box around it that hides
+# what overflows, or (a plot's SVG text) by the edge of its plot.
+CLIPPED_JS = """() => {
+  const out = [], inside = (r, a) => r.left >= a.left - 1 && r.right <= a.right + 1 && r.top >= a.top - 1 && r.bottom <= a.bottom + 1;
+  for (const root of document.querySelectorAll('.lnb')) {
+    for (const el of root.querySelectorAll('*')) {
+      const svg = el instanceof SVGElement, cs = getComputedStyle(el);
+      const own = svg ? el.tagName === 'text' && el.textContent.trim()
+                      : [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+      if (!own || cs.visibility !== 'visible' || cs.display === 'none' || el.closest('.lnb-parked')) continue;
+      const r = el.getBoundingClientRect(); if (!r.width || !r.height) continue;
+      let why = null;
+      if (svg) { const box = el.closest('svg.main-svg'); if (box && !inside(r, box.getBoundingClientRect())) why = 'past its plot'; }
+      else if ((el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) && cs.overflow !== 'visible') why = 'in its box';
+      else for (let a = el.parentElement; a && !why && a !== root.parentElement; a = a.parentElement) {
+        const ac = getComputedStyle(a);
+        if ((ac.overflowX !== 'visible' || ac.overflowY !== 'visible') && !inside(r, a.getBoundingClientRect())) why = 'by ' + (a.className || a.tagName);
+      }
+      if (why) out.push({ text: el.textContent.trim().slice(0, 50), why, where: (el.closest('[data-panel]') || {}).dataset?.panel || '' });
+    }
+  }
+  return out;
+}"""
+
+def clipped(page) -> list[dict]:
+    "Each text of the page's explorers that is cut, with why and in which view."
+    return page.evaluate(CLIPPED_JS)
