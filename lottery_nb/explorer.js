@@ -24,6 +24,7 @@ const CSS = `
 }
 body[data-jp-theme-light="false"] .lnb { --lnb-kept: #56B4E9; }
 .lnb-kept { color: var(--lnb-kept); }
+.jp-OutputArea:has(.lnb) .lnb-saved-hint, .lnb-static ~ .lnb-saved-hint { display: none; }   /* (see widgets.SAVED_HINT) */
 .lnb * { box-sizing: border-box; }
 .lnb button { font: inherit; color: inherit; padding: 2px 9px; border: 1px solid var(--lnb-border); border-radius: 4px;
               background: var(--lnb-bg1); cursor: pointer; }

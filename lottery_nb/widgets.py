@@ -21,8 +21,9 @@ from .variants import control_names, parent_of
 from .view import study_view, study_summary, level_detail, input_picture, strip_weights
 
 # %% auto #0
-__all__ = ['JS', 'MIME', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'train_in_each', 'explore', 'watch', 'explorer_js',
-           'embed', 'page', 'inline_scripts', 'static_state', 'export_html', 'SweepWatcher', 'watch_sweep']
+__all__ = ['JS', 'MIME', 'SAVED_HINT', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'train_in_each', 'explore', 'watch',
+           'explorer_js', 'embed', 'page', 'inline_scripts', 'static_state', 'export_html', 'SweepWatcher',
+           'watch_sweep']
 
 # %% ../nbs/07_widgets.ipynb #a32c7906
 JS = Path(lottery_nb.__file__).parent/'explorer.js'   # the explorer's browser code (an ES module)
@@ -199,6 +200,12 @@ def _repr_mimebundle_(self:Explorer, **kw):
     data[MIME] = self.state(weights=False)   # what the HTML docs draw; JupyterLab draws the live widget instead
     return data, md
 
+# %% ../nbs/07_widgets.ipynb #5a7ed41n
+# A notebook reopened without its kernel cannot draw a live explorer (its model is gone with the kernel): under it, this says
+# what to do. The explorer's own styles hide it wherever an explorer is drawn, so it is seen only where none is.
+SAVED_HINT = ("<div class='lnb-saved-hint' style='padding:4px 0'>This explorer is drawn by the notebook's kernel: run this "
+              "cell to draw it again.</div>")
+
 # %% ../nbs/07_widgets.ipynb #92c0a749
 @patch
 def _ipython_display_(self:Explorer, **kw):
@@ -207,6 +214,7 @@ def _ipython_display_(self:Explorer, **kw):
     self._displays.append(did)
     data, md = self._repr_mimebundle_()
     display(data, metadata=md, raw=True, display_id=did)
+    display({'text/html': SAVED_HINT}, raw=True)   # seen only where the explorer is not drawn: a notebook reopened
 
 # %% ../nbs/07_widgets.ipynb #3e947fe9
 @patch

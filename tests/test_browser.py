@@ -265,3 +265,24 @@ def test_every_text_of_the_explorer_is_readable_in_jupyterlabs_dark_and_light_th
             page.screenshot(path=str(SHOTS/f"jupyterlab-{theme.split()[-1].lower()}.png"))
         clean(page)
     finally: page.close()
+
+def test_a_saved_notebook_reopened_without_its_kernel_says_to_run_the_cell(lab, chrome):
+    write_notebook(lab.root/'saved.ipynb', f"from lottery_nb.widgets import explore\nexplore({str(SHIPPED)!r})")
+    page = open_notebook(chrome, lab, 'saved.ipynb')
+    try:
+        run_cell(page)
+        wait_views(page, 1, 'fc1.weight', timeout=120)
+        assert not page.is_visible('.lnb-saved-hint'), 'no hint beside a drawn explorer'
+        page.keyboard.press('Control+s'); time.sleep(1)
+        lab.stop_kernels()   # its kernel gone: restarted, or the notebook opened another day
+        page.reload(); wait_idle(page)
+        page.wait_for_selector('.lnb-saved-hint', state='visible', timeout=60_000)
+        assert 'run this cell' in page.inner_text('.lnb-saved-hint')
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS/'reopened.png'))
+        run_cell(page)
+        wait_views(page, 1, 'fc1.weight', timeout=120)
+        assert not page.is_visible('.lnb-saved-hint'), 'drawn again: the hint is gone'
+        print(page.console_seen)
+        assert not [m for m in page.console_seen if 'model not found' not in m], page.console_seen[:5]
+    finally: page.close()
