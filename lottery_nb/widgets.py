@@ -461,6 +461,7 @@ class SweepWatcher(W.VBox):
                          layout=W.Layout(grid_template_columns='auto 7em 10em 5em auto 6em auto auto', grid_gap='2px 10px',
                                          align_items='center'))
         super().__init__([self.head, grid, self.out])
+        self.add_class('lnb-sweep')
         self._stop = threading.Event()
         self.refresh()
         if live: threading.Thread(target=self._watch, daemon=True).start()

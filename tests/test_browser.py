@@ -286,3 +286,27 @@ def test_a_saved_notebook_reopened_without_its_kernel_says_to_run_the_cell(lab, 
         print(page.console_seen)
         assert not [m for m in page.console_seen if 'model not found' not in m], page.console_seen[:5]
     finally: page.close()
+
+def test_watch_sweep_reads_whole_in_jupyterlabs_dark_and_light_themes(lab, chrome, tmp_path):
+    spec = "dict(base=dict(rounds=1, train=dict(epochs=1, n_train=600, n_test=300, augment=False)), grid={'seed': [0, 1]})"
+    write_notebook(lab.root/'watch.ipynb', "from lottery_nb.sweep import Sweep\nfrom lottery_nb.widgets import watch_sweep\n"
+                   f"sw = Sweep({str(tmp_path/'sweep')!r}, {spec})\nsw.wait(sw.submit('debug'), every=0.1, say=lambda s: None)\n"
+                   "watch_sweep(sw, every=1)")
+    page = open_notebook(chrome, lab, 'watch.ipynb')
+    try:
+        run_cell(page)
+        page.wait_for_function("(document.querySelector('.lnb-sweep') || {}).innerText?.includes('2 of 2 studies done')", timeout=240_000)
+        head = page.evaluate("[...document.querySelectorAll('.lnb-sweep b')].map(b => b.textContent)")
+        assert all(h in head for h in ('study', 'state', 'units done', 'level', 'job', 'heartbeat')), head
+        for theme, light in (('JupyterLab Dark', 'false'), ('JupyterLab Light', 'true')):
+            page.evaluate(f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: {theme!r}}})")
+            page.wait_for_function("l => document.body.dataset.jpThemeLight === l", arg=light, timeout=60_000)
+            page.wait_for_timeout(1000)   # (the theme's styles applied)
+            found = contrasts(page, '.lnb-sweep')
+            assert len(found) >= 6 + 2 * 6, 'the header and both rows'
+            low = sorted((round(f['ratio'], 2), f['text']) for f in found if f['ratio'] < 4.5)
+            assert not low, f'{len(low)} of {len(found)} texts under 4.5:1 in {theme}: {low[:8]}'
+            assert not (cut := clipped(page, '.lnb-sweep')), cut[:8]   # the buttons' words whole
+            page.screenshot(path=str(SHOTS/f"watch-sweep-{theme.split()[-1].lower()}.png"))
+        clean(page)
+    finally: page.close()

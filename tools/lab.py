@@ -194,7 +194,7 @@ def training_load():
 
 # Every text the reader sees in the explorers of a page, with its colour against what is behind it (WCAG 2 contrast):
 # HTML text, and the plots' SVG text on the plot's background. Disabled controls are left out (WCAG exempts them).
-CONTRAST_JS = """() => {
+CONTRAST_JS = """(sel) => {
   const rgba = s => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
     const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
   const over = (top, bottom) => { const a = top[3]; return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat(1); };
@@ -205,7 +205,7 @@ CONTRAST_JS = """() => {
       if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
     return layers.reverse().reduce((acc, c) => over(c, acc), [255, 255, 255, 1]); };
   const out = [];
-  for (const root of document.querySelectorAll('.lnb')) {
+  for (const root of document.querySelectorAll(sel)) {
     const plotBg = behind(root);   // the explorer's own background, which its plots are drawn on
     for (const el of root.querySelectorAll('*')) {
       const svg = el instanceof SVGElement, cs = getComputedStyle(el);
@@ -223,15 +223,15 @@ CONTRAST_JS = """() => {
   return out;
 }"""
 
-def contrasts(page) -> list[dict]:
-    "Each text of the page's explorers: its words, its contrast ratio against what is behind it, and where it is."
-    return page.evaluate(CONTRAST_JS)
+def contrasts(page, sel:str='.lnb') -> list[dict]:
+    "Each text of the page's explorers (or of what `sel` selects): its words, its contrast against what is behind it, and where."
+    return page.evaluate(CONTRAST_JS, sel)
 
 # Every text of the page's explorers that is cut: by its own box (scrolled, ellipsis), by a box around it that hides
 # what overflows, or (a plot's SVG text) by the edge of its plot.
-CLIPPED_JS = """() => {
+CLIPPED_JS = """(sel) => {
   const out = [], inside = (r, a) => r.left >= a.left - 1 && r.right <= a.right + 1 && r.top >= a.top - 1 && r.bottom <= a.bottom + 1;
-  for (const root of document.querySelectorAll('.lnb')) {
+  for (const root of document.querySelectorAll(sel)) {
     for (const el of root.querySelectorAll('*')) {
       const svg = el instanceof SVGElement, cs = getComputedStyle(el);
       const own = svg ? el.tagName === 'text' && el.textContent.trim()
@@ -251,6 +251,6 @@ CLIPPED_JS = """() => {
   return out;
 }"""
 
-def clipped(page) -> list[dict]:
-    "Each text of the page's explorers that is cut, with why and in which view."
-    return page.evaluate(CLIPPED_JS)
+def clipped(page, sel:str='.lnb') -> list[dict]:
+    "Each text of the page's explorers (or of what `sel` selects) that is cut, with why and in which view."
+    return page.evaluate(CLIPPED_JS, sel)
