@@ -60,7 +60,7 @@ body[data-jp-theme-light="false"] .lnb { --lnb-kept: #56B4E9; }
 .lnb-plot { position: absolute; inset: 0; visibility: hidden; }
 .lnb-plot.lnb-parked { content-visibility: hidden; }   /* drawn and kept: the browser skips it until shown, and shows it at once */
 .lnb-plot.lnb-on { visibility: visible; }
-.lnb-tall .lnb-fig { flex: 1 1 auto; height: auto; min-height: var(--lnb-h); }
+.lnb-tall .lnb-fig { flex: none; height: calc(4 * var(--lnb-h)); }   /* fixed: a longer note never resizes (redraws) it */
 .lnb-panel[data-panel=stability] { grid-column: 1 / -1; }   /* its own row: two plots and their legend side by side */
 .lnb-panel[data-panel=stability] .lnb-fig { height: calc(1.5 * var(--lnb-h)); }
 .lnb-note { font-size: 12px; color: var(--lnb-soft); line-height: 1.3; min-height: 3.9em; }   /* the whole note: the teaching */
