@@ -60,7 +60,7 @@ body[data-jp-theme-light="false"] .lnb { --lnb-kept: #56B4E9; }
 .lnb-plot { position: absolute; inset: 0; visibility: hidden; }
 .lnb-plot.lnb-parked { content-visibility: hidden; }   /* drawn and kept: the browser skips it until shown, and shows it at once */
 .lnb-plot.lnb-on { visibility: visible; }
-.lnb-tall .lnb-fig { flex: none; height: calc(4 * var(--lnb-h)); }   /* fixed: a longer note never resizes (redraws) it */
+.lnb-tall .lnb-fig { flex: none; height: calc(2.7 * var(--lnb-h)); }   /* fixed: a longer note never resizes (redraws) it */
 .lnb-panel[data-panel=stability] { grid-column: 1 / -1; }   /* its own row: two plots and their legend side by side */
 .lnb-panel[data-panel=stability] .lnb-fig { height: calc(1.5 * var(--lnb-h)); }
 .lnb-note { font-size: 12px; color: var(--lnb-soft); line-height: 1.3; min-height: 3.9em; }   /* the whole note: the teaching */
@@ -184,8 +184,11 @@ function figAccuracy(v) {
   const ys = data.flatMap(t => t.y).filter(y => y != null), ticks = S.remaining_ticks;
   const lo = ys.length ? Math.min(...ys) : 0, hi = ys.length ? Math.max(...ys) : 100, pad = Math.max(0.3, (hi - lo) * 0.12);
   const xs = x.filter(a => a != null), xlo = Math.log10(Math.min(...xs)), xhi = Math.log10(Math.max(...xs)), xpad = Math.max(0.03, (xhi - xlo) * 0.06);
-  return { data, layout: baseLayout({
-    xaxis: axis('weights remaining', { type: 'log', autorange: false, range: [xhi + xpad, xlo - xpad], tickvals: ticks, ticktext: ticks.map(t => t + '%') }),
+  // the last level's point gets a label of its own where no round tick is near it
+  const last = +Math.min(...xs).toPrecision(2), tv = ticks.every(t => Math.abs(Math.log10(t / last)) > 0.08) ? [...ticks, last] : ticks;
+  return { data, layout: baseLayout({ margin: { l: 48, r: 36, t: 8, b: 36 },   // (the right margin: the 'dense' label)
+    xaxis: axis('weights remaining', { type: 'log', autorange: false, range: [xhi + xpad, xlo - xpad], tickvals: tv,
+      ticktext: tv.map(t => t + '%'), tickangle: 0 }),
     yaxis: axis('test accuracy (%)', { autorange: false, range: [lo - pad, hi + pad * 2.2] }) }) };
 }
 function accuracyMarks(v, level) {
@@ -193,14 +196,15 @@ function accuracyMarks(v, level) {
   const shapes = [], annotations = [];
   if (S.dense_acc != null) {
     shapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: 100 * S.dense_acc, y1: 100 * S.dense_acc, line: { color: THEME.fg, dash: 'dot', width: 1 } });
-    annotations.push({ xref: 'paper', x: 1, xanchor: 'right', y: 100 * S.dense_acc, yanchor: 'top', text: 'dense', showarrow: false,
-      font: { size: 10, color: THEME.soft } });
+    annotations.push({ xref: 'paper', x: 1, xanchor: 'left', y: 100 * S.dense_acc, yanchor: 'middle', text: 'dense', showarrow: false,
+      font: { size: 10, color: THEME.soft } });   // beside the plot, where no marker is
   }
   if (x != null) {
     shapes.push({ type: 'line', yref: 'paper', x0: x, x1: x, y0: 0, y1: 1, line: { color: '#D55E00', width: 2 }, opacity: .35 });
     const t = level === 0 ? S.dense_acc : S.acc.ticket[i];
     if (t != null) annotations.push({ x: Math.log10(x), y: 100 * t, text: `level ${level}`, showarrow: true, arrowhead: 2, arrowsize: 1, arrowwidth: 1.5,
-      ax: 0, ay: -24, font: { size: 11, color: THEME.fg }, bgcolor: THEME.bg });   // annotations on a log axis take log10(x)
+      // (annotations on a log axis take log10(x); level 0 stands at the axis, so its label goes to the right of it)
+      ax: 0, ay: -24, xanchor: i === 0 ? 'left' : 'center', font: { size: 11, color: THEME.fg }, bgcolor: THEME.bg });
   }
   return { shapes, annotations };
 }
@@ -259,10 +263,17 @@ function figHistogram(v, d, log, atStart) {
     hovertemplate: `${name}: %{y} weights with |w| near %{x:.3g}<extra></extra>` });
   const data = [bar('trained_pruned', 'trained, pruned', PRUNED, 0.75, true), bar('trained_kept', 'trained, kept', KEPT, 0.75, true)];
   if (atStart) data.push(bar('init_pruned', 'at the start, pruned', '#CFCFCF', 0.55, true), bar('init_kept', 'at the start, kept', '#56B4E9', 0.55, true));
-  const shapes = H.threshold == null ? [] : [{ type: 'line', yref: 'paper', x0: H.threshold, x1: H.threshold, y0: 0, y1: 1, line: { dash: 'dash', color: THEME.fg, width: 1.5 } }];
-  return { data, layout: baseLayout({ barmode: 'overlay', shapes, margin: { l: 48, r: 10, t: 8, b: 36 },
-    xaxis: axis(atStart ? '|w| (trained; paler: the same weights at the start)' : '|w| after training', { range: [0, H.top] }), yaxis: axis('weights', log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }),
-    annotations: H.threshold == null ? [] : [{ x: H.threshold, yref: 'paper', y: 1, text: 'threshold', showarrow: false, xanchor: 'left', yanchor: 'top', font: { size: 10 } }] }) };
+  const shapes = H.threshold == null ? [] : [{ type: 'line', yref: 'paper', x0: H.threshold, x1: H.threshold, y0: 0, y1: 1,
+    line: { dash: 'dash', color: THEME.fg, width: 1.5 } }];
+  // the axis ends where 99.5% of the weights are (a long thin tail would squeeze the kept/pruned boundary to its left edge)
+  const n = H.trained_kept.map((c, k) => c + H.trained_pruned[k]), total = n.reduce((a, b) => a + b, 0);
+  let seen = 0, k995 = n.findIndex(c => (seen += c) >= 0.995 * total);
+  const end = Math.min(H.top, Math.max((k995 + 1) * w, 3 * (H.threshold || 0)));
+  return { data, layout: baseLayout({ barmode: 'overlay', shapes, margin: { l: 48, r: 10, t: 16, b: 36 },
+    xaxis: axis(atStart ? '|w| (trained; paler: the same weights at the start)' : '|w| after training', { range: [0, end] }),
+    yaxis: axis('weights', log ? { type: 'log', dtick: 1, exponentformat: 'power' } : { rangemode: 'tozero' }),
+    annotations: H.threshold == null ? [] : [{ x: H.threshold, yref: 'paper', y: 1, text: 'threshold', showarrow: false,
+      xanchor: 'left', yanchor: 'bottom', font: { size: 10 } }] }) };   // (above the bars)
 }
 
 function figScatter(v, d, log) {
