@@ -21,13 +21,18 @@ from .variants import control_names, parent_of
 from .view import study_view, study_summary, level_detail, input_picture, strip_weights
 
 # %% auto #0
-__all__ = ['JS', 'MIME', 'SAVED_HINT', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'train_in_each', 'explore', 'watch',
-           'explorer_js', 'embed', 'page', 'inline_scripts', 'static_state', 'export_html', 'SweepWatcher',
-           'watch_sweep']
+__all__ = ['JS', 'MIME', 'SAVED_HINT', 'explorer_source', 'PlotlyJS', 'plotly_js', 'Cancelled', 'Explorer', 'train_in_each',
+           'explore', 'watch', 'explorer_js', 'embed', 'page', 'inline_scripts', 'static_state', 'export_html',
+           'SweepWatcher', 'watch_sweep']
 
 # %% ../nbs/07_widgets.ipynb #a32c7906
-JS = Path(lottery_nb.__file__).parent/'explorer.js'   # the explorer's browser code (an ES module)
+JS = Path(lottery_nb.__file__).parent/'explorer'   # the explorer's browser code: its parts, in order, make one ES module
 MIME = 'application/vnd.lottery-nb.explorer+json'   # an explorer's saved state, kept in notebooks for the HTML docs
+
+# %% ../nbs/07_widgets.ipynb #e5m50urc
+def explorer_source() -> str:
+    "The explorer's ES module: its parts (styles, decoding, figures, views, app, entry points), in order, as one text."
+    return '\n'.join(p.read_text() for p in sorted(JS.glob('*.js')))
 
 # %% ../nbs/07_widgets.ipynb #a0634200
 class PlotlyJS(W.Widget):
@@ -91,7 +96,7 @@ def _study(study:ImpRun|SeedGroup|str|Path) -> ImpRun|SeedGroup:
 class Explorer(anywidget.AnyWidget):
     ("An IMP study's explorer, drawn in the browser: a level slider, a layer choice and linked views, all switched on "
      "the client.")
-    _esm = JS
+    _esm = explorer_source()
     level = T.Int(1).tag(sync=True)              # the selected level
     layer = T.Unicode('').tag(sync=True)         # the selected layer (a parameter name)
     log_scale = T.Bool(False).tag(sync=True)     # log axes for the weight views
@@ -381,7 +386,7 @@ def watch(run:ImpRun # the study to train and watch
 def explorer_js(classic:bool=False
                ) -> str:
     "The explorer's browser code."
-    src = JS.read_text()
+    src = explorer_source()
     end = 'export default { render, staticModel, boot };'
     if end not in src: raise LotteryError(f"{JS} does not end with its export line")
     return src.replace(end, 'globalThis.LotteryExplorer = { render, staticModel, boot };') if classic else src
