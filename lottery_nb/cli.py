@@ -6,7 +6,7 @@ Docs: https://lottery-nb.github.io/lottery_nb/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #c726d9ab
 from __future__ import annotations
-import argparse, sys, time
+import argparse, shutil, sys, time
 from dataclasses import asdict, fields, MISSING
 from pathlib import Path
 import torch
@@ -23,7 +23,7 @@ from .masks import (prune, mask_from_weights, density, sparsity_table, extract_t
 from .variants import control_names
 from .config import ImpConfig, PROTOCOLS
 from .runs import ImpRun
-from .layout import Layout, TrainLayout, LOCK, RUN_JSON
+from .layout import Layout, TrainLayout, LOCK, RUN_JSON, SHIPPED, shipped_root, packaged
 from .lock import Locked, holder
 from .seeds import SeedGroup, check_seeds, is_group, open_study
 from .sweep import add_sweep_args, cmd_sweep
@@ -31,7 +31,8 @@ from .sweep import add_sweep_args, cmd_sweep
 # %% auto #0
 __all__ = ['COMMANDS', 'add_fields', 'given_fields', 'model_options', 'parser', 'train_overrides', 'arch_of_checkpoint',
            'run_config', 'cmd_train', 'format_history', 'cmd_prune', 'cmd_extract', 'imp_config', 'cmd_imp', 'describe',
-           'cmd_summary', 'cmd_check', 'cmd_export_html', 'main']
+           'cmd_summary', 'cmd_check', 'cmd_export_html', 'folder_size', 'cmd_studies', 'tutorials_root',
+           'write_tutorials', 'cmd_tutorials', 'main']
 
 # %% ../nbs/09_cli.ipynb #5a40d15d
 def _default(f) -> object:
@@ -89,9 +90,9 @@ def _data_args(p):
     p.add_argument('--dataset', default=None,
                    help=f"{', '.join(DATASETS)} (default: fashion_mnist, or the checkpoint's)")
     p.add_argument('--data-dir', default=None,
-                   help="directory with the dataset's files (default: $LOTTERY_NB_DATA, data/, the system package's)")
+                   help="directory with the dataset's files (default: $LOTTERY_NB_DATA or ~/.cache/lottery_nb, data/, the system package's)")
     p.add_argument('--download', action='store_true',
-                   help="download the dataset into --data-dir (default data/) if it is missing")
+                   help="download the dataset into --data-dir (default $LOTTERY_NB_DATA or ~/.cache/lottery_nb) if it is missing")
     p.add_argument('--device', default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument('--threads', type=int, default=None,
                    help="CPU threads per training (default: this machine's physical cores; a local sweep shares them out)")
@@ -201,14 +202,14 @@ def parser() -> argparse.ArgumentParser:
                     help="train them one after another (the default on a CPU)")
     su = sub.add_parser('summary', help="print an IMP study's accuracy per level and variant",
                         description="Print the test accuracy of every finished unit of a study (e.g. the shipped "
-                                    "data/lenet300-fmnist-imp).")
-    su.add_argument('study', help="the study's directory")
+                                    "lenet300-fmnist-imp, from any folder).")
+    su.add_argument('study', help="the study's directory, or a shipped study's name (`lottery-nb studies` lists them)")
     ck = sub.add_parser('check', help="check every file of an IMP study against its checksums; list what is damaged",
                         description="Read every file of a study and compare it with the checksum "
                                     "recorded when it was written. "
                                     "Exit 0 when the study is sound, 1 when something is damaged (`imp --resume` mends "
                                     "it), 2 when it is no study.")
-    ck.add_argument('study', help="the study's directory")
+    ck.add_argument('study', help="the study's directory, or a shipped study's name (`lottery-nb studies` lists them)")
     ck.add_argument('--record', action='store_true',
                     help="also record checksums for sound files that have none (a study from before checksums)")
     eh = sub.add_parser('export-html', help="write a study's explorer as one HTML file that opens in any browser",
@@ -216,10 +217,13 @@ def parser() -> argparse.ArgumentParser:
                                     "(plotly.js inside): level slider, "
                                     "linked views and hovers as in JupyterLab, with no Python, kernel or network. "
                                     "Share it with a class.")
-    eh.add_argument('study', help="the study's directory")
+    eh.add_argument('study', help="the study's directory, or a shipped study's name (`lottery-nb studies` lists them)")
     eh.add_argument('out', help="the .html file to write")
     eh.add_argument('--level', type=int, default=None, help="the level shown first (default 1)")
     eh.add_argument('--layer', default=None, help="the layer shown first (default: the first)")
+    sub.add_parser('studies', help="list the studies that come with lottery_nb: their names, what each shows, their size")
+    tu = sub.add_parser('tutorials', help="write the five tutorials and the facilitator's guide into a folder, ready to run there")
+    tu.add_argument('dir', help="the folder to write them into (made if missing; none of the notebooks may exist there yet)")
     add_sweep_args(sub.add_parser('sweep', help="many studies as submitit jobs: on a Slurm cluster, on this machine, or in this process",
                                description="A sweep is a grid (or a list) of IMP studies in a JSON spec (see lottery_nb.sweep), "
                                            "each study in a folder of its own under its root, trained by submitit jobs: "
@@ -520,9 +524,46 @@ def cmd_export_html(a:argparse.Namespace) -> int:
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): open it in any browser")
     return 0
 
+# %% ../nbs/09_cli.ipynb #b960ea2c
+def folder_size(path:Path) -> int:
+    "The bytes of every file under `path`."
+    return sum(f.stat().st_size for f in Path(path).rglob('*') if f.is_file())
+
+# %% ../nbs/09_cli.ipynb #7cc5c980
+def cmd_studies(a:argparse.Namespace) -> int:
+    "List the shipped studies: name, size, what each shows."
+    root = shipped_root()
+    for name, what in SHIPPED.items(): print(f"{name:<28} {folder_size(root/name) / 1e6:5.1f} MB  {what}")
+    print(f"(in {root}; open one by name: `lottery-nb summary NAME`, `explore('NAME')`)")
+    return 0
+
+# %% ../nbs/09_cli.ipynb #c0ae8cce
+def tutorials_root() -> Path: return packaged('tutorials', 'nbs/tutorials')   # where the tutorials are
+
+# %% ../nbs/09_cli.ipynb #d42724b0
+def write_tutorials(dest:str|Path # a folder (made if missing)
+                   ) -> list[Path]:
+    "Copy the tutorials and the facilitator's guide into `dest`; refuse, writing nothing, where one is already there."
+    src, dest = sorted(tutorials_root().glob('[0-9][0-9]_*.ipynb')), Path(dest).expanduser()
+    if dest.exists() and not dest.is_dir(): raise LotteryError(f"{dest} is a file: choose a folder for the tutorials")
+    if there := [dest/p.name for p in src if (dest/p.name).exists()]:
+        raise LotteryError(f"{there[0]} exists: write the tutorials into another folder (nothing was written)")
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in src: atomic_write(dest/p.name, lambda tmp, p=p: shutil.copyfile(p, tmp))
+    return [dest/p.name for p in src]
+
+# %% ../nbs/09_cli.ipynb #700791bb
+def cmd_tutorials(a:argparse.Namespace) -> int:
+    "Write the tutorials into a folder and say how to start."
+    written = write_tutorials(a.dir)
+    print(f"wrote {len(written)} notebooks into {a.dir}: " + ', '.join(p.name for p in written))
+    print(f"start with: jupyter lab {Path(a.dir)/written[1].name}   (the guide for whoever teaches: {written[0].name})")
+    return 0
+
 # %% ../nbs/09_cli.ipynb #9c024841
 COMMANDS = {'train': cmd_train, 'prune': cmd_prune, 'extract': cmd_extract, 'imp': cmd_imp, 'summary': cmd_summary,
-            'check': cmd_check, 'export-html': cmd_export_html, 'sweep': cmd_sweep}
+            'check': cmd_check, 'export-html': cmd_export_html, 'studies': cmd_studies, 'tutorials': cmd_tutorials,
+            'sweep': cmd_sweep}
 
 # %% ../nbs/09_cli.ipynb #2221f736
 def main(argv:list[str]|None=None) -> int:

@@ -6,7 +6,8 @@ Docs: https://lottery-nb.github.io/lottery_nb/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #941402f8
 from __future__ import annotations
-import gzip, os, pickle, struct
+import gzip, os, pickle, struct, sys
+import lottery_nb
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -14,8 +15,8 @@ import torch.nn.functional as F
 from .core import LotteryError, default_device
 
 # %% auto #0
-__all__ = ['DATASETS', 'DatasetSpec', 'get_spec', 'read_idx', 'read_cifar_batch', 'candidate_roots', 'find_files', 'download',
-           'load_split', 'random_crop', 'random_flip', 'Split', 'Ready', 'Data', 'hold_out', 'get_data']
+__all__ = ['DATASETS', 'DatasetSpec', 'get_spec', 'read_idx', 'read_cifar_batch', 'data_home', 'candidate_roots', 'find_files',
+           'download', 'load_split', 'random_crop', 'random_flip', 'Split', 'Ready', 'Data', 'hold_out', 'get_data']
 
 # %% ../nbs/01_data.ipynb #568bd42d
 @dataclass(frozen=True)
@@ -144,14 +145,20 @@ def read_cifar_batch(path:str|Path) -> tuple[torch.Tensor, torch.Tensor]:
         raise LotteryError(f"{path} holds {len(x)} images but {len(y)} labels")
     return x, y
 
+# %% ../nbs/01_data.ipynb #68e0800b
+def data_home() -> Path:
+    "Where datasets are fetched to and looked for first: $LOTTERY_NB_DATA, else lottery_nb's cache (~/.cache/lottery_nb)."
+    if d := os.environ.get('LOTTERY_NB_DATA'): return Path(d).expanduser()
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache').expanduser()/'lottery_nb'
+
 # %% ../nbs/01_data.ipynb #3f513bf2
 def candidate_roots(spec:DatasetSpec, root:str|Path|None=None) -> list[Path]:
-    "The directories searched for `spec`'s files: `root` if given, else $LOTTERY_NB_DATA, data/, the system package's."
+    "The directories searched for `spec`'s files: `root` if given, else the data home, data/, a clone's data/, the system's."
     if root is not None: return [Path(root).expanduser()]
-    roots = [Path(os.environ['LOTTERY_NB_DATA']).expanduser()] if os.environ.get('LOTTERY_NB_DATA') else []
-    roots.append(Path('data'))
+    clone = Path(lottery_nb.__file__).resolve().parent.parent   # a clone's data/: beside its pyproject.toml
+    roots = [data_home(), Path('data'), *([clone/'data'] if (clone/'pyproject.toml').exists() else [])]
     if spec.system_dir: roots.append(Path(spec.system_dir))
-    return roots
+    return list(dict.fromkeys(roots))
 
 # %% ../nbs/01_data.ipynb #f4692274
 def _find(d:Path, name:str) -> Path|None:
@@ -176,10 +183,12 @@ def find_files(spec:DatasetSpec, root:str|Path|None=None) -> dict[str, list[Path
                        "root=/a/dir (CLI: --data-dir).")
 
 # %% ../nbs/01_data.ipynb #29699464
-def download(spec:DatasetSpec, root:str|Path='data') -> None:
-    "Download `spec` into `root` through torchvision (needs internet)."
+def download(spec:DatasetSpec, root:str|Path|None=None # where the files go (default: `data_home()`)
+            ) -> None:
+    "Download `spec` into `root` through torchvision (needs internet), saying where, once."
     import torchvision.datasets as tvd
-    cls = getattr(tvd, spec.torchvision)
+    cls, root = getattr(tvd, spec.torchvision), Path(root or data_home()).expanduser()
+    print(f"lottery_nb: fetching {spec.title} into {root} (once: it is found there from any folder)", file=sys.stderr)
     try:
         for train in (True, False): cls(str(root), train=train, download=True)
     except Exception as e:
@@ -189,7 +198,7 @@ def download(spec:DatasetSpec, root:str|Path='data') -> None:
 def load_split(name:str, # dataset name
                split:str='train', # 'train' or 'test'
                root:str|Path|None=None, # directory holding the files (see `candidate_roots`)
-               download_ok:bool=False, # download into `root` (default data/) if the files are missing
+               download_ok:bool=False, # download into `root` (default `data_home()`) if the files are missing
               ) -> tuple[torch.Tensor, torch.Tensor]:
     "Read one split of a genuine dataset from disk: uint8 images (N, C, H, W) and int64 labels."
     spec = get_spec(name)
@@ -197,8 +206,8 @@ def load_split(name:str, # dataset name
     try: files = find_files(spec, root)
     except LotteryError:
         if not download_ok: raise
-        download(spec, root or 'data')
-        files = find_files(spec, root or 'data')
+        download(spec, root)
+        files = find_files(spec, root or data_home())
     if spec.reader == 'cifar':
         parts = [read_cifar_batch(p) for p in files[split]]
         x, y = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
@@ -365,12 +374,12 @@ def hold_out(x, y, n:int, # images to hold out (0: none)
 
 # %% ../nbs/01_data.ipynb #e6088f34
 def get_data(name:str='fashion_mnist', # 'cifar10', 'fashion_mnist' or 'mnist'
-             root:str|Path|None=None, # directory with the files (default: $LOTTERY_NB_DATA, data/, the system package's)
+             root:str|Path|None=None, # directory with the files (default: the places `candidate_roots` names)
              device:str|torch.device|None=None, # where the tensors live (default: the training device)
              n_train:int|None=None, # use a random subset of this many training images
              n_test:int|None=None, # use a random subset of this many test images
              subset_seed:int=0, # which random subset
-             download:bool=False, # download into `root` (default data/) if the files are missing
+             download:bool=False, # download into `root` (default `data_home()`) if the files are missing
              n_val:int=0, # hold out this many training images as a validation split, before `n_train` is drawn
             ) -> Data:
     "Load the splits of a genuine dataset onto the training device: train, test and (with `n_val`) validation."

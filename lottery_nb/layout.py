@@ -8,10 +8,11 @@ Docs: https://lottery-nb.github.io/lottery_nb/layout.html.md"""
 from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
+import lottery_nb
 
 # %% auto #0
-__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'LOCK', 'RUN_JSON', 'MASK', 'METRICS', 'Layout', 'seed_study', 'seed_of',
-           'SweepLayout', 'StabilityLayout', 'TrainLayout']
+__all__ = ['STATE', 'TOGETHER', 'MANIFEST', 'LOCK', 'RUN_JSON', 'MASK', 'METRICS', 'SHIPPED', 'Layout', 'seed_study', 'seed_of',
+           'SweepLayout', 'StabilityLayout', 'TrainLayout', 'packaged', 'shipped_root', 'study_path', 'study_title']
 
 # %% ../nbs/04b_layout.ipynb #649bb7eb
 STATE, TOGETHER, MANIFEST, LOCK = 'state.safetensors', 'together.safetensors', 'manifest.json', 'lock.json'
@@ -101,3 +102,36 @@ class TrainLayout:
     def state(self) -> Path: return self.root/STATE   # the trainer's state while it trains (gone when it ends)
     def untrained(self) -> Path: return self.root/'untrained.pth.tar'   # theta_0, with --save-untrained
     def trained(self) -> Path: return self.root/'trained.pth.tar'   # the trained weights: marks it finished
+
+# %% ../nbs/04b_layout.ipynb #35acacf2
+SHIPPED = {   # the studies that come with lottery_nb: their names, and what each shows
+    'lenet300-fmnist-imp': 'LeNet-300-100, 5 levels of 20% global pruning, the ticket against reinit and random (the README)',
+    'lenet300-fmnist-lth': "the LTH paper's LeNet protocol, 8 levels, the ticket against reinit, 3 seeds (bands)",
+    'resnet20-fmnist-rewind0': 'ResNet-20, 5 levels of 40%, rewound to theta_0, with reinit (tutorial 3)',
+    'resnet20-fmnist-rewind1ep': 'ResNet-20, the same rewound to the weights after one epoch (tutorial 3)',
+    'resnet20w05-fmnist-rewind-k': 'ResNet-20 at half width rewound to k = 0, 20, 78, 156 (k0000 ...), with its instability analysis',
+}
+
+# %% ../nbs/04b_layout.ipynb #a3f728a2
+def packaged(inside:str, # the folder's name inside the installed package
+             in_clone:str, # its place in a clone of the repository (where the wheel takes it from)
+            ) -> Path:
+    "A folder that travels inside the installed package, or its source in a clone (an editable install)."
+    here = Path(lottery_nb.__file__).resolve().parent
+    return here/inside if (here/inside).is_dir() else here.parent/in_clone
+
+def shipped_root() -> Path: return packaged('studies', 'data')   # where the shipped studies are
+
+# %% ../nbs/04b_layout.ipynb #cfe544db
+def study_path(path:str|Path # a study's folder, or the name of a shipped study (or a path inside one)
+              ) -> Path:
+    "The folder `path` names: itself where it exists, else the shipped study of that name."
+    p = Path(path).expanduser()
+    if p.exists() or p.is_absolute() or not p.parts or p.parts[0] not in SHIPPED: return p
+    return shipped_root()/p
+
+# %% ../nbs/04b_layout.ipynb #4a20e850
+def study_title(path:str|Path) -> str:
+    "What a reader calls the study in `path`: a shipped study by its name (and the path inside it), else the path."
+    try: return str(Path(path).resolve().relative_to(shipped_root()))
+    except ValueError: return str(path)

@@ -21,14 +21,14 @@ from .train import (Trainer, TrainConfig, EpochCheckpoint, Callback, has_state, 
 from .together import TogetherTrainer
 from .masks import prune, dense_mask, density, layer_stats, Snapshot
 from .variants import VARIANTS, get_variant, control_names, start
-from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON, seed_of
+from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON, seed_of, study_path, study_title, shipped_root
 from .lock import StudyLock, held_here, holder
 from .config import SCHEMA_VERSION, REWIND_SEMANTICS, LEGACY_RULES, prunable_sizes, ImpConfig
 from .store import DamagedFile, StudyFiles, _parse_json, _parse_metrics
 
 # %% auto #0
-__all__ = ['ONE_SEED', 'BUNDLED', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'Study', 'mean_sd', 'stats', 'ImpRun',
-           'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy', 'ship']
+__all__ = ['ONE_SEED', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'Study', 'mean_sd', 'stats', 'ImpRun', 'open_run',
+           'Damage', 'studies_home', 'read_only', 'writable_copy', 'ship']
 
 # %% ../nbs/05_runs.ipynb #c1424e6a
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ class Study:
     def __init__(self, out:str|Path, cfg:ImpConfig|None=None, # a study not made yet: its config (for `ImpRun`)
                  data_dir:str|Path|None=None, # where its dataset is, for views of its inputs (default: the usual places)
                 ):
-        self.out, self.data_dir, self.cfg, self.layout = Path(out), data_dir, cfg, Layout(out)
+        out = study_path(out) if cfg is None else Path(out)   # reopened: a shipped study's name is enough
+        self.out, self.data_dir, self.cfg, self.layout = out, data_dir, cfg, Layout(out)
         saved = self.layout.run_json()
         if self.out.exists() and not self.out.is_dir():
             raise LotteryError(f"{self.out} is a file, not a directory that can hold a study")
@@ -107,7 +108,7 @@ class Study:
     seeds = property(lambda self: list(self.runs))
     first = property(lambda self: self)   # the study whose files the views show
     name = property(lambda self: self.out.resolve().name)   # what the explorer calls it
-    title = property(lambda self: str(self.out))   # what a summary calls it
+    title = property(lambda self: study_title(self.out))   # what a summary calls it: a shipped study by its name
 
     @property
     def rewinding(self) -> str:
@@ -702,7 +703,7 @@ def check(self:ImpRun, record:bool=False, # also record checksums for sound file
     if recorded: print(f"recorded checksums for {len(recorded)} file{'s' * (len(recorded) > 1)} that had none")
     if not damage:
         unsure = self.unrecorded()
-        print(f"{self.out}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and "
+        print(f"{self.title}: all {n} files are sound" + (f" ({len(unsure)} without a recorded checksum were parsed and "
                                                        "checked against the model; "
                                                         "--record records theirs)" if unsure else ''))
         return 0
@@ -756,9 +757,6 @@ def leftovers(self:Study) -> list[Path]:
             out.append(L.together(l))
     return out
 
-# %% ../nbs/05_runs.ipynb #0dd9057a
-BUNDLED = Path(lottery_nb.__file__).resolve().parent.parent/'data'   # the studies that come with lottery_nb
-
 # %% ../nbs/05_runs.ipynb #b85370fb
 def studies_home() -> Path:
     "Where studies copied for training go: $LOTTERY_NB_HOME/studies, or ~/lottery_nb/studies."
@@ -766,9 +764,9 @@ def studies_home() -> Path:
 
 # %% ../nbs/05_runs.ipynb #3845c3d5
 def read_only(path:str|Path) -> bool:
-    "Whether training must not write into the study at `path`: a bundled study, or a directory this user cannot write."
+    "Whether training must not write into the study at `path`: a shipped study, or a directory this user cannot write."
     p = Path(path).resolve()
-    if p.is_relative_to(BUNDLED): return True
+    if p.is_relative_to(shipped_root()): return True
     while not p.exists(): p = p.parent   # a study not made yet goes where its nearest existing folder allows
     return not os.access(p, os.W_OK)
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from .core import patch
 from .core import LotteryError, diff_configs
-from .layout import Layout, seed_study, seed_of
+from .layout import Layout, seed_study, seed_of, study_path, study_title
 from .config import ImpConfig
 from .runs import ImpRun, Study, open_run, ONE_SEED, mean_sd, _pick
 
@@ -29,6 +29,7 @@ def seed_dirs(root:str|Path) -> dict[int, Path]:
 # %% ../nbs/05a_seeds.ipynb #ff2b1cce
 def is_group(root:str|Path) -> bool:
     "Whether `root` holds several seeds of a study (and is not itself a study)."
+    root = study_path(root)
     return not Layout(root).run_json().exists() and bool(seed_dirs(root))
 
 # %% ../nbs/05a_seeds.ipynb #5bb9366c
@@ -45,7 +46,7 @@ class SeedGroup:
     def __init__(self, root:str|Path, cfg:ImpConfig|None=None, seeds=None, # the seeds (with `cfg`): e.g. (0, 1, 2)
                  **kw, # for each `ImpRun`: data_dir, device, progress, together
                 ):
-        self.root = Path(root)
+        self.root = study_path(root) if cfg is None else Path(root)   # reopened: a shipped group's name is enough
         if self.root.exists() and Layout(self.root).run_json().exists():
             raise LotteryError(f"{self.root} is one study, not a group of seeds: open it with open_run")
         found = seed_dirs(self.root)
@@ -55,7 +56,7 @@ class SeedGroup:
             self.runs.update({s: open_run(p, **kw) for s, p in found.items() if s not in self.runs})
         elif not found: raise LotteryError(f"{self.root} holds no seeds of a study (no seed_N/run.json)")
         else: self.runs = {s: open_run(p, **kw) for s, p in found.items()}
-        self.runs, self.title, self.name = dict(sorted(self.runs.items())), str(self.root), self.root.resolve().name
+        self.runs, self.title, self.name = dict(sorted(self.runs.items())), study_title(self.root), self.root.resolve().name
         self._check_same()
 
     @classmethod

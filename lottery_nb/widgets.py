@@ -206,7 +206,7 @@ def _repr_mimebundle_(self:Explorer, **kw):
     return data, md
 
 # %% ../nbs/07_widgets.ipynb #5a7ed41n
-# A notebook reopened without its kernel cannot draw a live explorer (its model is gone with the kernel): under it, this says
+# A notebook reopened without its kernel and without its widgets' saved state cannot draw the explorer: under it, this says
 # what to do. The explorer's own styles hide it wherever an explorer is drawn, so it is seen only where none is.
 SAVED_HINT = ("<div class='lnb-saved-hint' style='padding:4px 0'>This explorer is drawn by the notebook's kernel: run this "
               "cell to draw it again.</div>")
@@ -342,7 +342,7 @@ def _on_msg(self:Explorer, _, msg, buffers):
         elif do == 'train': self.train()
         elif do == 'stop': self.stop()
         elif do == 'cancel': self.cancel()
-        elif do == 'view': self._views += 1
+        elif do == 'view': self._views += 1; self.send({'kernel': True})   # the page hears that a kernel draws it
         elif do == 'sync': self.send({'synced': msg.get('n')})   # every change before it has been applied
         elif do == 'unview':
             self._views -= 1

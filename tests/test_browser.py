@@ -269,26 +269,48 @@ def test_every_text_of_the_explorer_is_readable_in_jupyterlabs_dark_and_light_th
         clean(page)
     finally: page.close()
 
-def test_a_saved_notebook_reopened_without_its_kernel_says_to_run_the_cell(lab, chrome):
+def test_a_saved_notebook_reopened_without_its_kernel_shows_its_explorer_or_says_to_run_the_cell(lab, chrome):
     write_notebook(lab.root/'saved.ipynb', f"from lottery_nb.widgets import explore\nexplore({str(SHIPPED)!r})")
     page = open_notebook(chrome, lab, 'saved.ipynb')
     try:
         run_cell(page)
         wait_views(page, 1, 'fc1.weight', timeout=120)
         assert not page.is_visible('.lnb-saved-hint'), 'no hint beside a drawn explorer'
+        page.wait_for_selector('.lnb .lnb-go', timeout=30_000)   # its kernel answered: "Train it now" is offered
+        page.locator('.lnb input[type=range]').first.focus(); page.keyboard.press('ArrowRight')
+        wait_views(page, 2, 'fc1.weight')
+        page.evaluate('document.activeElement.blur()')   # (a widget keeps the notebook's shortcuts from its own keys)
         page.keyboard.press('Control+s'); time.sleep(1)
         lab.stop_kernels()   # its kernel gone: restarted, or the notebook opened another day
         page.reload(); wait_idle(page)
+        # as installed, JupyterLab keeps the widget's state in the notebook: the explorer comes back where it was left,
+        # drawn in the browser alone, and follows the slider
+        wait_views(page, 2, 'fc1.weight', timeout=60)
+        assert not page.is_visible('.lnb-saved-hint')
+        # no kernel answers it: instead of training it cannot do, it says how to bring the kernel back
+        assert 'run this cell' in page.inner_text('.lnb-nokernel', timeout=30_000)
+        assert not page.is_visible('.lnb .lnb-go')
+        page.locator('.lnb input[type=range]').first.focus(); page.keyboard.press('ArrowRight')
+        wait_views(page, 3, 'fc1.weight')
+        assert page.is_visible('.lnb-nokernel') and not page.is_visible('.lnb .lnb-go')
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator('.lnb').first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS/'reopened.png'))
+        clean(page)   # not one console error
+        # with "Save Widget State Automatically" turned off, the saved output cannot be drawn: one line says what to do
+        lab.save_widget_state(False); lab.stop_kernels()
+        page.reload(); wait_idle(page)
         page.wait_for_selector('.lnb-saved-hint', state='visible', timeout=60_000)
         assert 'run this cell' in page.inner_text('.lnb-saved-hint')
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS/'reopened.png'))
+        page.screenshot(path=str(SHOTS/'reopened-hint.png'))
         run_cell(page)
         wait_views(page, 1, 'fc1.weight', timeout=120)
         assert not page.is_visible('.lnb-saved-hint'), 'drawn again: the hint is gone'
-        print(page.console_seen)
+        # ipywidgets itself logs the model it could not find; nothing else
         assert not [m for m in page.console_seen if 'model not found' not in m], page.console_seen[:5]
-    finally: page.close()
+    finally:
+        lab.save_widget_state(None)
+        page.close()
 
 def test_watch_sweep_reads_whole_in_jupyterlabs_dark_and_light_themes(lab, chrome, tmp_path):
     spec = "dict(base=dict(rounds=1, train=dict(epochs=1, n_train=600, n_test=300, augment=False)), grid={'seed': [0, 1]})"

@@ -5,7 +5,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from lottery_nb.core import LotteryError
-from lottery_nb.data import get_data, load_split, random_crop, random_flip, get_spec
+from lottery_nb.data import get_data, load_split, random_crop, random_flip, get_spec, find_files
 
 def test_cifar10_parses_the_genuine_pickled_batches(cifar_dir):
     root, written = cifar_dir
@@ -38,8 +38,9 @@ def test_missing_dataset_says_where_it_looked_and_how_to_get_it(tmp_path):
 
 def test_nothing_is_downloaded_unless_asked(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path); monkeypatch.delenv('LOTTERY_NB_DATA', raising=False)
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path/'cache'))
     with pytest.raises(LotteryError): load_split('mnist')
-    assert list(tmp_path.iterdir()) == [], 'a failed load writes nothing'
+    assert list(tmp_path.iterdir()) == [], 'a failed load writes nothing, in the cache or here'
 
 def test_genuine_fashion_mnist(fmnist_dir):
     data = get_data('fashion_mnist', root=fmnist_dir, device='cpu')
@@ -127,3 +128,11 @@ def test_ready_batches_are_the_augmented_batches_of_the_split_value_for_value(na
     plain, _ = next(data.train.ready(torch.float32, pad=4).batches(16))
     assert torch.equal(plain, data.train.normalize(data.train.x[:16])), 'without augmentation: the centre, as it is'
     with pytest.raises(LotteryError, match='padded'): next(data.train.ready().batches(16, augment=True))
+
+def test_a_dataset_fetched_once_is_found_from_any_folder(fmnist_dir, tmp_path, monkeypatch):
+    "What --download fetched (into the cache, in torchvision's layout) is found wherever lottery_nb runs next."
+    monkeypatch.delenv('LOTTERY_NB_DATA', raising=False); monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path/'cache'))
+    raw = tmp_path/'cache'/'lottery_nb'/'FashionMNIST'/'raw'; raw.mkdir(parents=True)
+    for f in fmnist_dir.glob('*.gz'): shutil.copy(f, raw)
+    (tmp_path/'elsewhere').mkdir(); monkeypatch.chdir(tmp_path/'elsewhere')
+    assert find_files(get_spec('fashion_mnist'))['test'][0].parent == raw

@@ -154,9 +154,9 @@ def test_imp_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
     assert r.stdout == straight.stdout, 'the same summary table'
 
 def test_bundled_studies_are_copied_before_anything_trains_into_them(tmp_path, monkeypatch):
-    from lottery_nb.runs import writable_copy, read_only, studies_home, BUNDLED
+    from lottery_nb.runs import writable_copy, read_only, studies_home
     monkeypatch.setenv('LOTTERY_NB_HOME', str(tmp_path/'home'))
-    shipped = open_run(BUNDLED/'lenet300-fmnist-imp', progress=False)
+    shipped = open_run('lenet300-fmnist-imp', progress=False)
     assert read_only(shipped.out) and not read_only(tmp_path/'new'/'study')
     copy = writable_copy(shipped)
     assert copy.out == studies_home()/'lenet300-fmnist-imp' == tmp_path/'home'/'studies'/'lenet300-fmnist-imp'
@@ -168,9 +168,8 @@ def test_bundled_studies_are_copied_before_anything_trains_into_them(tmp_path, m
         assert writable_copy(open_run(tmp_path/'ro')).out == studies_home()/'ro'
 
 def test_a_shipped_study_rebuilds_theta0_from_its_seed(tmp_path):
-    from lottery_nb.runs import BUNDLED
     from lottery_nb.models import get_model
-    run = open_run(BUNDLED/'lenet300-fmnist-imp', progress=False)
+    run = open_run('lenet300-fmnist-imp', progress=False)
     assert not (run.out/'theta_0.safetensors').exists()
     sd = get_model(seed=run.cfg.seed, **run.cfg.arch()).state_dict()
     assert all(torch.equal(run.start_weights()[k], sd[k]) for k in sd)

@@ -1,4 +1,4 @@
-"Every tutorial runs top to bottom: each is executed at the tiny 'ci' scale in a scratch copy of nbs/tutorials/ (bundled studies linked in)."
+"Every tutorial runs top to bottom: each is executed at the tiny 'ci' scale in a folder written by `lottery-nb tutorials` (shipped studies by name)."
 from pathlib import Path
 import nbformat, pytest
 ROOT = Path(__file__).parent.parent

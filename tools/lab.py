@@ -30,6 +30,12 @@ class Lab:
         req = urllib.request.Request(f'{self.url}{path}?token={self.token}', method=method)
         with urllib.request.urlopen(req, timeout=10) as r: return json.loads(r.read() or b'null')
     def notebook_url(self, name): return f'{self.url}/lab/tree/{name}?reset&token={self.token}'   # reset: only this notebook open
+    def save_widget_state(self, on:bool|None):
+        ("Turn JupyterLab's 'Save Widget State Automatically' on or off as a user does in the Settings menu, or back to the "
+         "installed default (None); pages read it when they load.")
+        f = self.root/'settings'/'@jupyter-widgets'/'jupyterlab-manager'/'plugin.jupyterlab-settings'
+        if on is None: f.unlink(missing_ok=True); return
+        f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps({'saveState': on}))
     def stop_kernels(self):
         for s in self.api('/api/sessions'): self.api(f"/api/sessions/{s['id']}", 'DELETE')
 
@@ -41,6 +47,9 @@ def jupyterlab(root:Path):
     # and the app reachable from the page (window.jupyterapp), so a test can switch the theme as a reader would
     (root/'cfg'/'labconfig'/'page_config.json').write_text(json.dumps({'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True},
                                                                        'exposeAppInBrowser': True}))
+    # JupyterLab's settings as an installed lottery_nb leaves them (its overrides.d file: widget state saved with notebooks)
+    (root/'appsettings'/'overrides.d').mkdir(parents=True, exist_ok=True)
+    (root/'appsettings'/'overrides.d'/'lottery_nb.json').write_bytes((ROOT/'lottery_nb'/'jupyterlab'/'lottery_nb.json').read_bytes())
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]),
            'JUPYTER_CONFIG_DIR': str(root/'cfg'), 'JUPYTER_RUNTIME_DIR': str(root/'rt'),
@@ -48,7 +57,8 @@ def jupyterlab(root:Path):
     log = root/'lab.log'
     proc = subprocess.Popen([sys.executable, '-m', 'jupyter', 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
                              f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--allow-root', '--LabApp.news_url=',
-                             '--LabServerApp.extra_labextensions_path=[]'], stdout=open(log, 'w'), stderr=subprocess.STDOUT, env=env)
+                             '--LabServerApp.extra_labextensions_path=[]',
+                             f"--LabServerApp.app_settings_dir={root/'appsettings'}"], stdout=open(log, 'w'), stderr=subprocess.STDOUT, env=env)
     lab = Lab(f'http://127.0.0.1:{port}', token, root, log)
     try:
         for _ in range(240):

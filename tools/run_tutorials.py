@@ -1,6 +1,6 @@
 """Run the tutorials top to bottom at one scale and time them: `python tools/run_tutorials.py --scale workshop [--save] [--no-bf16]`.
 
-Each runs in a scratch copy of nbs/tutorials/ (so nothing trained earlier is reused and the timings are honest), with
+Each runs in a scratch folder written as `lottery-nb tutorials DIR` writes one (so nothing trained earlier is reused and the timings are honest), with
 `LOTTERY_NB_SCALE` set. --save writes the executed notebooks back into nbs/tutorials/ (how their kept outputs are made);
 --no-bf16 runs them as a CPU without native bf16 does (most laptops): `LOTTERY_NB_BF16=0`, so training stays in float32.
 The timings go beside the tutorials, to nbs/tutorials/timings-<device>.json, keyed by scale (and ', bf16 off')."""
@@ -9,16 +9,15 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from lottery_nb.scales import SCALES
+from lottery_nb.cli import write_tutorials
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT/'nbs'/'tutorials'
 
 def scratch_copy(tmp:Path) -> Path:
-    "nbs/tutorials/ copied under `tmp`, with data/ linked beside it so '../../data' still finds the bundled studies."
-    (tmp/'nbs').mkdir(parents=True)
-    shutil.copytree(TUTORIALS, tmp/'nbs'/'tutorials', ignore=shutil.ignore_patterns('runs', '.ipynb_checkpoints'))
-    (tmp/'data').symlink_to(ROOT/'data', target_is_directory=True)
-    return tmp/'nbs'/'tutorials'
+    "The tutorials written under `tmp` as `lottery-nb tutorials` writes them (they open the shipped studies by name)."
+    write_tutorials(tmp/'tutorials')
+    return tmp/'tutorials'
 
 def execute(path:Path, scale:str, timeout:int=1800, bf16:bool=True) -> tuple[nbformat.NotebookNode, float]:
     "Run the notebook at `path` in its own folder at `scale` (bf16 off: as a CPU without native bf16); returns it with its outputs, and the seconds it took."

@@ -41,6 +41,10 @@ class App {
     on('change:status', () => { this.drawTraining(); this.changed(); });
     on('change:offer', () => this.drawTraining());
     on('msg:custom', msg => { if (msg && msg.synced != null) this.root.dataset.synced = msg.synced; });
+    // the kernel answers the page's first message; a notebook reopened with its widgets' saved state draws the
+    // explorer with no kernel behind it, and after a few seconds of silence says so instead of offering training
+    on('msg:custom', msg => { if (msg && msg.kernel) { this.kernel = true; this.drawTraining(); } });
+    this.silent = setTimeout(() => { this.silent = null; this.drawTraining(); }, 4000);
     let size = '';
     this.ro = new ResizeObserver(() => {
       const now = Object.values(this.panels).map(p => `${p.fig.clientWidth}x${p.fig.clientHeight}`).join();
@@ -65,7 +69,7 @@ class App {
   }
 
   destroy() {
-    this.offs.forEach(f => f()); this.ro && this.ro.disconnect(); clearInterval(this.timer);
+    this.offs.forEach(f => f()); this.ro && this.ro.disconnect(); clearInterval(this.timer); clearTimeout(this.silent);
       cancelAnimationFrame(this.frame); this.ahead = [];
     for (const p of Object.values(this.panels || {})) for (const e of p.cache.values()) this.drop(e);
   }
@@ -337,6 +341,11 @@ class App {
     const m = this.model, st = m.get('status') || {}, mode = m.get('mode');
     const busy = st.state === 'training' || st.state === 'stopping';
     const kids = [];
+    if (mode !== 'static' && !this.kernel) {
+      if (!this.silent) this.train.replaceChildren(h('span', { class: 'lnb-msg lnb-nokernel' },
+        'Drawn from the saved notebook, without its kernel: run this cell to train or to see newer results.'));
+      return;
+    }
     if (mode === 'watch') {
       kids.push(h('button', { class: 'lnb-go', disabled: busy,
         title: 'train every unit not trained yet, in the background',
@@ -356,7 +365,7 @@ class App {
     this.drawTrainOffer(this.model.get('level'));
   }
   drawTrainOffer(level) {
-    if (!this.train) return;
+    if (!this.train || (this.model.get('mode') !== 'static' && !this.kernel)) return;   // (see drawTraining)
     const m = this.model, st = m.get('status') || {}, offer = (m.get('offer') || {})[level] || [];
     const busy = st.state === 'training' || st.state === 'stopping';
     const kids = [...(this.trainStatus || [])];

@@ -1,8 +1,8 @@
 // part 6 of 6: the entry points: anywidget's render, and pages without a kernel (staticModel, boot).
 async function render({ model, el }) {
   const app = new App(model, el), live = model.get('mode') !== 'static';
-  if (live) model.send({ do: 'view' });   // the kernel cancels a training nobody can see any more
   await app.start();
+  if (live) model.send({ do: 'view' });   // the kernel answers, and cancels a training nobody can see any more
   return () => { app.destroy(); if (live) model.send({ do: 'unview' }); };
 }
 
