@@ -53,3 +53,22 @@ def test_explorers_are_drawn_from_the_page_with_nothing_from_the_network(site):
         assert not re.findall(r'<script[^>]+src="(?:https?:)?//', p.read_text()), f'{p.name} loads a script from the network'
         for src in re.findall(r'<img[^>]+src="([^"]+)"', p.read_text()):
             assert src.startswith('data:') or (p.parent/src).resolve().exists(), f'{p.name} shows a missing image {src}'
+
+@pytest.mark.slow
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_every_text_of_the_docs_reads_at_4_5_to_1_in_the_readers_light_or_dark(site, scheme):
+    "Pages follow the reader's preference (JupyterLab's own dark theme where dark is preferred), code and explorers included."
+    from tools.lab import browser, contrasts, watch_console
+    with browser() as b:
+        page = b.new_page(viewport={'width': 1366, 'height': 768}, color_scheme=scheme)
+        seen = watch_console(page)
+        for name in ('index', '07_widgets', 'tutorials/01_first_ticket', 'tutorials/04_tickets_vs_controls'):
+            page.goto((site/f'{name}.html').as_uri())
+            if 'explore(' in (site/f'{name}.html').read_text():   # its explorers drawn from their saved state
+                page.wait_for_function("[...document.querySelectorAll('.lnb [data-view]')].every(f => f.dataset.state)", timeout=60_000)
+            bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert (bg == 'rgb(255, 255, 255)') == (scheme == 'light'), f'{name} in {scheme} is drawn on {bg}'
+            found = contrasts(page, 'body')
+            low = sorted((round(f['ratio'], 2), f['where'], f['text']) for f in found if f['ratio'] < 4.5)
+            assert len(found) > 100 and not low, f'{name}: {len(low)} of {len(found)} texts under 4.5:1 in {scheme}: {low[:8]}'
+        assert not seen, seen[:5]

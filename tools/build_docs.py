@@ -2,7 +2,7 @@
 
 Quarto (nbdev's own docs builder) is not needed: every notebook in nbs/ and nbs/tutorials/ becomes one page, as it is
 stored, outputs included; links between notebooks are pointed at the pages, and every page gets the same navigation bar.
-Explorers saved in a notebook are drawn on the page from their saved state, without a kernel: plotly.js and the explorer's
+Pages follow the reader's light or dark preference (JupyterLab's two themes). Explorers saved in a notebook are drawn on the page from their saved state, without a kernel: plotly.js and the explorer's
 code are written once for the site (assets/), and nothing is fetched from the network."""
 import argparse, html, re, shutil, sys
 from pathlib import Path
@@ -38,6 +38,26 @@ def copy_images(text:str, src_dir:Path, page:Path, out:Path) -> str:
         return f"![{m[1]}]({'../' * (len(page.relative_to(out).parts) - 1)}images/{target.name})"
     return re.sub(r'!\[([^\]]*)\]\(([^)\s]+)\)', one, text)
 
+# Code's operators, comments and numbers at 4.5:1 or more on the code cells' background (JupyterLab's own are 3.4 to 4.4)
+CODE_COLOURS = {'light': ':root { --jp-mirror-editor-operator-color: #8a1ad6; --jp-mirror-editor-comment-color: #367070; '
+                         '--jp-mirror-editor-number-color: #007300; }\n',
+                'dark': ':root { --jp-mirror-editor-operator-color: #c27eff; --jp-mirror-editor-comment-color: #5fb3b3; }\n'}
+
+def dark_theme() -> str:
+    "JupyterLab's dark theme (the lab template's own), applied where the reader's system prefers dark: pages follow it."
+    from jupyter_core.paths import jupyter_path
+    css = next(Path(d)/'theme-dark.css' for d in jupyter_path('nbconvert', 'templates', 'lab', 'static')
+               if (Path(d)/'theme-dark.css').is_file())
+    return ('<meta name="color-scheme" content="light dark"><style>' + CODE_COLOURS['light']
+            + '@media (prefers-color-scheme: dark) {\n' + css.read_text() + CODE_COLOURS['dark']
+            + '\n}\nnav.lnb-docs a { color: var(--jp-content-link-color); }</style>')
+
+# the page says which theme it is in as JupyterLab does (what nbconvert wrote there is the light one), and follows changes
+FOLLOW_SCHEME = ("<script>(() => { const q = matchMedia('(prefers-color-scheme: dark)'), b = document.body;"
+                 " const set = () => { b.dataset.jpThemeLight = String(!q.matches);"
+                 " b.dataset.jpThemeName = q.matches ? 'JupyterLab Dark' : 'JupyterLab Light'; };"
+                 " set(); q.addEventListener('change', set); })();</script>")
+
 def nav(current:Path, all_pages:list[tuple[Path, str]], out:Path) -> str:
     "The navigation bar for the page at `current` (a path under `out`)."
     links = []
@@ -45,7 +65,8 @@ def nav(current:Path, all_pages:list[tuple[Path, str]], out:Path) -> str:
         rel = Path('../' * (len(current.relative_to(out).parts) - 1) + str(page.relative_to(out)))
         style = ' style="font-weight:bold"' if page == current else ''
         links.append(f'<a href="{html.escape(str(rel))}"{style}>{html.escape(name)}</a>')
-    return ('<nav style="font-family:sans-serif;font-size:13px;padding:8px 16px;border-bottom:1px solid #ddd;line-height:1.9">'
+    return ('<nav class="lnb-docs" style="font-family:sans-serif;font-size:13px;padding:8px 16px;line-height:1.9;'
+            'border-bottom:1px solid var(--jp-border-color2);color:var(--jp-content-font-color1)">'
             + ' · '.join(links) + '</nav>')
 
 MIME = 'application/vnd.lottery-nb.explorer+json'
@@ -92,13 +113,15 @@ def build(nbs:Path=ROOT/'nbs', out:Path=ROOT/'_docs') -> list[Path]:
              for p, nb in notebooks.items()]
     exporter = HTMLExporter(template_name='lab', mathjax_url='', require_js_url='')   # nothing from a CDN: the docs work offline
     write_assets(tmp)
+    dark = dark_theme()
     for p, nb in notebooks.items():
         for c in nb.cells:
             if c.cell_type == 'markdown': c.source = relink(copy_images(c.source, p.parent, targets[p], tmp))
         drop_empty_outputs(nb)
         explorers = embed_explorers(nb)
         body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title(nb)}})
-        body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + nav(targets[p], names, tmp), body, count=1)
+        body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + FOLLOW_SCHEME + nav(targets[p], names, tmp), body, count=1)
+        body = body.replace('</head>', dark + '\n</head>', 1)
         body = re.sub(r'<script[^>]*\ssrc=""[^>]*>\s*</script>', '', body)   # the emptied CDN links
         if explorers: body = body.replace('</body>', scripts(targets[p], tmp) + '\n</body>', 1)
         targets[p].parent.mkdir(parents=True, exist_ok=True)
