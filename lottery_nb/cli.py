@@ -222,7 +222,7 @@ def parser() -> argparse.ArgumentParser:
     eh.add_argument('--level', type=int, default=None, help="the level shown first (default 1)")
     eh.add_argument('--layer', default=None, help="the layer shown first (default: the first)")
     sub.add_parser('studies', help="list the studies that come with lottery_nb: their names, what each shows, their size")
-    tu = sub.add_parser('tutorials', help="write the five tutorials and the facilitator's guide into a folder, ready to run there")
+    tu = sub.add_parser('tutorials', help="write the tutorials and the facilitator's guide into a folder, ready to run there")
     tu.add_argument('dir', help="the folder to write them into (made if missing; none of the notebooks may exist there yet)")
     add_sweep_args(sub.add_parser('sweep', help="many studies as submitit jobs: on a Slurm cluster, on this machine, or in this process",
                                description="A sweep is a grid (or a list) of IMP studies in a JSON spec (see lottery_nb.sweep), "

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 import fnmatch, functools, json
 from .core import patch
 from .core import LotteryError, check_fraction, check_fields, seed_for
-from .models import get_model, arch_for, output_layer
+from .models import get_model, arch_for, output_layer, _builtin
 from .train import TrainConfig, preset
 from .masks import dense_mask, fraction_for, check_strategy
 from .variants import SEED_RULES, check_controls, parent_of
@@ -40,7 +40,7 @@ def prunable_sizes(arch_json:str) -> dict:
 class ImpConfig:
     "What an IMP study is: data, model, training, and how to prune and rewind. Saved as run.json."
     dataset:str = 'fashion_mnist'   # a name of `lottery_nb.data.DATASETS`: 'cifar10', 'fashion_mnist', 'mnist'
-    model:str = 'lenet300_100'      # any `get_model` name
+    model:str = 'lenet300_100'      # any `get_model` name, or a network of your own: 'module:function', a registered name
     model_kwargs:dict = field(default_factory=dict)  # width, shortcut, ...
     preset:str = 'workshop'         # training preset
     train:dict = field(default_factory=dict)  # overrides of the preset's fields
@@ -64,7 +64,8 @@ class ImpConfig:
         if bad := [k for k in self.model_kwargs if k in reserved]:
             raise LotteryError(f"model_kwargs cannot set {', '.join(bad)}: the dataset and the seed decide them")
         if self.seed < 0: raise LotteryError(f"seed must be >= 0, not {self.seed}")
-        arch_for(self.model, self.dataset, **self.model_kwargs)   # a bad dataset, model or option fails here
+        mine = not _builtin(self.model)   # a network of the user's is built (its code imported) only to train: `check_model`
+        arch_for(self.model, self.dataset, check=not mine, **self.model_kwargs)   # a bad dataset, model or option fails here
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
         if self.fraction == 0: raise LotteryError("fraction must be more than 0: a level that prunes nothing is the level before it")
@@ -83,7 +84,7 @@ class ImpConfig:
         check_controls(self.controls)
         tc = self.train_config()
         self.train = {k: getattr(tc, k) for k in self.train}   # typed, as TrainConfig reads them ('10' -> 10)
-        self.check_prunable()
+        if not mine: self.check_prunable()
         if tc.iterations is None and self.rewind_epochs > tc.epochs:
             raise LotteryError(f"the rewind point ({self.rewind_epochs} epochs) is beyond the "
                                f"{tc.epochs} epochs of training")
@@ -121,6 +122,11 @@ class ImpConfig:
     def rewind_at(self, iters_per_epoch:int) -> int:
         "The rewind point in iterations."
         return self.rewind_iter or round(self.rewind_epochs * iters_per_epoch)
+
+    def check_model(self):
+        "Build the model once and check the pruning plan against it (for a network of the user's, this imports its code)."
+        arch_for(self.model, self.dataset, **self.model_kwargs)
+        self.check_prunable()
 
     def check_prunable(self):
         ("One clear error, before anything is trained, for `layer_rates` that name no layer or more rounds than the "
@@ -173,6 +179,17 @@ PROTOCOLS = {   # whole studies as the papers ran them: ImpConfig fields
                              model_kwargs=dict(init='kaiming_normal', bn_init='uniform'), preset='paper',
                              method='global', fraction=0.2, output_rate='shared', controls=('reinit', 'random'),
                              data_order='fresh'),
+    # Frankle & Carbin 2019's Conv-2/4/6 (Figure 2): Gaussian Glorot, each layer pruned by its own rate a level,
+    # convolutions at 10% (Conv-6: 15%), linear layers at 20%, the output layer at 10%
+    **{f'lth_conv{n}': dict(dataset='cifar10', model=f'conv{n}', model_kwargs=dict(init='glorot_normal'),
+                            preset=f'lth_conv{n}', method='layerwise', fraction=0.2, layer_rates={'conv*': conv},
+                            output_rate=0.1, controls=('reinit', 'random'), data_order='fresh')
+       for n, conv in ((2, 0.1), (4, 0.1), (6, 0.15))},
+    # its Resnet-18 and VGG-19: 20% of the convolutions' weights a level with one global threshold, the output layer
+    # never pruned ("fc 0%"); initialised as OpenLTH's CIFAR networks (kaiming-normal, uniform BatchNorm scales)
+    **{f'lth_{m}': dict(dataset='cifar10', model=m, model_kwargs=dict(init='kaiming_normal', bn_init='uniform'),
+                        preset=f'lth_{m}', method='global', fraction=0.2, output_rate=0.0,
+                        controls=('reinit', 'random'), data_order='fresh') for m in ('resnet18', 'vgg19')},
 }
 
 # %% ../nbs/04d_config.ipynb #89e1cd03

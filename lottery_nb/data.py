@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .core import LotteryError, default_device
+from .core import LotteryError, default_device, first_line
 
 # %% auto #0
-__all__ = ['DATASETS', 'DatasetSpec', 'get_spec', 'read_idx', 'read_cifar_batch', 'data_home', 'candidate_roots', 'find_files',
-           'download', 'load_split', 'random_crop', 'random_flip', 'Split', 'Ready', 'Data', 'hold_out', 'get_data']
+__all__ = ['DATASETS', 'USER_DATASETS', 'DatasetSpec', 'get_spec', 'read_idx', 'read_cifar_batch', 'data_home', 'candidate_roots',
+           'find_files', 'download', 'load_split', 'random_crop', 'random_flip', 'Split', 'Ready', 'Data', 'hold_out',
+           'get_data', 'as_tensors', 'register_dataset', 'known_dataset', 'spec_record']
 
 # %% ../nbs/01_data.ipynb #568bd42d
 @dataclass(frozen=True)
@@ -67,12 +68,17 @@ DATASETS = {
         "download=True (CLI: --download) with internet, or copy the four IDX files there", torchvision='MNIST'),
 }
 
+USER_DATASETS:dict = {}   # name -> (DatasetSpec, {'train': (x, y), 'test': (x, y)} or None): yours, `register_dataset`
+
 # %% ../nbs/01_data.ipynb #f90ff4ad
 def get_spec(name:str # 'cifar10', 'fashion_mnist' or 'mnist' (dashes and case are forgiven)
             ) -> DatasetSpec:
-    "The `DatasetSpec` called `name`."
+    "The `DatasetSpec` called `name` (one of `DATASETS`, or of yours: `register_dataset`)."
+    if name in USER_DATASETS: return USER_DATASETS[name][0]
     key = name.lower().replace('-', '_').replace('fashionmnist', 'fashion_mnist').replace('cifar_10', 'cifar10')
-    if key not in DATASETS: raise LotteryError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
+    if key not in DATASETS:
+        raise LotteryError(f"unknown dataset {name!r}: choose one of {', '.join([*DATASETS, *USER_DATASETS])}, "
+                           "or bring your own with `register_dataset`")
     return DATASETS[key]
 
 # %% ../nbs/01_data.ipynb #3f72a0eb
@@ -200,8 +206,9 @@ def load_split(name:str, # dataset name
                root:str|Path|None=None, # directory holding the files (see `candidate_roots`)
                download_ok:bool=False, # download into `root` (default `data_home()`) if the files are missing
               ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Read one split of a genuine dataset from disk: uint8 images (N, C, H, W) and int64 labels."
+    "Read one split of a genuine dataset from disk (or one of yours, from memory): uint8 images (N, C, H, W) and int64 labels."
     spec = get_spec(name)
+    if spec.reader == 'yours': return _your_split(spec, split)
     if split not in spec.files: raise LotteryError(f"unknown split {split!r}: use 'train' or 'test'")
     try: files = find_files(spec, root)
     except LotteryError:
@@ -337,8 +344,8 @@ class Ready:
             if augment:
                 xb = self._crop(idx if order is not None else torch.arange(n, device=self.device)[idx], generator)
             else: xb = self.x[idx, p:self.x.shape[1] - p, p:self.x.shape[2] - p]
-            xb = xb.permute(0, 3, 1, 2)
-            yield (xb if channels_last else xb.contiguous()), self.y[idx]
+            xb = xb.permute(0, 3, 1, 2)   # NCHW copies with NCHW's own strides: one channel's NHWC view is "contiguous"
+            yield (xb if channels_last else xb.clone(memory_format=torch.contiguous_format)), self.y[idx]   # too (see below)
 
 # %% ../nbs/01_data.ipynb #3eb8bc35
 @dataclass
@@ -389,3 +396,99 @@ def get_data(name:str='fashion_mnist', # 'cifar10', 'fashion_mnist' or 'mnist'
     xt, yt = _subset(*load_split(spec.name, 'test', root, False), n_test, subset_seed)
     val = Split(held[0].to(dev), held[1].to(dev), spec) if held else None
     return Data(spec, Split(x.to(dev), y.to(dev), spec), Split(xt.to(dev), yt.to(dev), spec), val)
+
+# %% ../nbs/01_data.ipynb #f9226f87
+def _as_uint8(img) -> torch.Tensor:
+    "One image, as a dataset hands it out (PIL image, array, tensor; floats in [0, 1]), as uint8 (C, H, W)."
+    if not isinstance(img, torch.Tensor):
+        import numpy as np
+        img = torch.from_numpy(np.array(img))
+        if img.ndim == 3: img = img.permute(2, 0, 1)   # (H, W, C): a PIL image or an array
+    if img.ndim == 2: img = img.unsqueeze(0)
+    if img.is_floating_point(): img = (img * 255).round()   # ToTensor's [0, 1]
+    return img.clamp(0, 255).to(torch.uint8)
+
+# %% ../nbs/01_data.ipynb #65f2d91f
+def _raw_torchvision(ds) -> tuple|None:
+    ("A torchvision dataset's images and labels as it holds them (MNIST's family, CIFAR), where no transform changes "
+     "them: read at once instead of image by image.")
+    if not type(ds).__module__.startswith('torchvision.datasets') or getattr(ds, 'transform', None) is not None \
+       or getattr(ds, 'target_transform', None) is not None or not hasattr(ds, 'data') or not hasattr(ds, 'targets'): return None
+    x = torch.as_tensor(ds.data)
+    if x.dtype != torch.uint8: return None
+    x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2) if x.ndim == 4 and x.shape[-1] in (1, 3) else None
+    return None if x is None else (x.contiguous(), torch.as_tensor(ds.targets))
+
+# %% ../nbs/01_data.ipynb #bce8ac14
+def as_tensors(ds, # a map-style dataset of (image, label), or a pair (images, labels) of tensors
+               what:str='the dataset', # its name, for messages
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    "`ds` as uint8 images (N, C, H, W) and int64 labels."
+    if isinstance(ds, (tuple, list)) and len(ds) == 2 and all(isinstance(t, torch.Tensor) for t in ds):
+        x, y = ds
+        if x.ndim == 3: x = x.unsqueeze(1)
+        if x.is_floating_point(): x = (x * 255).round().clamp(0, 255)
+        x = x.to(torch.uint8)
+    elif _raw_torchvision(ds): x, y = _raw_torchvision(ds)
+    else:
+        try: pairs = [ds[i] for i in range(len(ds))]
+        except Exception as e: raise LotteryError(f"{what} is neither a dataset of (image, label) nor (images, labels): {first_line(e)}") from e
+        if not pairs: raise LotteryError(f"{what} is empty")
+        try: x = torch.stack([_as_uint8(p[0]) for p in pairs])
+        except RuntimeError as e: raise LotteryError(f"{what}'s images are not all of one shape: {first_line(e)}") from e
+        y = torch.tensor([int(p[1]) for p in pairs])
+    if x.ndim != 4 or len(x) != len(y): raise LotteryError(f"{what} gives {tuple(x.shape)} images for {len(y)} labels")
+    return x, y.long()
+
+# %% ../nbs/01_data.ipynb #6f64dc0d
+def register_dataset(name:str, # what studies call it
+                     train, # its training split: a map-style dataset of (image, label), or (images, labels)
+                     test, # its test split, the same way
+                     classes:tuple|None=None, # class names, index = label (default: '0', '1', ... up to the largest label)
+                     flip:bool=False, # does a horizontal flip keep an image's label? (digits: no)
+                     mean:tuple|None=None, std:tuple|None=None, # per-channel normalisation in [0, 1] (default: the training split's)
+                     title:str|None=None, # how people write it (default: `name`)
+                    ) -> DatasetSpec:
+    "Make your own data a dataset of this process's studies, ready as tensors; its `DatasetSpec`."
+    key = name.lower().replace('-', '_')
+    if not isinstance(name, str) or not name.strip() or key in DATASETS or key.replace('fashionmnist', 'fashion_mnist') in DATASETS:
+        raise LotteryError(f"{name!r} cannot name your dataset: it is empty or a built-in dataset's name")
+    (x, y), (xt, yt) = as_tensors(train, f'{name} train'), as_tensors(test, f'{name} test')
+    if x.shape[1:] != xt.shape[1:]: raise LotteryError(f"{name}'s train and test images differ: {tuple(x.shape[1:])} and {tuple(xt.shape[1:])}")
+    classes = tuple(map(str, classes if classes is not None else range(int(y.max()) + 1)))
+    for split, labels in (('train', y), ('test', yt)):
+        if int(labels.min()) < 0 or int(labels.max()) >= len(classes):
+            raise LotteryError(f"{name} {split} has labels from {int(labels.min())} to {int(labels.max())}; "
+                               f"its {len(classes)} classes take 0..{len(classes) - 1}")
+    xf = x.float().div(255)
+    mean = tuple(mean) if mean is not None else tuple(round(v, 4) for v in xf.mean((0, 2, 3)).tolist())
+    std = tuple(std) if std is not None else tuple(round(v, 4) for v in xf.std((0, 2, 3)).clamp_min(1e-3).tolist())
+    if len(mean) != x.shape[1] or len(std) != x.shape[1]: raise LotteryError(f"mean and std take one number per channel ({x.shape[1]})")
+    spec = DatasetSpec(name, title or name, tuple(x.shape[1:]), classes, mean, std, bool(flip), (), {'train': (), 'test': ()},
+                       install_hint=f"register it in this process first: register_dataset({name!r}, train, test)", reader='yours')
+    USER_DATASETS[name] = (spec, {'train': (x, y), 'test': (xt, yt)})
+    return spec
+
+# %% ../nbs/01_data.ipynb #9c0ad3a4
+def known_dataset(saved:dict # a `spec_record`, as run.json keeps it
+                 ) -> DatasetSpec:
+    "The spec of a dataset of yours that a study records: known by name without its data, until it is registered here."
+    if saved['name'] in USER_DATASETS or saved['name'] in DATASETS: return get_spec(saved['name'])
+    spec = DatasetSpec(saved['name'], saved['title'], tuple(saved['shape']), tuple(saved['classes']), tuple(saved['mean']),
+                       tuple(saved['std']), bool(saved['flip']), (), {'train': (), 'test': ()}, reader='yours',
+                       install_hint=f"register it in this process first: register_dataset({saved['name']!r}, train, test)")
+    USER_DATASETS[spec.name] = (spec, None)
+    return spec
+
+def spec_record(spec:DatasetSpec) -> dict:
+    "What a study's run.json keeps of a dataset of yours, so that its views need not the data."
+    return dict(name=spec.name, title=spec.title, shape=list(spec.shape), classes=list(spec.classes), mean=list(spec.mean),
+                std=list(spec.std), flip=spec.flip)
+
+# %% ../nbs/01_data.ipynb #4e3350fd
+def _your_split(spec:DatasetSpec, split:str) -> tuple[torch.Tensor, torch.Tensor]:
+    "One split of a dataset registered here; one clear error if this process knows it only from a study's record."
+    if split not in ('train', 'test'): raise LotteryError(f"unknown split {split!r}: use 'train' or 'test'")
+    if (data := USER_DATASETS[spec.name][1]) is None:
+        raise LotteryError(f"the images of dataset {spec.name!r} are not in this process: {spec.install_hint}")
+    return data[split]

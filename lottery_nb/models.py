@@ -6,20 +6,21 @@ Docs: https://lottery-nb.github.io/lottery_nb/models.html.md"""
 
 # %% ../nbs/02_models.ipynb #743a28e0
 from __future__ import annotations
-import re
+import importlib, importlib.util, inspect, re
 from dataclasses import dataclass
 from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import LotteryError
+from .core import LotteryError, note, first_line
 from .files import check_finite
 from .data import get_spec
 
 # %% auto #0
-__all__ = ['INITS', 'BN_INITS', 'MODELS', 'conv3x3', 'PadShortcut', 'BasicBlock', 'ResNetCifar', 'check_init', 'init_weights',
-           'LeNet', 'ModelFamily', 'model_name', 'get_model', 'count_params', 'clean_state_dict', 'load_state',
-           'arch_from_state', 'output_layer', 'is_conv', 'n_networks', 'arch_for']
+__all__ = ['INITS', 'BN_INITS', 'VGG_PLANS', 'CONV_WIDTHS', 'MODELS', 'USER_MODELS', 'conv3x3', 'PadShortcut', 'BasicBlock',
+           'ResNetCifar', 'check_init', 'init_weights', 'LeNet', 'ConvNet', 'VGG', 'ModelFamily', 'register_model',
+           'factory_path', 'import_factory', 'model_name', 'get_model', 'count_params', 'clean_state_dict',
+           'load_state', 'arch_from_state', 'output_layer', 'is_conv', 'n_networks', 'arch_for']
 
 # %% ../nbs/02_models.ipynb #e56d013e
 def conv3x3(cin:int, cout:int, stride:int=1) -> nn.Conv2d:
@@ -138,6 +139,70 @@ class LeNet(nn.Module):
         for i in range(self.n_hidden): x = F.relu(getattr(self, f'fc{i+1}')(x))
         return self.fc(x)
 
+# %% ../nbs/02_models.ipynb #6031eafe
+class ConvNet(nn.Module):
+    "Frankle & Carbin's Conv-2/4/6: pairs of 3x3 convolutions, each pair max-pooled, then fully-connected layers."
+    conv = True
+    output_layer = 'fc.weight'
+    def __init__(self, num_classes:int=10, in_channels:int=3, img_size:int=32,
+                 widths:tuple=(64, 64), # the convolutions' filters; a 2x2 max-pool after every second one
+                 hidden:tuple=(256, 256), # widths of the fully-connected layers after them
+                 init:str='glorot_normal', # how weights are drawn: the paper's Gaussian Glorot by default
+                ):
+        super().__init__()
+        check_init(init)
+        if not widths or len(widths) % 2: raise LotteryError(f"a ConvNet's convolutions come in pairs, not {widths}")
+        for i, (cin, cout) in enumerate(zip((in_channels, *widths), widths)):
+            setattr(self, f'conv{i+1}', nn.Conv2d(cin, cout, 3, padding=1))
+        side = img_size
+        for _ in range(len(widths) // 2): side //= 2
+        sizes = [widths[-1] * side * side, *hidden]
+        for i in range(len(hidden)): setattr(self, f'fc{i+1}', nn.Linear(sizes[i], sizes[i+1]))
+        self.fc = nn.Linear(sizes[-1], num_classes)
+        self.n_conv, self.n_hidden = len(widths), len(hidden)
+        init_weights(self, init)
+
+    def forward(self, x):
+        for i in range(self.n_conv):
+            x = F.relu(getattr(self, f'conv{i+1}')(x))
+            if i % 2: x = F.max_pool2d(x, 2)
+        x = torch.flatten(x, 1)
+        for i in range(self.n_hidden): x = F.relu(getattr(self, f'fc{i+1}')(x))
+        return self.fc(x)
+
+# %% ../nbs/02_models.ipynb #c9f5cb65
+VGG_PLANS = {   # filters of each 3x3 convolution, 'M' a 2x2 max-pool (Simonyan & Zisserman's configurations)
+    11: (64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512),
+    13: (64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512),
+    16: (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512),
+    19: (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512),
+}
+
+# %% ../nbs/02_models.ipynb #2e079969
+class VGG(nn.Module):
+    "VGG for CIFAR-10 as the LTH paper trains it (Liu et al. 2019): convolutions with BatchNorm, an average pool, one linear layer."
+    conv = True
+    output_layer = 'fc.weight'
+    def __init__(self, depth:int=19, # 11, 13, 16 or 19 (`VGG_PLANS`)
+                 num_classes:int=10, in_channels:int=3, img_size:int=32,
+                 init:str='kaiming_normal', bn_init:str='ones'):
+        super().__init__()
+        if depth not in VGG_PLANS: raise LotteryError(f"VGG depth must be one of {', '.join(map(str, VGG_PLANS))}, not {depth}")
+        self.pool_after, c, n = set(), in_channels, 0
+        for w in VGG_PLANS[depth]:
+            if w == 'M': self.pool_after.add(n); continue
+            n += 1
+            setattr(self, f'conv{n}', nn.Conv2d(c, w, 3, padding=1, bias=False)); setattr(self, f'bn{n}', nn.BatchNorm2d(w))
+            c = w
+        self.n_conv, self.fc = n, nn.Linear(c, num_classes)
+        init_weights(self, init, bn_init)
+
+    def forward(self, x):
+        for i in range(1, self.n_conv + 1):
+            x = F.relu(getattr(self, f'bn{i}')(getattr(self, f'conv{i}')(x)))
+            if i in self.pool_after: x = F.max_pool2d(x, 2)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
 # %% ../nbs/02_models.ipynb #578b87ec
 def _resnet_shape(name:str, sd:dict) -> dict:
     "A ResNet's `get_model` arguments from its tensors: input channels, classes, width and shortcut."
@@ -157,6 +222,22 @@ def _lenet_shape(name:str, sd:dict) -> dict:
     if hidden != (300, 100): arch['hidden'] = hidden
     return arch
 
+# %% ../nbs/02_models.ipynb #2cbad0aa
+def _convnet_shape(name:str, sd:dict) -> dict:
+    "A Conv-2/4/6's `get_model` arguments from its tensors: input channels, classes, filters, widths, image side."
+    convs = [sd[f'conv{i}.weight'] for i in range(1, 20) if f'conv{i}.weight' in sd]
+    hidden = tuple(sd[f'fc{i}.weight'].shape[0] for i in range(1, 10) if f'fc{i}.weight' in sd)
+    side = round((sd['fc1.weight'].shape[1] // convs[-1].shape[0]) ** 0.5) if hidden else 0
+    arch = dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=convs[0].shape[1],
+                img_size=side * 2 ** (len(convs) // 2))   # (any side that pools down to `side` has these shapes)
+    if hidden != (256, 256): arch['hidden'] = hidden
+    return arch
+
+# %% ../nbs/02_models.ipynb #ff315564
+def _vgg_shape(name:str, sd:dict) -> dict:
+    "A VGG's `get_model` arguments from its tensors: input channels and classes (the pool makes any image size fit)."
+    return dict(name=name, num_classes=sd['fc.weight'].shape[0], in_channels=sd['conv1.weight'].shape[1], img_size=32)
+
 # %% ../nbs/02_models.ipynb #e50d383e
 @dataclass(frozen=True)
 class ModelFamily:
@@ -169,11 +250,19 @@ class ModelFamily:
     about:str        # how to ask for it, for messages and --help
 
 # %% ../nbs/02_models.ipynb #21332ff1
+CONV_WIDTHS = {'2': (64, 64), '4': (64, 64, 128, 128), '6': (64, 64, 128, 128, 256, 256)}   # Figure 2's
 MODELS = {
+    # Figure 2's "Resnet-18: 16, 3x[16, 16], 3x[32, 32], 3x[64, 64], avg-pool, 10" is the CIFAR ResNet of depth 20
+    'resnet18': ModelFamily(r'resnet18', 'resnet18', lambda g, nc, c, s, **kw: ResNetCifar(20, nc, c, **kw),
+                            _resnet_shape, "resnet18 (the LTH paper's name for a CIFAR ResNet-20)"),
     'resnet': ModelFamily(r'resnet(\d+)', 'resnet{0}', lambda g, nc, c, s, **kw: ResNetCifar(int(g[0]), nc, c, **kw),
                           _resnet_shape, 'resnet20 (or resnet32/44/56, any 6n+2)'),
     'lenet': ModelFamily(r'lenet(?:300_?100)?', 'lenet300_100', lambda g, nc, c, s, **kw: LeNet(nc, c, s, **kw),
                          _lenet_shape, 'lenet300_100'),
+    'conv': ModelFamily(r'conv([246])', 'conv{0}', lambda g, nc, c, s, **kw: ConvNet(nc, c, s, **{'widths': CONV_WIDTHS[g[0]], **kw}),
+                        _convnet_shape, "conv2/conv4/conv6 (the LTH paper's)"),
+    'vgg': ModelFamily(r'vgg(\d+)(?:_?bn)?', 'vgg{0}', lambda g, nc, c, s, **kw: VGG(int(g[0]), nc, c, s, **kw),
+                       _vgg_shape, 'vgg19 (or vgg11/13/16)'),
 }
 
 # %% ../nbs/02_models.ipynb #4650ac98
@@ -182,17 +271,79 @@ def _family(name:str) -> tuple[ModelFamily, tuple]:
     key = str(name).lower().replace('-', '').replace('_cifar', '')
     for fam in MODELS.values():
         if m := re.fullmatch(fam.pattern, key): return fam, m.groups()
-    raise LotteryError(f"unknown model {name!r}: use {' or '.join(f.about for f in MODELS.values())}")
+    raise LotteryError(f"unknown model {name!r}: use {' or '.join(f.about for f in MODELS.values())}, "
+                       "or a network of your own ('module:function', or a name given to `register_model`)")
+
+# %% ../nbs/02_models.ipynb #4f75767d
+USER_MODELS:dict = {}   # name -> factory: the networks registered in this process (`register_model`)
+
+# %% ../nbs/02_models.ipynb #7e5256d2
+def _builtin(name:str) -> bool:
+    "Whether `name` is one of the package's own models (a family of `MODELS`)."
+    try: _family(name); return True
+    except LotteryError: return False
+
+# %% ../nbs/02_models.ipynb #a4d0cde8
+def register_model(name:str, # what studies call it: not a built-in model's name, no ':'
+                   factory:Callable, # returns an `nn.Module`; given num_classes, in_channels, img_size where it takes them
+                  ) -> str:
+    "Make `factory` the model called `name` for this process's studies (a network defined in a notebook)."
+    if not isinstance(name, str) or not name.strip() or ':' in name:
+        raise LotteryError(f"a registered model's name is a word without ':', not {name!r}")
+    if _builtin(name): raise LotteryError(f"{name!r} is a built-in model's name: register yours under another")
+    if not callable(factory): raise LotteryError(f"register_model needs a function that returns the network, not {factory!r}")
+    USER_MODELS[name] = factory
+    return name
+
+# %% ../nbs/02_models.ipynb #f6c249c0
+def factory_path(name:str) -> str|None:
+    "Where the factory of model `name` is, as 'module:function' (None for a built-in model)."
+    if ':' in str(name): return str(name)
+    if (f := USER_MODELS.get(name)) is not None: return f"{getattr(f, '__module__', None) or '__main__'}:{getattr(f, '__qualname__', type(f).__name__)}"
+    return None
+
+# %% ../nbs/02_models.ipynb #00bd71db
+def import_factory(path:str, # 'module:function', e.g. 'mypkg.nets:tiny_cnn'
+                  ) -> Callable:
+    "The function at `path`, imported (code from outside lottery_nb: only to build a network that is to be trained)."
+    mod, _, fn = str(path).partition(':')
+    if not re.fullmatch(r'[A-Za-z_][\w.]*', mod) or not re.fullmatch(r'[A-Za-z_][\w.]*', fn):
+        raise LotteryError(f"a model's import path is 'module:function', e.g. 'mypkg.nets:tiny_cnn', not {path!r}")
+    if importlib.util.find_spec(mod.split('.')[0]) is None:   # (nothing of it runs to find that out)
+        raise LotteryError(f"cannot import {mod} for model {path}: no module named {mod.split('.')[0]!r} (is its folder on PYTHONPATH?)")
+    try: obj = importlib.import_module(mod)
+    except Exception as e:
+        raise LotteryError(f"cannot import {mod} for model {path}: {first_line(e)} (is its folder on PYTHONPATH?)") from e
+    for part in fn.split('.'):
+        if (obj := getattr(obj, part, None)) is None: raise LotteryError(f"{mod} has no {fn} to build model {path}")
+    if not callable(obj): raise LotteryError(f"{path} is a {type(obj).__name__}, not a function that builds a network")
+    return obj
+
+# %% ../nbs/02_models.ipynb #7df3c4f3
+def _call_factory(f:Callable, label:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn.Module:
+    "The network `f` builds, given the dataset's shape where it takes it; one clear error where it fails."
+    try: params = inspect.signature(f).parameters
+    except (TypeError, ValueError): params = {}
+    anything = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    shape = {k: v for k, v in dict(num_classes=num_classes, in_channels=in_channels, img_size=img_size).items()
+             if anything or k in params}
+    try: model = f(**shape, **kw)
+    except Exception as e: raise LotteryError(f"model {label} failed to build: {type(e).__name__}: {first_line(e)}") from e
+    if not isinstance(model, nn.Module): raise LotteryError(f"model {label} returned a {type(model).__name__}, not an nn.Module")
+    return model
 
 # %% ../nbs/02_models.ipynb #f183d2fa
 def model_name(name:str # a model's name as written: 'resnet20', 'resnet20_cifar' (Distiller's), 'LeNet-300-100', ...
               ) -> str:
-    "The one name of model `name`: 'resnetN' or 'lenet300_100'."
+    "The one name of model `name`: 'resnetN', 'lenet300_100', ... ('module:function' and registered names as they are)."
+    if factory_path(name) is not None: return name
     fam, groups = _family(name)
     return fam.canonical.format(*groups)
 
 # %% ../nbs/02_models.ipynb #4a8e2949
 def _build(name:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn.Module:
+    if (path := factory_path(name)) is not None:   # a network brought from outside (see below)
+        return _call_factory(USER_MODELS.get(name) or import_factory(path), name, num_classes, in_channels, img_size, **kw)
     fam, groups = _family(name)
     return fam.build(groups, num_classes, in_channels, img_size, **kw)
 
@@ -248,11 +399,15 @@ def arch_from_state(name:str, # the architecture's name, e.g. 'resnet20_cifar'
 
 # %% ../nbs/02_models.ipynb #a1c44a3b
 def output_layer(model:nn.Module) -> str:
-    "The parameter name of `model`'s output layer, as the model declares it (pruned at its own rate)."
+    "The parameter name of `model`'s output layer (pruned at its own rate): as it declares, else its last linear layer's."
     name = getattr(model, 'output_layer', None)
-    if name is None or name not in dict(model.named_parameters()):
-        raise LotteryError(f"{type(model).__name__} does not declare its output layer: give it "
-                           "`output_layer = 'fc.weight'`")
+    if name is None:
+        linears = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+        if not linears: raise LotteryError(f"{type(model).__name__} has no linear layer to be its output layer: "
+                                           "declare which it is, `model.output_layer = 'head.weight'`")
+        name = f'{linears[-1]}.weight'
+    if name not in dict(model.named_parameters()):
+        raise LotteryError(f"{type(model).__name__}'s output layer {name!r} is not one of its parameters")
     return name
 
 # %% ../nbs/02_models.ipynb #fccd6ead

@@ -14,12 +14,12 @@ from .core import patch
 import lottery_nb
 from .core import LotteryError, save_json, load_json, diff_configs, first_line, note
 from .files import save_tensors, tensors_from_bytes, file_digest
-from .data import get_data
-from .models import get_model, load_state, output_layer
+from .data import get_data, get_spec, known_dataset, spec_record
+from .models import get_model, load_state, output_layer, is_conv, factory_path
 from .train import (Trainer, TrainConfig, EpochCheckpoint, Callback, has_state, drop_state, train_length,
                     early_stop, acc_at)
-from .together import TogetherTrainer
-from .masks import prune, dense_mask, density, layer_stats, Snapshot
+from .together import TogetherTrainer, Fused
+from .masks import prune, dense_mask, density, layer_stats, Snapshot, prunable
 from .variants import VARIANTS, get_variant, control_names, start
 from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON, seed_of, study_path, study_title, shipped_root
 from .lock import StudyLock, held_here, holder
@@ -27,8 +27,8 @@ from .config import SCHEMA_VERSION, REWIND_SEMANTICS, LEGACY_RULES, prunable_siz
 from .store import DamagedFile, StudyFiles, _parse_json, _parse_metrics
 
 # %% auto #0
-__all__ = ['ONE_SEED', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'Study', 'mean_sd', 'stats', 'ImpRun', 'open_run',
-           'Damage', 'studies_home', 'read_only', 'writable_copy', 'ship']
+__all__ = ['ONE_SEED', 'Event', 'Started', 'Stepped', 'EpochDone', 'Finished', 'Study', 'mean_sd', 'stats', 'ImpRun',
+           'network_record', 'open_run', 'Damage', 'studies_home', 'read_only', 'writable_copy', 'ship']
 
 # %% ../nbs/05_runs.ipynb #c1424e6a
 @dataclass(frozen=True)
@@ -99,8 +99,9 @@ class Study:
         if saved.is_dir(): raise LotteryError(f"{saved} is a directory, not a study's run.json")
         if saved.exists(): self.cfg = _saved_config(saved, cfg)
         elif cfg is None: raise LotteryError(f"{self.out} holds no IMP run (no run.json)")
-        self.schema = load_json(saved).get('schema_version') if saved.exists() else SCHEMA_VERSION
-        self.store = StudyFiles(self.layout, self.cfg.arch())
+        meta = load_json(saved) if saved.exists() else {}
+        self.schema, self.network = meta.get('schema_version', SCHEMA_VERSION), meta.get('network')
+        self.store = StudyFiles(self.layout, self.cfg.arch(), (self.network or {}).get('tensors'))
 
     def __repr__(self): return f"{type(self).__name__}({str(self.out)!r})"
     # a study is a group of one seed: what a `lottery_nb.seeds.SeedGroup` of several has, without a spread
@@ -129,6 +130,7 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
         raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb "
                            f"reads versions {', '.join(map(str, REWIND_SEMANTICS))}")
     try:
+        if isinstance(meta.get('dataset'), dict): known_dataset(meta['dataset'])   # data of the user's: its views need not it
         old = ImpConfig(**{**LEGACY_RULES, **meta['config']})   # a study from before the rules were recorded
         if isinstance(meta.get('train_config'), dict): old.recorded = TrainConfig(**meta['train_config'])
     except (TypeError, LotteryError) as e:
@@ -179,9 +181,16 @@ def variants(self:Study, level:int) -> list[str]: return ['dense'] if level == 0
 @patch
 def mask(self:Study, level:int, variant:str='ticket') -> dict:
     "The mask a unit trained under, in the model's layer order."
-    if level == 0: return dense_mask(get_model(seed=0, **self.cfg.arch()))
+    if level == 0: return self.unpruned_mask()
     own = self.layout.own_mask(level, variant)
     return self.store.read(own if own.exists() else self.layout.mask(level), self.store.parse_mask)
+
+# %% ../nbs/05_runs.ipynb #d126b978
+@patch
+def unpruned_mask(self:Study) -> dict:
+    "Level 0's mask, every prunable weight kept: from the network run.json records (no code runs), else built by name."
+    if net := self.network: return {n: torch.ones(net['tensors'][n], dtype=torch.bool) for n in net['prunable']}
+    return dense_mask(get_model(seed=0, **self.cfg.arch()))
 
 # %% ../nbs/05_runs.ipynb #ed024286
 @patch
@@ -284,7 +293,9 @@ def data(self:ImpRun):
 # %% ../nbs/05_runs.ipynb #0289e6d9
 @patch
 def _check_ready(self:ImpRun):
-    "Fail now, before anything is written, on data that cannot be read or a rewind point past the end of training."
+    ("Fail now, before anything is written, on a model that cannot be built, data that cannot be read or a rewind "
+     "point past the end of training.")
+    self.cfg.check_model()   # a network of the user's: its code is imported here, because it is to be trained
     data, tc = self.data(), self.cfg.train_config()
     for k, split in (('n_train', data.train), ('n_test', data.test)):
         if getattr(tc, k) is not None and getattr(tc, k) > len(split):
@@ -295,17 +306,28 @@ def _check_ready(self:ImpRun):
         raise LotteryError(f"the rewind point (iteration {k}) is not before the end of the {T} iterations of "
                            f"training ({ipe} an epoch): choose an earlier one")
 
+# %% ../nbs/05_runs.ipynb #59078ed7
+def network_record(model:torch.nn.Module, name:str) -> dict:
+    ("What run.json keeps of a study's network, so that reading the study never builds it: its factory ('module:function', "
+     "for a network of the user's), its tensors' shapes, its prunable tensors, its output layer, whether it is a conv net.")
+    return dict(factory=factory_path(name), tensors={k: list(v.shape) for k, v in model.state_dict().items()},
+                prunable=prunable(model), output_layer=output_layer(model), conv=is_conv(model))
+
 # %% ../nbs/05_runs.ipynb #ebddf62d
 @patch
 def _write_start(self:ImpRun):
     "Write run.json and theta_0, the first time."
     L = self.layout
+    if L.run_json().exists() and L.theta_0().exists(): return
+    model = get_model(seed=self.cfg.seed, **self.cfg.arch())
     if not L.run_json().exists():
+        self.network = network_record(model, self.cfg.model)
         self.store.write_json(dict(schema_version=SCHEMA_VERSION, config=asdict(self.cfg), arch=self.cfg.arch(),
                                    train_config=asdict(self.cfg.train_config()), rewinding=self.rewinding,
-                                   lottery_nb=lottery_nb.__version__, torch=torch.__version__), L.run_json())
-    if not L.theta_0().exists():
-        self.store.write_tensors(get_model(seed=self.cfg.seed, **self.cfg.arch()).state_dict(), L.theta_0())
+                                   network=self.network, lottery_nb=lottery_nb.__version__, torch=torch.__version__,
+                                   **({'dataset': spec_record(spec)} if (spec := get_spec(self.cfg.dataset)).reader == 'yours' else {})),
+                              L.run_json())
+    if not L.theta_0().exists(): self.store.write_tensors(model.state_dict(), L.theta_0())
 
 # %% ../nbs/05_runs.ipynb #ed828055
 @patch
@@ -457,7 +479,12 @@ def trains_together(self:ImpRun) -> bool:
     if self.cfg.data_order == 'fresh':
         if self.together: note("data_order='fresh' gives each unit its own data order: its variants train one by one")
         return False
-    return self.together if self.together is not None else self.data().device.type == 'cuda'
+    if self.together is not None: return self.together
+    if self.data().device.type != 'cuda': return False
+    try: Fused([get_model(seed=0, **self.cfg.arch()) for _ in range(2)])   # a network of the user's may have layers
+    except LotteryError as e:                                              # with no fused form: then one by one
+        note(f"{self.cfg.model} trains its variants one by one: {first_line(e)}"); return False
+    return True
 
 # %% ../nbs/05_runs.ipynb #b8b4a93b
 @patch
@@ -521,6 +548,9 @@ def run(self:ImpRun, cbs=(), # trainer `Callback`s, called in every unit's train
 @patch
 def _run(self:ImpRun, cbs, on_unit, on_event) -> ImpRun:
     self.stopping = False
+    if (path := (self.network or {}).get('factory') or factory_path(self.cfg.model)) and self.layout.run_json().exists() and \
+       (self.verify() or not all(self.is_done(l, v) for l, v in self.units())):   # someone's study, to be trained here
+        note(f"this study's network is built by {path}: training it imports and runs that code")
     for line in (mended := self.mend()): note(line)
     if done := self.record_missing():   # files a kill left without their checksum, now that their content is checked
         note(f"recorded the checksums of {len(done)} file{'s' * (len(done) > 1)} that an interrupted run wrote but did not "
@@ -656,7 +686,7 @@ def _consistency(self:Study) -> list[Damage]:
     def read(p, parse):
         try: return st.read(p, parse) if p.exists() else None
         except LotteryError: return None   # a file damaged on its own is said by `verify` already
-    parents = {0: dense_mask(get_model(seed=0, **self.cfg.arch()))}
+    parents = {0: self.unpruned_mask()}
     for l in self.cfg.levels()[1:]:
         mask, parent = read(L.mask(l), st.parse_mask), parents.get(l - 1)
         if mask is None: continue

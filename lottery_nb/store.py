@@ -58,8 +58,11 @@ class DamagedFile(LotteryError):
 # %% ../nbs/04e_store.ipynb #8df117fa
 class StudyFiles:
     "The files of the study laid out by `layout`: each written atomically with its checksum, read once and checked."
-    def __init__(self, layout:Layout, arch:dict):
+    def __init__(self, layout:Layout, arch:dict,
+                 tensors:dict|None=None, # name -> shape of the model's tensors, as run.json records them (None: built from `arch`)
+                ):
         self.layout, self.arch, self.cache = layout, arch, {}
+        if tensors is not None: self._shapes = {k: tuple(v) for k, v in tensors.items()}   # nothing to build: no code runs
 
     def rel(self, path:Path) -> str: return self.layout.rel(path)
 
@@ -111,7 +114,7 @@ class StudyFiles:
 # %% ../nbs/04e_store.ipynb #7ec08883
 @patch
 def shapes(self:StudyFiles) -> dict:
-    "The shape of every tensor of the study's model, by name, in the model's order."
+    "The shape of every tensor of the study's model, by name, in the model's order (run.json's record, else built)."
     if not hasattr(self, '_shapes'):
         self._shapes = {k: tuple(v.shape) for k, v in get_model(seed=0, **self.arch).state_dict().items()}
     return self._shapes

@@ -22,10 +22,10 @@ from .models import load_state, is_conv, n_networks
 # %% auto #0
 __all__ = ['MAX_EPOCHS', 'MAX_ITERATIONS', 'OPTIMIZERS', 'PRESETS', 'TrainConfig', 'preset', 'train_length', 'lr_factor',
            'Callback', 'LambdaCallback', 'DeviceCaps', 'device_caps', 'fast_bf16', 'StepPlan', 'plan_step',
-           'physical_cores', 'set_threads', 'cpu_threads', 'trainings_here', 'training_here', 'autocast_for',
-           'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph', 'GraphedStep', 'count_ops', 'Trainer', 'check_loss',
-           'early_stop', 'acc_at', 'has_state', 'drop_state', 'save_train_state', 'load_train_state', 'fit',
-           'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
+           'physical_cores', 'set_threads', 'cpu_threads', 'trainings_here', 'training_here', 'training_threads',
+           'autocast_for', 'loss_per_net', 'evaluate', 'CudaGraph', 'EagerGraph', 'GraphedStep', 'count_ops', 'Trainer',
+           'check_loss', 'early_stop', 'acc_at', 'has_state', 'drop_state', 'save_train_state', 'load_train_state',
+           'fit', 'save_checkpoint', 'load_checkpoint', 'EpochCheckpoint']
 
 # %% ../nbs/03_train.ipynb #d26ef53f
 @dataclass
@@ -113,6 +113,17 @@ PRESETS = {
     'lth_lenet': dict(optimizer='adam', lr=1.2e-3, batch_size=60, iterations=50_000, weight_decay=0.0,
                       schedule='step', milestones=(), warmup_epochs=0, n_val=5_000, eval_every=100, eval_at=(5_000,),
                       bf16=False),
+    # the same paper's Conv-2, Conv-4 and Conv-6 on CIFAR-10 (its Figure 2): Adam, batch 60, 20k / 25k / 30k iterations
+    **{f'lth_conv{n}': dict(optimizer='adam', lr=lr, batch_size=60, iterations=its, weight_decay=0.0, schedule='step',
+                            milestones=(), warmup_epochs=0, n_val=5_000, eval_every=100, bf16=False)
+       for n, lr, its in ((2, 2e-4, 20_000), (4, 3e-4, 25_000), (6, 3e-4, 30_000))},
+    # its Resnet-18 (a CIFAR ResNet-20): SGD 0.1, momentum 0.9, batch 128, 30k iterations, x0.1 at 20k and 25k
+    # (epochs 57 and 71 of the 351 batches 45,000 training images make)
+    'lth_resnet18': dict(optimizer='sgd', lr=0.1, momentum=0.9, nesterov=False, weight_decay=1e-4, batch_size=128,
+                         iterations=30_000, schedule='step', milestones=(57, 71), gamma=0.1, warmup_epochs=0, n_val=5_000),
+    # its VGG-19 (Liu et al. 2019's): SGD 0.1, momentum 0.9, batch 64, 160 epochs (112k iterations), x0.1 at 80 and 120
+    'lth_vgg19': dict(optimizer='sgd', lr=0.1, momentum=0.9, nesterov=False, weight_decay=1e-4, batch_size=64, epochs=160,
+                      schedule='step', milestones=(80, 120), gamma=0.1, warmup_epochs=0, n_val=5_000),
 }
 
 # %% ../nbs/03_train.ipynb #8a532a4e
@@ -296,6 +307,17 @@ def training_here():
         _HELD[0] -= 1
         if not _HELD[0]: mark.unlink(missing_ok=True)
 
+# %% ../nbs/03_train.ipynb #af78a076
+_KEPT:list = [None]   # the thread count this process's first training took (`training_threads`)
+
+# %% ../nbs/03_train.ipynb #c0ffee43
+def training_threads() -> int:
+    ("The CPU threads this process's trainings use: `set_threads`' number, else the `cpu_threads()` its first "
+     "training took, kept: oneDNN's cached kernels must not see the count change under them.")
+    if _THREADS: return _THREADS
+    if _KEPT[0] is None: _KEPT[0] = cpu_threads()
+    return _KEPT[0]
+
 # %% ../nbs/03_train.ipynb #a3627e58
 def autocast_for(device:torch.device, precision:str='fp32', # 'bf16', 'fp16' or 'fp32' (no autocast)
                 ):
@@ -471,7 +493,7 @@ class Trainer:
                  progress:bool=True, # show a progress bar (notebook or terminal)
                  desc:str='train', # the progress bar's label
                  plan:StepPlan|None=None, # how the step runs (default: `plan_step` for the data's device)
-                 threads:int|None=None, # CPU threads while it trains (default: `cpu_threads()`; a CPU only)
+                 threads:int|None=None, # CPU threads while it trains (default: `training_threads()`; a CPU only)
                 ):
         self.cfg, self.data, self.cbs, self.progress, self.desc = cfg or TrainConfig(), data, list(cbs), progress, desc
         self.device = data.device
@@ -605,7 +627,7 @@ def running(self:Trainer):
     elif self.device.type == 'cpu':
         was = torch.get_num_threads()
         with training_here():
-            torch.set_num_threads(self.threads or cpu_threads())
+            torch.set_num_threads(self.threads or training_threads())
             try: yield
             finally: torch.set_num_threads(was)
     else: yield

@@ -5,9 +5,9 @@ ROOT = Path(__file__).parent.parent
 from tools.run_tutorials import scratch_copy, execute   # the same runner that makes the kept outputs and the timings
 TUTORIALS = sorted((ROOT/'nbs'/'tutorials').glob('[0-9]*.ipynb'))
 
-def test_there_are_five_tutorials_and_a_guide():
+def test_there_are_six_tutorials_and_a_guide():
     names = [p.name for p in sorted((ROOT/'nbs'/'tutorials').glob('*.ipynb'))]
-    assert names[0] == '00_facilitators_guide.ipynb' and len(TUTORIALS) == 6
+    assert names[0] == '00_facilitators_guide.ipynb' and len(TUTORIALS) == 7
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name', [p.name for p in TUTORIALS])
