@@ -1,4 +1,4 @@
-"""The networks of the lottery-ticket literature: ResNet-20 and its 6n+2 family for CIFAR-10, and LeNet-300-100 for MNIST-like data. Plain `nn.Module`s with the field's parameter names.
+"""The networks of the lottery-ticket literature: ResNet-20 and its 6n+2 family for CIFAR-10, LeNet-300-100 for MNIST-like data, and the LTH paper's Conv-2/4/6 and VGG-19; and any network of yours, by its import path or registered by name. Plain `nn.Module`s with the field's parameter names.
 
 Docs: https://lottery-nb.github.io/lottery_nb/models.html.md"""
 
@@ -348,7 +348,7 @@ def _build(name:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn
     return fam.build(groups, num_classes, in_channels, img_size, **kw)
 
 # %% ../nbs/02_models.ipynb #5e7af196
-def get_model(name:str='resnet20', # 'resnet20', 'resnet32', ..., 'lenet300_100'
+def get_model(name:str='resnet20', # 'resnet20', ..., 'lenet300_100', 'conv2', 'vgg19', or yours: 'mypkg.nets:tiny'
               num_classes:int=10, in_channels:int=3, img_size:int=32,
               seed:int|None=0, # seed for the initial weights (None: use the global RNG)
               **kw, # passed to the model: width, shortcut (ResNet), hidden (LeNet)

@@ -41,7 +41,7 @@ def test_depth_must_be_6n_plus_2():
     with pytest.raises(LotteryError, match='6n\\+2'): get_model('resnet21')
 
 def test_unknown_model_lists_the_known_ones():
-    with pytest.raises(LotteryError, match='resnet20'): get_model('vgg16')
+    with pytest.raises(LotteryError, match='resnet20'): get_model('alexnet')   # (vgg16 is a model now)
 
 def test_seed_fixes_theta0_without_touching_global_rng():
     torch.manual_seed(123); before = torch.rand(1)
