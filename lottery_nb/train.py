@@ -264,12 +264,18 @@ def set_threads(n:int|None, # CPU threads for every training of this process (No
     _THREADS = n
 
 # %% ../nbs/03_train.ipynb #46c52dbd
+def _env_count(name:str) -> int|None:
+    "The positive whole number in environment variable `name`, else None."
+    return int(v) if (v := os.environ.get(name, '').strip()).isdigit() and int(v) > 0 else None
+
+# %% ../nbs/03_train.ipynb #b7e5c0a1
 def cpu_threads(slots:int|None=None, # trainings sharing this machine's cores (default: those training here now)
                ) -> int:
-    ("The CPU threads a training uses: `set_threads`' number, else $LOTTERY_NB_THREADS, else its share of the "
-     "physical cores.")
+    ("The CPU threads a training uses: `set_threads`' number, else $LOTTERY_NB_THREADS, else a Slurm task's CPUs, "
+     "else its share of the physical cores.")
     if _THREADS: return _THREADS
-    if (env := os.environ.get('LOTTERY_NB_THREADS', '').strip()).isdigit() and int(env) > 0: return int(env)
+    if n := _env_count('LOTTERY_NB_THREADS'): return n
+    if n := _env_count('SLURM_CPUS_PER_TASK'): return max(1, n // max(1, slots or 1))   # the job's own: no one shares them
     return max(1, physical_cores() // max(1, slots if slots is not None else trainings_here()))
 
 # %% ../nbs/03_train.ipynb #3df3f86f

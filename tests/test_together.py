@@ -19,8 +19,11 @@ def small(fmnist_dir): return get_data('fashion_mnist', root=fmnist_dir, device=
 
 CFG = dict(epochs=1, n_train=None, n_test=None, bf16=False, warmup_epochs=0)   # float32: a tight comparison
 
-@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
-def test_each_network_trained_together_ends_where_it_would_alone(small, precision):
+# Only the order of float additions differs, and other CPUs' kernels order them otherwise: in fp32 a weight moves ~1e-7;
+# in bf16, where another order can flip a product's rounding (2^-8 of it), more (6e-6 measured on a Xeon with AMX, over
+# 1e-5 on CI's). A bug moves weights further: a learning rate 1% off by 1.4e-2, masks swapped by 0.44 (both measured).
+@pytest.mark.parametrize('precision, tol', [('fp32', 1e-5), ('bf16', 1e-3)])
+def test_each_network_trained_together_ends_where_it_would_alone(small, precision, tol):
     nets = [lenet(s) for s in range(3)]
     masks = [prune(nets[0], 0.7, 'global'), None, prune(nets[2], 0.5, 'layerwise')]
     alone, plan = [], StepPlan(precision)
@@ -30,7 +33,8 @@ def test_each_network_trained_together_ends_where_it_would_alone(small, precisio
     together = train_together([copy.deepcopy(n) for n in nets], small, preset('workshop', **CFG), masks=masks, progress=False, plan=plan)
     for (wa, ha), (wt, ht) in zip(alone, together):
         assert list(wa) == list(wt)
-        assert all(torch.allclose(wa[k], wt[k], atol=1e-5) for k in wa)   # only the order of float additions differs
+        worst = max((wa[k] - wt[k]).abs().max().item() for k in wa)
+        assert worst <= tol, worst
         assert abs(ha[-1]['test_acc'] - ht[-1]['test_acc']) <= 0.004
     for (wt, _), m in zip(together, masks):
         for k, keep in (m or {}).items(): assert (wt[k][~keep] == 0).all(), f'{k}: a pruned weight moved'
@@ -92,21 +96,30 @@ def test_imp_command_takes_together_and_apart(tmp_path, fmnist_dir):
     r = subprocess.run([*args, '--apart', '--together', '--out', str(tmp_path/'x')], capture_output=True, text=True)
     assert r.returncode == 2 and not (tmp_path/'x').exists()
 
-@pytest.mark.parametrize('precision, tol', [('fp32', 1e-5), ('bf16', 1e-3)])
-def test_fused_resnets_take_their_first_step_as_each_would_alone(fmnist_dir, precision, tol):
+def worst(a:dict, b:dict) -> float: return max((a[k].float() - b[k].float()).abs().max().item() for k in b)
+
+@pytest.mark.parametrize('precision, channels_last', [('fp32', True), ('bf16', True), ('fp32', False)])
+def test_fused_resnets_take_their_first_step_as_each_would_alone(fmnist_dir, precision, channels_last):
     "Grouped convolutions, batch norm over K*C channels and batched linears: each network's weights, mask, statistics and gradients its own."
     data = get_data('fashion_mnist', root=fmnist_dir, device='cpu', n_train=64, n_test=64)
     nets = [get_model('resnet20', in_channels=1, seed=s) for s in range(3)]
     ticket = prune(nets[0], 0.8, 'global'); masks = [ticket, random_mask(ticket, 1), None]
-    cfg, plan = preset('workshop', epochs=1, batch_size=64, n_train=None, n_test=None), StepPlan(precision, channels_last=precision == 'bf16')
-    alone = [Trainer(copy.deepcopy(n), data, cfg, mask=m, progress=False, plan=plan) for n, m in zip(nets, masks)]
-    for t in alone: t.fit()
+    cfg = preset('workshop', epochs=1, batch_size=64, n_train=None, n_test=None)
+    def alone(plan):
+        ts = [Trainer(copy.deepcopy(n), data, cfg, mask=m, progress=False, plan=plan) for n, m in zip(nets, masks)]
+        for t in ts: t.fit()
+        return [t.model.state_dict() for t in ts]
+    plan = StepPlan(precision, channels_last=channels_last)
+    each = alone(plan)
+    if channels_last: tol = {'fp32': 1e-5, 'bf16': 1e-3}[precision]   # the fused layers run alone's kernels, group by group
+    else:   # NCHW runs a grouped convolution's kernel, not alone's, on a step ill-conditioned enough (fp32's gradients are
+        # up to 1.2% from float64's) that any change of addition order shows: as far as alone moves in the other memory format
+        tol = max(worst(a, b) for a, b in zip(each, alone(StepPlan(precision, channels_last=True))))   # 1e-3 measured
     tog = TogetherTrainer([copy.deepcopy(n) for n in nets], data, cfg, masks=masks, progress=False, plan=plan); tog.fit()
-    for i, (a, m) in enumerate(zip(alone, masks)):
-        mine, theirs = tog.member_state(i), a.model.state_dict()
+    for i, (theirs, m) in enumerate(zip(each, masks)):
+        mine = tog.member_state(i)
         assert list(mine) == list(theirs)
-        worst = max((mine[k].float() - theirs[k].float()).abs().max().item() for k in theirs)
-        assert worst < tol, (i, worst)
+        assert worst(mine, theirs) < tol, (i, worst(mine, theirs), tol)
         assert mine['layer3.2.bn2.num_batches_tracked'] == 1
         for k, keep in (m or {}).items(): assert (mine[k][~keep] == 0).all(), k
 
