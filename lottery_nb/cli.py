@@ -11,15 +11,15 @@ from dataclasses import asdict, fields, MISSING
 from pathlib import Path
 import torch
 import lottery_nb
-from .core import (LotteryError, field_docs, default_device, device_name, save_json, load_json, atomic_write, diff_configs,
-                   check_mask, check_fraction)
+from .core import (LotteryError, field_docs, default_device, device_name, save_json, load_json, atomic_write,
+                   diff_configs, check_mask, check_fraction)
 from .data import get_data, get_spec, find_files, DATASETS
-from .models import (INITS, BN_INITS, get_model, count_params, load_state, clean_state_dict, arch_from_state, model_name, arch_for,
-                     output_layer, MODELS)
-from .train import (OPTIMIZERS, preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint, load_checkpoint,
-                    TrainConfig, has_state, drop_state, set_threads)
-from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP, STRATEGIES,
-                    as_mask)
+from .models import (INITS, BN_INITS, get_model, count_params, load_state, clean_state_dict, arch_from_state,
+                     model_name, arch_for, output_layer, MODELS)
+from .train import (OPTIMIZERS, preset, PRESETS, Trainer, EpochCheckpoint, LambdaCallback, save_checkpoint,
+                    load_checkpoint, TrainConfig, has_state, drop_state, set_threads)
+from .masks import (prune, mask_from_weights, density, sparsity_table, extract_ticket, fraction_for, AGP,
+                    STRATEGIES, as_mask)
 from .variants import control_names
 from .config import ImpConfig, PROTOCOLS
 from .runs import ImpRun
@@ -222,7 +222,8 @@ def parser() -> argparse.ArgumentParser:
     eh.add_argument('--level', type=int, default=None, help="the level shown first (default 1)")
     eh.add_argument('--layer', default=None, help="the layer shown first (default: the first)")
     sub.add_parser('studies', help="list the studies that come with lottery_nb: their names, what each shows, their size")
-    tu = sub.add_parser('tutorials', help="write the tutorials and the facilitator's guide into a folder, ready to run there")
+    tu = sub.add_parser('tutorials',
+                        help="write the tutorials and the facilitator's guide into a folder, ready to run there")
     tu.add_argument('dir', help="the folder to write them into (made if missing; none of the notebooks may exist there yet)")
     add_sweep_args(sub.add_parser('sweep', help="many studies as submitit jobs: on a Slurm cluster, on this machine, or in this process",
                                description="A sweep is a grid (or a list) of IMP studies in a JSON spec (see lottery_nb.sweep), "

@@ -40,7 +40,7 @@ def prunable_sizes(arch_json:str) -> dict:
 class ImpConfig:
     "What an IMP study is: data, model, training, and how to prune and rewind. Saved as run.json."
     dataset:str = 'fashion_mnist'   # a name of `lottery_nb.data.DATASETS`: 'cifar10', 'fashion_mnist', 'mnist'
-    model:str = 'lenet300_100'      # any `get_model` name, or a network of your own: 'module:function', a registered name
+    model:str = 'lenet300_100'      # a `get_model` name, or a network of yours: 'module:function', a registered name
     model_kwargs:dict = field(default_factory=dict)  # width, shortcut, ...
     preset:str = 'workshop'         # training preset
     train:dict = field(default_factory=dict)  # overrides of the preset's fields
@@ -64,8 +64,8 @@ class ImpConfig:
         if bad := [k for k in self.model_kwargs if k in reserved]:
             raise LotteryError(f"model_kwargs cannot set {', '.join(bad)}: the dataset and the seed decide them")
         if self.seed < 0: raise LotteryError(f"seed must be >= 0, not {self.seed}")
-        mine = not _builtin(self.model)   # a network of the user's is built (its code imported) only to train: `check_model`
-        arch_for(self.model, self.dataset, check=not mine, **self.model_kwargs)   # a bad dataset, model or option fails here
+        mine = not _builtin(self.model)   # a network of the user's is built (its code run) only to train: `check_model`
+        arch_for(self.model, self.dataset, check=not mine, **self.model_kwargs)   # a bad dataset, model, option fails here
         if self.rounds < 1: raise LotteryError(f"rounds must be at least 1, not {self.rounds}")
         check_fraction(self.fraction)
         if self.fraction == 0: raise LotteryError("fraction must be more than 0: a level that prunes nothing is the level before it")
@@ -124,7 +124,7 @@ class ImpConfig:
         return self.rewind_iter or round(self.rewind_epochs * iters_per_epoch)
 
     def check_model(self):
-        "Build the model once and check the pruning plan against it (for a network of the user's, this imports its code)."
+        "Build the model once and check the pruning plan against it (for a network of the user's, this runs its code)."
         arch_for(self.model, self.dataset, **self.model_kwargs)
         self.check_prunable()
 

@@ -206,7 +206,8 @@ def load_split(name:str, # dataset name
                root:str|Path|None=None, # directory holding the files (see `candidate_roots`)
                download_ok:bool=False, # download into `root` (default `data_home()`) if the files are missing
               ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Read one split of a genuine dataset from disk (or one of yours, from memory): uint8 images (N, C, H, W) and int64 labels."
+    ("Read one split of a genuine dataset from disk (or one of yours, from memory): uint8 images (N, C, H, W) and int64 "
+     "labels.")
     spec = get_spec(name)
     if spec.reader == 'yours': return _your_split(spec, split)
     if split not in spec.files: raise LotteryError(f"unknown split {split!r}: use 'train' or 'test'")
@@ -344,8 +345,9 @@ class Ready:
             if augment:
                 xb = self._crop(idx if order is not None else torch.arange(n, device=self.device)[idx], generator)
             else: xb = self.x[idx, p:self.x.shape[1] - p, p:self.x.shape[2] - p]
-            xb = xb.permute(0, 3, 1, 2)   # NCHW copies with NCHW's own strides: one channel's NHWC view is "contiguous"
-            yield (xb if channels_last else xb.clone(memory_format=torch.contiguous_format)), self.y[idx]   # too (see below)
+            xb = xb.permute(0, 3, 1, 2)   # NCHW copies with NCHW's own strides: one channel's NHWC view is "contiguous" too
+            if not channels_last: xb = xb.clone(memory_format=torch.contiguous_format)   # (see below)
+            yield xb, self.y[idx]
 
 # %% ../nbs/01_data.ipynb #3eb8bc35
 @dataclass
@@ -413,7 +415,8 @@ def _raw_torchvision(ds) -> tuple|None:
     ("A torchvision dataset's images and labels as it holds them (MNIST's family, CIFAR), where no transform changes "
      "them: read at once instead of image by image.")
     if not type(ds).__module__.startswith('torchvision.datasets') or getattr(ds, 'transform', None) is not None \
-       or getattr(ds, 'target_transform', None) is not None or not hasattr(ds, 'data') or not hasattr(ds, 'targets'): return None
+       or getattr(ds, 'target_transform', None) is not None or not hasattr(ds, 'data') or not hasattr(ds, 'targets'):
+        return None
     x = torch.as_tensor(ds.data)
     if x.dtype != torch.uint8: return None
     x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2) if x.ndim == 4 and x.shape[-1] in (1, 3) else None
@@ -432,10 +435,12 @@ def as_tensors(ds, # a map-style dataset of (image, label), or a pair (images, l
     elif _raw_torchvision(ds): x, y = _raw_torchvision(ds)
     else:
         try: pairs = [ds[i] for i in range(len(ds))]
-        except Exception as e: raise LotteryError(f"{what} is neither a dataset of (image, label) nor (images, labels): {first_line(e)}") from e
+        except Exception as e:
+            raise LotteryError(f"{what} is neither a dataset of (image, label) nor (images, labels): {first_line(e)}") from e
         if not pairs: raise LotteryError(f"{what} is empty")
         try: x = torch.stack([_as_uint8(p[0]) for p in pairs])
-        except RuntimeError as e: raise LotteryError(f"{what}'s images are not all of one shape: {first_line(e)}") from e
+        except RuntimeError as e:
+            raise LotteryError(f"{what}'s images are not all of one shape: {first_line(e)}") from e
         y = torch.tensor([int(p[1]) for p in pairs])
     if x.ndim != 4 or len(x) != len(y): raise LotteryError(f"{what} gives {tuple(x.shape)} images for {len(y)} labels")
     return x, y.long()
@@ -444,17 +449,20 @@ def as_tensors(ds, # a map-style dataset of (image, label), or a pair (images, l
 def register_dataset(name:str, # what studies call it
                      train, # its training split: a map-style dataset of (image, label), or (images, labels)
                      test, # its test split, the same way
-                     classes:tuple|None=None, # class names, index = label (default: '0', '1', ... up to the largest label)
+                     classes:tuple|None=None, # class names, index = label (default: '0', '1', ... to the largest)
                      flip:bool=False, # does a horizontal flip keep an image's label? (digits: no)
-                     mean:tuple|None=None, std:tuple|None=None, # per-channel normalisation in [0, 1] (default: the training split's)
+                     mean:tuple|None=None, # per-channel mean in [0, 1] (default: the training split's)
+                     std:tuple|None=None, # per-channel standard deviation in [0, 1] (default: the training split's)
                      title:str|None=None, # how people write it (default: `name`)
                     ) -> DatasetSpec:
     "Make your own data a dataset of this process's studies, ready as tensors; its `DatasetSpec`."
-    key = name.lower().replace('-', '_')
-    if not isinstance(name, str) or not name.strip() or key in DATASETS or key.replace('fashionmnist', 'fashion_mnist') in DATASETS:
-        raise LotteryError(f"{name!r} cannot name your dataset: it is empty or a built-in dataset's name")
+    key = str(name).lower().replace('-', '_')
+    builtin = key in DATASETS or key.replace('fashionmnist', 'fashion_mnist') in DATASETS
+    if not isinstance(name, str) or not name.strip() or builtin:
+        raise LotteryError(f"{name!r} cannot name your dataset: a name is a non-empty string, not a built-in dataset's")
     (x, y), (xt, yt) = as_tensors(train, f'{name} train'), as_tensors(test, f'{name} test')
-    if x.shape[1:] != xt.shape[1:]: raise LotteryError(f"{name}'s train and test images differ: {tuple(x.shape[1:])} and {tuple(xt.shape[1:])}")
+    if x.shape[1:] != xt.shape[1:]:
+        raise LotteryError(f"{name}'s train and test images differ: {tuple(x.shape[1:])} and {tuple(xt.shape[1:])}")
     classes = tuple(map(str, classes if classes is not None else range(int(y.max()) + 1)))
     for split, labels in (('train', y), ('test', yt)):
         if int(labels.min()) < 0 or int(labels.max()) >= len(classes):
@@ -463,9 +471,11 @@ def register_dataset(name:str, # what studies call it
     xf = x.float().div(255)
     mean = tuple(mean) if mean is not None else tuple(round(v, 4) for v in xf.mean((0, 2, 3)).tolist())
     std = tuple(std) if std is not None else tuple(round(v, 4) for v in xf.std((0, 2, 3)).clamp_min(1e-3).tolist())
-    if len(mean) != x.shape[1] or len(std) != x.shape[1]: raise LotteryError(f"mean and std take one number per channel ({x.shape[1]})")
-    spec = DatasetSpec(name, title or name, tuple(x.shape[1:]), classes, mean, std, bool(flip), (), {'train': (), 'test': ()},
-                       install_hint=f"register it in this process first: register_dataset({name!r}, train, test)", reader='yours')
+    if len(mean) != x.shape[1] or len(std) != x.shape[1]:
+        raise LotteryError(f"mean and std take one number per channel ({x.shape[1]})")
+    spec = DatasetSpec(name, title or name, tuple(x.shape[1:]), classes, mean, std, bool(flip), (),
+                       {'train': (), 'test': ()}, reader='yours',
+                       install_hint=f"register it in this process first: register_dataset({name!r}, train, test)")
     USER_DATASETS[name] = (spec, {'train': (x, y), 'test': (xt, yt)})
     return spec
 
@@ -474,15 +484,18 @@ def known_dataset(saved:dict # a `spec_record`, as run.json keeps it
                  ) -> DatasetSpec:
     "The spec of a dataset of yours that a study records: known by name without its data, until it is registered here."
     if saved['name'] in USER_DATASETS or saved['name'] in DATASETS: return get_spec(saved['name'])
-    spec = DatasetSpec(saved['name'], saved['title'], tuple(saved['shape']), tuple(saved['classes']), tuple(saved['mean']),
+    spec = DatasetSpec(saved['name'], saved['title'], tuple(saved['shape']), tuple(saved['classes']),
+                       tuple(saved['mean']),
                        tuple(saved['std']), bool(saved['flip']), (), {'train': (), 'test': ()}, reader='yours',
-                       install_hint=f"register it in this process first: register_dataset({saved['name']!r}, train, test)")
+                       install_hint=f"register it in this process first: "
+                                    f"register_dataset({saved['name']!r}, train, test)")
     USER_DATASETS[spec.name] = (spec, None)
     return spec
 
 def spec_record(spec:DatasetSpec) -> dict:
     "What a study's run.json keeps of a dataset of yours, so that its views need not the data."
-    return dict(name=spec.name, title=spec.title, shape=list(spec.shape), classes=list(spec.classes), mean=list(spec.mean),
+    return dict(name=spec.name, title=spec.title, shape=list(spec.shape), classes=list(spec.classes),
+                mean=list(spec.mean),
                 std=list(spec.std), flip=spec.flip)
 
 # %% ../nbs/01_data.ipynb #4e3350fd

@@ -21,10 +21,12 @@ __all__ = ['STRATEGIES', 'prunable', 'weights_of', 'dense_mask', 'mask_from_weig
 
 # %% ../nbs/04_masks.ipynb #5b376a77
 def prunable(model:nn.Module) -> list[str]:
-    "Names of the prunable tensors of `model`: as it declares (`model.prunable`), else the weights of its convolutions and linear layers."
+    ("Names of the prunable tensors of `model`: as it declares (`model.prunable`), else the weights of its "
+     "convolutions and linear layers.")
     if (said := getattr(model, 'prunable', None)) is not None:
         if bad := [n for n in said if n not in dict(model.named_parameters())]:
-            raise LotteryError(f"{type(model).__name__} declares prunable tensors it does not have: {', '.join(bad[:3])}")
+            raise LotteryError(f"{type(model).__name__} declares prunable tensors it does not have: "
+                               f"{', '.join(bad[:3])}")
         return list(said)
     return [f'{mn}.weight' if mn else 'weight' for mn,
             m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]

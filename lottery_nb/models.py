@@ -180,19 +180,22 @@ VGG_PLANS = {   # filters of each 3x3 convolution, 'M' a 2x2 max-pool (Simonyan 
 
 # %% ../nbs/02_models.ipynb #2e079969
 class VGG(nn.Module):
-    "VGG for CIFAR-10 as the LTH paper trains it (Liu et al. 2019): convolutions with BatchNorm, an average pool, one linear layer."
+    ("VGG for CIFAR-10 as the LTH paper trains it (Liu et al. 2019): convolutions with BatchNorm, an average pool, one "
+     "linear layer.")
     conv = True
     output_layer = 'fc.weight'
     def __init__(self, depth:int=19, # 11, 13, 16 or 19 (`VGG_PLANS`)
                  num_classes:int=10, in_channels:int=3, img_size:int=32,
                  init:str='kaiming_normal', bn_init:str='ones'):
         super().__init__()
-        if depth not in VGG_PLANS: raise LotteryError(f"VGG depth must be one of {', '.join(map(str, VGG_PLANS))}, not {depth}")
+        if depth not in VGG_PLANS:
+            raise LotteryError(f"VGG depth must be one of {', '.join(map(str, VGG_PLANS))}, not {depth}")
         self.pool_after, c, n = set(), in_channels, 0
         for w in VGG_PLANS[depth]:
             if w == 'M': self.pool_after.add(n); continue
             n += 1
-            setattr(self, f'conv{n}', nn.Conv2d(c, w, 3, padding=1, bias=False)); setattr(self, f'bn{n}', nn.BatchNorm2d(w))
+            setattr(self, f'conv{n}', nn.Conv2d(c, w, 3, padding=1, bias=False))
+            setattr(self, f'bn{n}', nn.BatchNorm2d(w))
             c = w
         self.n_conv, self.fc = n, nn.Linear(c, num_classes)
         init_weights(self, init, bn_init)
@@ -259,7 +262,8 @@ MODELS = {
                           _resnet_shape, 'resnet20 (or resnet32/44/56, any 6n+2)'),
     'lenet': ModelFamily(r'lenet(?:300_?100)?', 'lenet300_100', lambda g, nc, c, s, **kw: LeNet(nc, c, s, **kw),
                          _lenet_shape, 'lenet300_100'),
-    'conv': ModelFamily(r'conv([246])', 'conv{0}', lambda g, nc, c, s, **kw: ConvNet(nc, c, s, **{'widths': CONV_WIDTHS[g[0]], **kw}),
+    'conv': ModelFamily(r'conv([246])', 'conv{0}',
+                        lambda g, nc, c, s, **kw: ConvNet(nc, c, s, **{'widths': CONV_WIDTHS[g[0]], **kw}),
                         _convnet_shape, "conv2/conv4/conv6 (the LTH paper's)"),
     'vgg': ModelFamily(r'vgg(\d+)(?:_?bn)?', 'vgg{0}', lambda g, nc, c, s, **kw: VGG(int(g[0]), nc, c, s, **kw),
                        _vgg_shape, 'vgg19 (or vgg11/13/16)'),
@@ -285,13 +289,14 @@ def _builtin(name:str) -> bool:
 
 # %% ../nbs/02_models.ipynb #a4d0cde8
 def register_model(name:str, # what studies call it: not a built-in model's name, no ':'
-                   factory:Callable, # returns an `nn.Module`; given num_classes, in_channels, img_size where it takes them
+                   factory:Callable, # returns an `nn.Module`; given num_classes, in_channels, img_size where it takes
                   ) -> str:
     "Make `factory` the model called `name` for this process's studies (a network defined in a notebook)."
     if not isinstance(name, str) or not name.strip() or ':' in name:
         raise LotteryError(f"a registered model's name is a word without ':', not {name!r}")
     if _builtin(name): raise LotteryError(f"{name!r} is a built-in model's name: register yours under another")
-    if not callable(factory): raise LotteryError(f"register_model needs a function that returns the network, not {factory!r}")
+    if not callable(factory):
+        raise LotteryError(f"register_model needs a function that returns the network, not {factory!r}")
     USER_MODELS[name] = factory
     return name
 
@@ -299,7 +304,8 @@ def register_model(name:str, # what studies call it: not a built-in model's name
 def factory_path(name:str) -> str|None:
     "Where the factory of model `name` is, as 'module:function' (None for a built-in model)."
     if ':' in str(name): return str(name)
-    if (f := USER_MODELS.get(name)) is not None: return f"{getattr(f, '__module__', None) or '__main__'}:{getattr(f, '__qualname__', type(f).__name__)}"
+    if (f := USER_MODELS.get(name)) is not None:
+        return f"{getattr(f, '__module__', None) or '__main__'}:{getattr(f, '__qualname__', type(f).__name__)}"
     return None
 
 # %% ../nbs/02_models.ipynb #00bd71db
@@ -310,10 +316,12 @@ def import_factory(path:str, # 'module:function', e.g. 'mypkg.nets:tiny_cnn'
     if not re.fullmatch(r'[A-Za-z_][\w.]*', mod) or not re.fullmatch(r'[A-Za-z_][\w.]*', fn):
         raise LotteryError(f"a model's import path is 'module:function', e.g. 'mypkg.nets:tiny_cnn', not {path!r}")
     if importlib.util.find_spec(mod.split('.')[0]) is None:   # (nothing of it runs to find that out)
-        raise LotteryError(f"cannot import {mod} for model {path}: no module named {mod.split('.')[0]!r} (is its folder on PYTHONPATH?)")
+        raise LotteryError(f"cannot import {mod} for model {path}: no module named {mod.split('.')[0]!r} "
+                           "(is its folder on PYTHONPATH?)")
     try: obj = importlib.import_module(mod)
     except Exception as e:
-        raise LotteryError(f"cannot import {mod} for model {path}: {first_line(e)} (is its folder on PYTHONPATH?)") from e
+        raise LotteryError(f"cannot import {mod} for model {path}: {first_line(e)} "
+                           "(is its folder on PYTHONPATH?)") from e
     for part in fn.split('.'):
         if (obj := getattr(obj, part, None)) is None: raise LotteryError(f"{mod} has no {fn} to build model {path}")
     if not callable(obj): raise LotteryError(f"{path} is a {type(obj).__name__}, not a function that builds a network")
@@ -328,8 +336,10 @@ def _call_factory(f:Callable, label:str, num_classes:int, in_channels:int, img_s
     shape = {k: v for k, v in dict(num_classes=num_classes, in_channels=in_channels, img_size=img_size).items()
              if anything or k in params}
     try: model = f(**shape, **kw)
-    except Exception as e: raise LotteryError(f"model {label} failed to build: {type(e).__name__}: {first_line(e)}") from e
-    if not isinstance(model, nn.Module): raise LotteryError(f"model {label} returned a {type(model).__name__}, not an nn.Module")
+    except Exception as e:
+        raise LotteryError(f"model {label} failed to build: {type(e).__name__}: {first_line(e)}") from e
+    if not isinstance(model, nn.Module):
+        raise LotteryError(f"model {label} returned a {type(model).__name__}, not an nn.Module")
     return model
 
 # %% ../nbs/02_models.ipynb #f183d2fa
@@ -343,7 +353,8 @@ def model_name(name:str # a model's name as written: 'resnet20', 'resnet20_cifar
 # %% ../nbs/02_models.ipynb #4a8e2949
 def _build(name:str, num_classes:int, in_channels:int, img_size:int, **kw) -> nn.Module:
     if (path := factory_path(name)) is not None:   # a network brought from outside (see below)
-        return _call_factory(USER_MODELS.get(name) or import_factory(path), name, num_classes, in_channels, img_size, **kw)
+        factory = USER_MODELS.get(name) or import_factory(path)
+        return _call_factory(factory, name, num_classes, in_channels, img_size, **kw)
     fam, groups = _family(name)
     return fam.build(groups, num_classes, in_channels, img_size, **kw)
 
@@ -399,7 +410,8 @@ def arch_from_state(name:str, # the architecture's name, e.g. 'resnet20_cifar'
 
 # %% ../nbs/02_models.ipynb #a1c44a3b
 def output_layer(model:nn.Module) -> str:
-    "The parameter name of `model`'s output layer (pruned at its own rate): as it declares, else its last linear layer's."
+    ("The parameter name of `model`'s output layer (pruned at its own rate): as it declares, else its last linear "
+     "layer's.")
     name = getattr(model, 'output_layer', None)
     if name is None:
         linears = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]

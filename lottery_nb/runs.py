@@ -21,7 +21,8 @@ from .train import (Trainer, TrainConfig, EpochCheckpoint, Callback, has_state, 
 from .together import TogetherTrainer, Fused
 from .masks import prune, dense_mask, density, layer_stats, Snapshot, prunable
 from .variants import VARIANTS, get_variant, control_names, start
-from .layout import Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON, seed_of, study_path, study_title, shipped_root
+from .layout import (Layout, STATE, TOGETHER, MANIFEST, LOCK, MASK, METRICS, RUN_JSON, seed_of, study_path,
+                     study_title, shipped_root)
 from .lock import StudyLock, held_here, holder
 from .config import SCHEMA_VERSION, REWIND_SEMANTICS, LEGACY_RULES, prunable_sizes, ImpConfig
 from .store import DamagedFile, StudyFiles, _parse_json, _parse_metrics
@@ -97,9 +98,9 @@ class Study:
         if self.out.exists() and not self.out.is_dir():
             raise LotteryError(f"{self.out} is a file, not a directory that can hold a study")
         if saved.is_dir(): raise LotteryError(f"{saved} is a directory, not a study's run.json")
-        if saved.exists(): self.cfg = _saved_config(saved, cfg)
+        if saved.exists(): self.cfg, meta = _saved_config(saved, cfg)
         elif cfg is None: raise LotteryError(f"{self.out} holds no IMP run (no run.json)")
-        meta = load_json(saved) if saved.exists() else {}
+        else: meta = {}
         self.schema, self.network = meta.get('schema_version', SCHEMA_VERSION), meta.get('network')
         self.store = StudyFiles(self.layout, self.cfg.arch(), (self.network or {}).get('tensors'))
 
@@ -118,8 +119,8 @@ class Study:
         return REWIND_SEMANTICS[self.schema]
 
 # %% ../nbs/05_runs.ipynb #1b99a2ba
-def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
-    "The config in run.json at `saved` (one clear error if it is damaged, or differs from `cfg`, when given)."
+def _saved_config(saved:Path, cfg:ImpConfig|None) -> tuple[ImpConfig, dict]:
+    "run.json at `saved`: its config and all it holds (one clear error if it is damaged, or differs from a given `cfg`)."
     try: meta = load_json(saved)
     except LotteryError as e:
         why = first_line(e).split(': ', 1)[-1]
@@ -130,14 +131,14 @@ def _saved_config(saved:Path, cfg:ImpConfig|None) -> ImpConfig:
         raise LotteryError(f"{saved} has schema version {meta.get('schema_version')}; this lottery_nb "
                            f"reads versions {', '.join(map(str, REWIND_SEMANTICS))}")
     try:
-        if isinstance(meta.get('dataset'), dict): known_dataset(meta['dataset'])   # data of the user's: its views need not it
+        if isinstance(meta.get('dataset'), dict): known_dataset(meta['dataset'])   # data of the user's: views need not it
         old = ImpConfig(**{**LEGACY_RULES, **meta['config']})   # a study from before the rules were recorded
         if isinstance(meta.get('train_config'), dict): old.recorded = TrainConfig(**meta['train_config'])
     except (TypeError, LotteryError) as e:
         raise LotteryError(f"{saved} holds a config this lottery_nb cannot read ({e})") from e
     if cfg is not None and (diffs := diff_configs(asdict(old), asdict(cfg))):
         raise LotteryError(f"cannot resume {saved.parent}: it was made with another config ({'; '.join(diffs)})")
-    return old
+    return old, meta
 
 # %% ../nbs/05_runs.ipynb #9f413880
 @patch
@@ -308,8 +309,9 @@ def _check_ready(self:ImpRun):
 
 # %% ../nbs/05_runs.ipynb #59078ed7
 def network_record(model:torch.nn.Module, name:str) -> dict:
-    ("What run.json keeps of a study's network, so that reading the study never builds it: its factory ('module:function', "
-     "for a network of the user's), its tensors' shapes, its prunable tensors, its output layer, whether it is a conv net.")
+    ("What run.json keeps of a study's network, so that reading the study never builds it: its factory "
+     "('module:function', for a network of the user's), its tensors' shapes, its prunable tensors, its output layer, "
+     "whether it is a conv net.")
     return dict(factory=factory_path(name), tensors={k: list(v.shape) for k, v in model.state_dict().items()},
                 prunable=prunable(model), output_layer=output_layer(model), conv=is_conv(model))
 

@@ -59,10 +59,10 @@ class DamagedFile(LotteryError):
 class StudyFiles:
     "The files of the study laid out by `layout`: each written atomically with its checksum, read once and checked."
     def __init__(self, layout:Layout, arch:dict,
-                 tensors:dict|None=None, # name -> shape of the model's tensors, as run.json records them (None: built from `arch`)
+                 tensors:dict|None=None, # name -> shape of the model's tensors, as run.json has them (None: from `arch`)
                 ):
         self.layout, self.arch, self.cache = layout, arch, {}
-        if tensors is not None: self._shapes = {k: tuple(v) for k, v in tensors.items()}   # nothing to build: no code runs
+        if tensors is not None: self._shapes = {k: tuple(v) for k, v in tensors.items()}   # nothing built: no code runs
 
     def rel(self, path:Path) -> str: return self.layout.rel(path)
 

@@ -275,7 +275,7 @@ def cpu_threads(slots:int|None=None, # trainings sharing this machine's cores (d
      "else its share of the physical cores.")
     if _THREADS: return _THREADS
     if n := _env_count('LOTTERY_NB_THREADS'): return n
-    if n := _env_count('SLURM_CPUS_PER_TASK'): return max(1, n // max(1, slots or 1))   # the job's own: no one shares them
+    if n := _env_count('SLURM_CPUS_PER_TASK'): return max(1, n // max(1, slots or 1))   # the job's own: unshared
     return max(1, physical_cores() // max(1, slots if slots is not None else trainings_here()))
 
 # %% ../nbs/03_train.ipynb #3df3f86f
