@@ -446,6 +446,12 @@ def as_tensors(ds, # a map-style dataset of (image, label), or a pair (images, l
     return x, y.long()
 
 # %% ../nbs/01_data.ipynb #6f64dc0d
+def _your_spec(name, title, shape, classes, mean, std, flip) -> DatasetSpec:
+    "The `DatasetSpec` of a dataset of yours: held in memory, registered by name in each process that trains on it."
+    return DatasetSpec(name, title, tuple(shape), tuple(classes), tuple(mean), tuple(std), bool(flip), (),
+                       {'train': (), 'test': ()}, reader='yours',
+                       install_hint=f"register it in this process first: register_dataset({name!r}, train, test)")
+
 def register_dataset(name:str, # what studies call it
                      train, # its training split: a map-style dataset of (image, label), or (images, labels)
                      test, # its test split, the same way
@@ -473,9 +479,7 @@ def register_dataset(name:str, # what studies call it
     std = tuple(std) if std is not None else tuple(round(v, 4) for v in xf.std((0, 2, 3)).clamp_min(1e-3).tolist())
     if len(mean) != x.shape[1] or len(std) != x.shape[1]:
         raise LotteryError(f"mean and std take one number per channel ({x.shape[1]})")
-    spec = DatasetSpec(name, title or name, tuple(x.shape[1:]), classes, mean, std, bool(flip), (),
-                       {'train': (), 'test': ()}, reader='yours',
-                       install_hint=f"register it in this process first: register_dataset({name!r}, train, test)")
+    spec = _your_spec(name, title or name, x.shape[1:], classes, mean, std, flip)
     USER_DATASETS[name] = (spec, {'train': (x, y), 'test': (xt, yt)})
     return spec
 
@@ -484,19 +488,14 @@ def known_dataset(saved:dict # a `spec_record`, as run.json keeps it
                  ) -> DatasetSpec:
     "The spec of a dataset of yours that a study records: known by name without its data, until it is registered here."
     if saved['name'] in USER_DATASETS or saved['name'] in DATASETS: return get_spec(saved['name'])
-    spec = DatasetSpec(saved['name'], saved['title'], tuple(saved['shape']), tuple(saved['classes']),
-                       tuple(saved['mean']),
-                       tuple(saved['std']), bool(saved['flip']), (), {'train': (), 'test': ()}, reader='yours',
-                       install_hint=f"register it in this process first: "
-                                    f"register_dataset({saved['name']!r}, train, test)")
+    spec = _your_spec(*(saved[k] for k in ('name', 'title', 'shape', 'classes', 'mean', 'std', 'flip')))
     USER_DATASETS[spec.name] = (spec, None)
     return spec
 
 def spec_record(spec:DatasetSpec) -> dict:
     "What a study's run.json keeps of a dataset of yours, so that its views need not the data."
     return dict(name=spec.name, title=spec.title, shape=list(spec.shape), classes=list(spec.classes),
-                mean=list(spec.mean),
-                std=list(spec.std), flip=spec.flip)
+                mean=list(spec.mean), std=list(spec.std), flip=spec.flip)
 
 # %% ../nbs/01_data.ipynb #4e3350fd
 def _your_split(spec:DatasetSpec, split:str) -> tuple[torch.Tensor, torch.Tensor]:
